@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // One file at a time: the stack and the tests share a 2-core machine.
+    fileParallelism: false,
     projects: [
       {
         test: {
@@ -17,8 +19,6 @@ export default defineConfig({
           globalSetup: ['tests/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
-          // One file at a time: the stack and the tests share a 2-core machine.
-          fileParallelism: false,
         },
       },
     ],

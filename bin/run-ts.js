@@ -1,7 +1,7 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 // Runs a TypeScript entry point (benchmarks, scripts) through tsx: `node bin/run-ts.js file.ts args…`.
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import { register } from 'tsx/esm/api';
 
 const [file, ...rest] = process.argv.slice(2);

@@ -1,0 +1,227 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { REPO_ROOT, type StackConfig } from './config.ts';
+import { ensureApicurio, ensureKafka, ensureVenv } from './fetch.ts';
+
+type Say = (line: string) => void;
+
+/** One real server of the local stack: how to fetch and start it, how to tell it is ready, where it listens. */
+export interface Component {
+  name: 'kafka' | 'registry' | 'triton';
+  title: string;
+  /** Fetches what is missing and returns the command line that runs the server in the foreground. */
+  prepare(say: Say): { command: string[]; env?: NodeJS.ProcessEnv };
+  /** Resolves true once the server answers as a client would use it. */
+  ready(): Promise<boolean>;
+  endpoint(): Record<string, unknown>;
+  /** Ports it binds, checked free before starting. */
+  ports: number[];
+  startTimeoutMs: number;
+}
+
+export function components(cfg: StackConfig): Component[] {
+  return [kafka(cfg), registry(cfg), triton(cfg)];
+}
+
+function kafka(cfg: StackConfig): Component {
+  const dir = join(cfg.stateDir, 'kafka');
+  const broker = `127.0.0.1:${cfg.kafka.port}`;
+  return {
+    name: 'kafka',
+    title: 'Apache Kafka (KRaft, one node)',
+    ports: [cfg.kafka.port, cfg.kafka.controllerPort],
+    startTimeoutMs: 90_000,
+    prepare(say) {
+      const libs = ensureKafka(cfg, say);
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      const properties = join(dir, 'server.properties');
+      writeFileSync(properties, serverProperties(cfg, join(dir, 'data')));
+      const log4j = join(dir, 'log4j.properties');
+      writeFileSync(log4j, LOG4J);
+      const classpath = `${libs}/*`;
+      const java = [
+        'java',
+        `-Xmx${cfg.kafka.heapMb}m`,
+        `-Dlog4j.configuration=file:${log4j}`,
+        '-cp',
+        classpath,
+      ];
+      // KRaft needs its storage formatted once with a cluster id before the first start.
+      if (!existsSync(join(dir, 'data', 'meta.properties'))) {
+        say('formatting Kafka KRaft storage …');
+        const clusterId = randomBytes(16).toString('base64url');
+        const format = spawnSync(
+          java[0] as string,
+          [...java.slice(1), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties],
+          { encoding: 'utf8' },
+        );
+        if (format.status !== 0)
+          throw new Error(`kafka storage format failed:\n${format.stdout}${format.stderr}`);
+      }
+      return { command: [...java, 'kafka.Kafka', properties] };
+    },
+    async ready() {
+      const client = new Kafka({
+        clientId: 'ipt-stack',
+        brokers: [broker],
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 1000,
+        retry: { retries: 0 },
+      });
+      const admin = client.admin();
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        return cluster.brokers.length > 0;
+      } catch {
+        return false;
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+    },
+    endpoint: () => ({ brokers: [broker] }),
+  };
+}
+
+function serverProperties(cfg: StackConfig, dataDir: string): string {
+  const { port, controllerPort } = cfg.kafka;
+  return `${[
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    // Topics are created on purpose (ipt topics create), never by a typo in a producer.
+    'auto.create.topics.enable=false',
+    'num.partitions=1',
+    // One node: every internal topic must live with a single replica or transactions never start.
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'default.replication.factor=1',
+    'min.insync.replicas=1',
+    'group.initial.rebalance.delay.ms=0',
+    'log.retention.hours=168',
+    'log.segment.bytes=67108864',
+  ].join('\n')}\n`;
+}
+
+const LOG4J = `log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+`;
+
+function registry(cfg: StackConfig): Component {
+  const base = `http://127.0.0.1:${cfg.registry.port}`;
+  const url = `${base}/apis/ccompat/v7`;
+  const dataDir = join(cfg.stateDir, 'registry');
+  return {
+    name: 'registry',
+    title: 'Apicurio Registry (Confluent-compatible API)',
+    ports: [cfg.registry.port],
+    startTimeoutMs: 120_000,
+    prepare(say) {
+      const jar = ensureApicurio(cfg, say);
+      mkdirSync(dataDir, { recursive: true });
+      return {
+        command: [
+          findJava(APICURIO_MIN_JAVA),
+          `-Xmx${cfg.registry.heapMb}m`,
+          '-Dquarkus.http.host=127.0.0.1',
+          `-Dquarkus.http.port=${cfg.registry.port}`,
+          // Schemas survive a restart: H2 on disk instead of the default in-memory database.
+          `-Dapicurio.datasource.url=jdbc:h2:file:${join(dataDir, 'registry')};DB_CLOSE_ON_EXIT=FALSE`,
+          '-jar',
+          jar,
+        ],
+      };
+    },
+    async ready() {
+      try {
+        const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) });
+        return response.ok;
+      } catch {
+        return false;
+      }
+    },
+    endpoint: () => ({ url, ui: `${base}/apis/registry/v3` }),
+  };
+}
+
+/** Apicurio Registry 3.3 is compiled for Java 21 (class file 65); Kafka runs on the default Java 17. */
+const APICURIO_MIN_JAVA = 21;
+
+function javaMajor(java: string): number {
+  const probe = spawnSync(java, ['-version'], { encoding: 'utf8' });
+  const match = /version "(\d+)/.exec(`${probe.stderr}${probe.stdout}`);
+  return match ? Number(match[1]) : 0;
+}
+
+/** A java binary of at least `major`: $IPT_REGISTRY_JAVA, the default java, or any JDK under /usr/lib/jvm. */
+function findJava(major: number): string {
+  const candidates = [
+    process.env.IPT_REGISTRY_JAVA,
+    process.env.JAVA_HOME && join(process.env.JAVA_HOME, 'bin/java'),
+    'java',
+  ];
+  if (existsSync('/usr/lib/jvm')) {
+    for (const dir of readdirSync('/usr/lib/jvm').sort().reverse())
+      candidates.push(join('/usr/lib/jvm', dir, 'bin/java'));
+  }
+  for (const java of candidates) {
+    if (java && javaMajor(java) >= major) return java;
+  }
+  throw new Error(
+    `Apicurio Registry needs Java ${major} or newer and none was found (tried ${candidates.filter(Boolean).join(', ')}); ` +
+      'install a JDK 21+ or point IPT_REGISTRY_JAVA at its java binary',
+  );
+}
+
+function triton(cfg: StackConfig): Component {
+  const { httpPort, grpcPort, metricsPort } = cfg.triton;
+  const url = `http://127.0.0.1:${httpPort}`;
+  return {
+    name: 'triton',
+    title: 'Triton Inference Server (PyTriton, CPU)',
+    ports: [httpPort, grpcPort, metricsPort],
+    startTimeoutMs: 180_000,
+    prepare(say) {
+      const python = ensureVenv(cfg, say);
+      return {
+        command: [
+          python,
+          join(REPO_ROOT, 'triton', 'serve.py'),
+          '--http-port',
+          String(httpPort),
+          '--grpc-port',
+          String(grpcPort),
+          '--metrics-port',
+          String(metricsPort),
+          ...cfg.triton.args,
+        ],
+        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      };
+    },
+    async ready() {
+      try {
+        const response = await fetch(`${url}/v2/health/ready`, { signal: AbortSignal.timeout(2000) });
+        return response.ok;
+      } catch {
+        return false;
+      }
+    },
+    endpoint: () => ({ urls: [url], metrics: `http://127.0.0.1:${metricsPort}/metrics` }),
+  };
+}

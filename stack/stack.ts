@@ -1,0 +1,131 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Component, components } from './components.ts';
+import type { StackConfig } from './config.ts';
+import { isOurs, readPidFile, startDetached, stop, tail } from './processes.ts';
+
+type Say = (line: string) => void;
+
+export interface ComponentStatus {
+  pid: number | null;
+  running: boolean;
+  ready: boolean;
+  log: string;
+  [endpoint: string]: unknown;
+}
+
+export interface StackStatus {
+  stateDir: string;
+  endpointsFile: string;
+  kafka: ComponentStatus & { brokers: string[] };
+  registry: ComponentStatus & { url: string };
+  triton: ComponentStatus & { urls: string[] };
+}
+
+export class ComponentStartError extends Error {
+  constructor(
+    readonly component: string,
+    message: string,
+    readonly logTail: string,
+  ) {
+    super(message);
+  }
+}
+
+const paths = (cfg: StackConfig, c: Component) => ({
+  pidFile: join(cfg.stateDir, `${c.name}.pid`),
+  log: join(cfg.stateDir, 'logs', `${c.name}.log`),
+});
+
+export const endpointsFile = (cfg: StackConfig) => join(cfg.stateDir, 'endpoints.json');
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+async function waitReady(c: Component, pidFile: string, log: string): Promise<void> {
+  const deadline = Date.now() + c.startTimeoutMs;
+  while (Date.now() < deadline) {
+    if (await c.ready()) return;
+    if (!isOurs(readPidFile(pidFile))) {
+      throw new ComponentStartError(c.name, `${c.title} exited during start-up; its log: ${log}`, tail(log));
+    }
+    await sleep(500);
+  }
+  throw new ComponentStartError(
+    c.name,
+    `${c.title} was not ready after ${c.startTimeoutMs / 1000}s; its log: ${log}`,
+    tail(log),
+  );
+}
+
+/** Starts what is not running (idempotent), waits until every component is ready, writes endpoints.json. */
+export async function up(cfg: StackConfig, say: Say): Promise<StackStatus> {
+  mkdirSync(join(cfg.stateDir, 'logs'), { recursive: true });
+  const starting: Promise<void>[] = [];
+  for (const c of components(cfg)) {
+    const { pidFile, log } = paths(cfg, c);
+    if (isOurs(readPidFile(pidFile))) {
+      say(`${c.name}: already running`);
+      starting.push(waitReady(c, pidFile, log));
+      continue;
+    }
+    for (const port of c.ports) {
+      if (!(await portFree(port))) {
+        throw new ComponentStartError(
+          c.name,
+          `${c.title}: port ${port} on 127.0.0.1 is taken by a process this stack did not start ` +
+            '(stop it, or choose other ports: IPT_KAFKA_PORT, IPT_REGISTRY_PORT, IPT_TRITON_PORT)',
+          '',
+        );
+      }
+    }
+    // Fetching is sequential (Maven and pip share the network and disk); the servers then boot side by side.
+    const { command, env } = c.prepare(say);
+    startDetached(command, { log, pidFile, env, cwd: cfg.stateDir });
+    say(`${c.name}: starting (log ${log})`);
+    starting.push(waitReady(c, pidFile, log).then(() => say(`${c.name}: ready`)));
+  }
+  const results = await Promise.allSettled(starting);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const current = await status(cfg);
+  writeFileSync(endpointsFile(cfg), `${JSON.stringify(current, null, 2)}\n`);
+  return current;
+}
+
+/** Stops exactly the processes this stack started (by pid); `wipe` also deletes their data. */
+export async function down(cfg: StackConfig, opts: { wipe: boolean }, say: Say): Promise<void> {
+  for (const c of components(cfg).reverse()) {
+    const result = await stop(paths(cfg, c).pidFile);
+    say(`${c.name}: ${result}`);
+  }
+  rmSync(endpointsFile(cfg), { force: true });
+  if (opts.wipe && existsSync(cfg.stateDir)) {
+    rmSync(cfg.stateDir, { recursive: true, force: true });
+    say(`wiped ${cfg.stateDir}`);
+  }
+}
+
+export async function status(cfg: StackConfig): Promise<StackStatus> {
+  const entries = await Promise.all(
+    components(cfg).map(async (c) => {
+      const { pidFile, log } = paths(cfg, c);
+      const record = readPidFile(pidFile);
+      const running = isOurs(record);
+      const ready = running && (await c.ready());
+      return [c.name, { ...c.endpoint(), pid: running ? record.pid : null, running, ready, log }] as const;
+    }),
+  );
+  return {
+    stateDir: cfg.stateDir,
+    endpointsFile: endpointsFile(cfg),
+    ...Object.fromEntries(entries),
+  } as StackStatus;
+}

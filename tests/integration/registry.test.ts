@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AvroDeserializer,
+  AvroSerializer,
+  SchemaRegistryClient,
+  SerdeType,
+} from '@confluentinc/schemaregistry';
+import { describe, expect, it } from 'vitest';
+import { loadEndpoints } from '../../lib/endpoints.ts';
+
+const client = new SchemaRegistryClient({ baseURLs: [loadEndpoints().registry.url] });
+const topic = `test.registry.${randomUUID().slice(0, 8)}`;
+const subject = `${topic}-value`;
+
+const pageV1 = {
+  type: 'record',
+  name: 'Page',
+  namespace: 'ipt.test',
+  fields: [
+    { name: 'url', type: 'string' },
+    { name: 'words', type: 'int' },
+  ],
+};
+
+describe('schema registry (Apicurio, Confluent-compatible API)', () => {
+  it('registers an Avro schema and round-trips a value in the Confluent wire format', async () => {
+    const id = await client.register(subject, { schemaType: 'AVRO', schema: JSON.stringify(pageV1) });
+    expect(id).toBeGreaterThan(0);
+
+    const serializer = new AvroSerializer(client, SerdeType.VALUE, { useLatestVersion: true });
+    const value = { url: 'https://example.org/a', words: 42 };
+    const bytes = await serializer.serialize(topic, value);
+    expect(bytes[0]).toBe(0); // magic byte
+    expect(bytes.readInt32BE(1)).toBe(id); // schema id, big-endian
+
+    const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {});
+    expect(await deserializer.deserialize(topic, bytes)).toEqual(value);
+  });
+
+  it('refuses an incompatible change under BACKWARD compatibility', async () => {
+    await client.updateConfig(subject, { compatibility: 'BACKWARD' as never });
+    // A new required field without a default cannot read old data: BACKWARD must refuse it.
+    const breaking = { ...pageV1, fields: [...pageV1.fields, { name: 'lang', type: 'string' }] };
+    await expect(
+      client.register(subject, { schemaType: 'AVRO', schema: JSON.stringify(breaking) }),
+    ).rejects.toThrow(/incompatible|409/i);
+    // The same field with a default is a compatible evolution.
+    const evolved = {
+      ...pageV1,
+      fields: [...pageV1.fields, { name: 'lang', type: 'string', default: 'en' }],
+    };
+    const id2 = await client.register(subject, { schemaType: 'AVRO', schema: JSON.stringify(evolved) });
+    expect(id2).toBeGreaterThan(0);
+  });
+});
