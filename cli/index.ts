@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { stackCommand } from '../stack/cli.ts';
+import { demoCommand } from './demo.ts';
 
 const program = new Command('ipt')
   .description('Streaming Instruction Pre-Training: crawl → Kafka → Triton synthesizer → M-shot corpus')
   .showHelpAfterError();
 
 program.addCommand(stackCommand());
+program.addCommand(demoCommand());
 
 await program.parseAsync(process.argv);
