@@ -1,0 +1,92 @@
+"""Batch execution shared by both front ends (PyTriton launcher, Triton Python backend).
+
+Both hand us, per Triton request, numpy arrays shaped [batch, 1]:
+text_input (BYTES), optional sampling_parameters (BYTES, JSON) and optional
+exclude_input_in_output (BOOL). A dynamic batch is a list of such requests.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from . import miner, protocol, sim
+from .observe import Observer
+
+CPU_MODEL = "instruction_synthesizer_cpu"
+SIM_MODEL = "instruction_synthesizer_sim"
+
+
+@dataclass(frozen=True)
+class Item:
+    prompt: str
+    params: protocol.SamplingParameters
+    exclude_input_in_output: bool
+
+
+def _as_str(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _column(arr: Optional[np.ndarray], n: int) -> List[object]:
+    """Flatten an optional [n, 1] (or [n]) tensor into n python values (None if absent)."""
+    if arr is None:
+        return [None] * n
+    flat = np.asarray(arr).reshape(-1)
+    if flat.size == 1 and n > 1:  # tolerate a single value for the whole request
+        return [flat[0]] * n
+    if flat.size != n:
+        raise ValueError(f"expected {n} values, got shape {np.asarray(arr).shape}")
+    return list(flat)
+
+
+def items_from_arrays(
+    text_input: np.ndarray, sampling_parameters: Optional[np.ndarray], exclude_input_in_output: Optional[np.ndarray]
+) -> List[Item]:
+    prompts = [_as_str(p) for p in np.asarray(text_input).reshape(-1)]
+    n = len(prompts)
+    params = [protocol.parse_sampling_parameters(v) for v in _column(sampling_parameters, n)]
+    # vLLM's backend prepends the prompt unless exclude_input_in_output is true;
+    # an absent tensor therefore means "include the prompt".
+    excludes = [bool(v) if v is not None else False for v in _column(exclude_input_in_output, n)]
+    return [Item(p, s, e) for p, s, e in zip(prompts, params, excludes)]
+
+
+def to_output_array(texts: Sequence[str]) -> np.ndarray:
+    return np.array([[t.encode("utf-8")] for t in texts], dtype=np.object_).reshape(len(texts), 1)
+
+
+def run_cpu(items: Sequence[Item]) -> List[str]:
+    return [miner.generate(i.prompt, i.params.max_tokens, i.exclude_input_in_output) for i in items]
+
+
+def run_sim(items: Sequence[Item], cfg: sim.SimConfig) -> List[str]:
+    """CPU answers, released only after the simulated GPU time of the batch."""
+    started = time.monotonic()
+    generated = [miner.synthesize(i.prompt, i.params.max_tokens) for i in items]
+    tokens = sim.batch_tokens(
+        cfg, [protocol.estimate_tokens(g) for g in generated], [i.params.max_tokens for i in items]
+    )
+    sim.wait_until(started + sim.batch_delay_s(cfg, tokens))
+    return [g if i.exclude_input_in_output else i.prompt + g for g, i in zip(generated, items)]
+
+
+def execute(
+    model: str, requests: Sequence[Sequence[Item]], observer: Observer, sim_cfg: Optional[sim.SimConfig] = None
+) -> List[List[str]]:
+    """Run one dynamic batch (a list of requests, each a list of items) as a single model batch."""
+    started = time.time()
+    flat = [item for req in requests for item in req]
+    observer.record(model, [i.prompt for i in flat], len(requests), started)
+    outs = run_sim(flat, sim_cfg) if sim_cfg is not None else run_cpu(flat)
+    result: List[List[str]] = []
+    pos = 0
+    for req in requests:
+        result.append(outs[pos : pos + len(req)])
+        pos += len(req)
+    return result

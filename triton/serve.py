@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Local Triton for ipt: PyTriton serving the CPU synthesizer and the GPU-cost simulator.
+
+Started by the local stack as
+
+    .venv/bin/python triton/serve.py --http-port 18000 --grpc-port 18001 --metrics-port 18002
+
+It speaks the same KServe v2 protocol as production Triton (readiness at
+/v2/health/ready, configs at /v2/models/<m>/config, batched infer at
+/v2/models/<m>/infer). All three endpoints bind 127.0.0.1 by default.
+Stops cleanly on SIGTERM or SIGINT (PyTriton shuts Triton down and cleans
+its workspace).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+# The shared package lives next to this file (triton/ipt_synth).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+from ipt_synth import service, sim  # noqa: E402
+from ipt_synth.observe import ENV_VAR as OBSERVE_ENV, Observer  # noqa: E402
+
+LOG = logging.getLogger("ipt.triton")
+MODELS = (service.CPU_MODEL, service.SIM_MODEL)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="serve.py",
+        description="Serve ipt's CPU instruction synthesizer and GPU-cost simulator over Triton (PyTriton).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog=f"Sim capacity with full batches: C = instances * max_batch / "
+        f"((batch_delay_ms + per_token_ms * T) / 1000) prompts/s, T = longest generation in tokens.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address for HTTP, GRPC and metrics endpoints")
+    p.add_argument("--http-port", type=int, default=18000)
+    p.add_argument("--grpc-port", type=int, default=18001)
+    p.add_argument("--metrics-port", type=int, default=18002)
+    p.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {','.join(MODELS)}")
+    p.add_argument("--cpu-max-batch", type=int, default=64, help="max_batch_size of the CPU model")
+    p.add_argument("--cpu-instances", type=int, default=1, help="instances of the CPU model")
+    p.add_argument("--max-queue-delay-us", type=int, default=2000,
+                   help="dynamic batcher: how long a request may wait for batch-mates")
+    p.add_argument("--sim-batch-delay-ms", type=float, default=50.0, help="fixed simulated cost of one batch")
+    p.add_argument("--sim-per-token-ms", type=float, default=0.5, help="simulated cost per generated token")
+    p.add_argument("--sim-max-batch", type=int, default=16, help="max_batch_size of the sim model")
+    p.add_argument("--sim-instances", type=int, default=1, help="instances of the sim model (run in parallel)")
+    p.add_argument("--sim-token-mode", choices=sim.TOKEN_MODES, default="generated",
+                   help="T = longest generated output, or largest requested max_tokens")
+    p.add_argument("--observe-file", default=os.environ.get(OBSERVE_ENV),
+                   help=f"append one JSON line per executed batch (env {OBSERVE_ENV}); off by default")
+    p.add_argument("--log-verbose", type=int, default=0, help="Triton server verbosity")
+    args = p.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown or not models:
+        p.error(f"--models: unknown {unknown or 'empty list'}; choose from {', '.join(MODELS)}")
+    args.models = models
+    for name in ("cpu_max_batch", "cpu_instances", "sim_max_batch", "sim_instances"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be >= 1")
+    try:
+        args.sim = sim.SimConfig(args.sim_batch_delay_ms, args.sim_per_token_ms, args.sim_max_batch,
+                                 args.sim_instances, args.sim_token_mode)
+    except ValueError as err:
+        p.error(str(err))
+    return args
+
+
+InferFn = Callable[[List[object]], List[Dict[str, np.ndarray]]]
+
+
+def make_infer(model: str, observer: Observer, sim_cfg: Optional[sim.SimConfig]) -> InferFn:
+    """A PyTriton infer callable over a dynamic batch of requests.
+
+    Not @batch-decorated on purpose: optional inputs may be present in some
+    requests and absent in others, which @batch cannot concatenate.
+    """
+
+    def infer(requests: List[object]) -> List[Dict[str, np.ndarray]]:
+        batch = [
+            service.items_from_arrays(
+                r["text_input"],  # type: ignore[index]
+                r.data.get("sampling_parameters"),  # type: ignore[attr-defined]
+                r.data.get("exclude_input_in_output"),  # type: ignore[attr-defined]
+            )
+            for r in requests
+        ]
+        outs = service.execute(model, batch, observer, sim_cfg)
+        return [{"text_output": service.to_output_array(o)} for o in outs]
+
+    return infer
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    # Imported late so --help works (and fails fast on bad flags) without Triton.
+    from pytriton.model_config import DynamicBatcher, ModelConfig, Tensor
+    from pytriton.triton import Triton, TritonConfig
+
+    observer = Observer(args.observe_file)
+    inputs = [
+        Tensor(name="text_input", dtype=bytes, shape=(1,)),
+        Tensor(name="sampling_parameters", dtype=bytes, shape=(1,), optional=True),
+        Tensor(name="exclude_input_in_output", dtype=np.bool_, shape=(1,), optional=True),
+    ]
+    outputs = [Tensor(name="text_output", dtype=bytes, shape=(1,))]
+    batcher = DynamicBatcher(max_queue_delay_microseconds=args.max_queue_delay_us)
+    config = TritonConfig(
+        http_address=args.host, http_port=args.http_port,
+        grpc_address=args.host, grpc_port=args.grpc_port,
+        metrics_address=args.host, metrics_port=args.metrics_port,
+        log_verbose=args.log_verbose,
+    )
+
+    # SIGTERM (from the stack's stop) takes the same clean path as Ctrl-C:
+    # Triton.serve() catches KeyboardInterrupt and stops server and proxies.
+    def on_term(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_term)
+
+    try:
+        with Triton(config=config) as triton:
+            for model in args.models:
+                is_sim = model == service.SIM_MODEL
+                cfg = args.sim if is_sim else None
+                n = args.sim_instances if is_sim else args.cpu_instances
+                max_batch = args.sim_max_batch if is_sim else args.cpu_max_batch
+                triton.bind(
+                    model_name=model,
+                    # A list of callables = that many model instances, run concurrently.
+                    infer_func=[make_infer(model, observer, cfg) for _ in range(n)],
+                    inputs=inputs,
+                    outputs=outputs,
+                    config=ModelConfig(max_batch_size=max_batch, batcher=batcher),
+                    strict=True,
+                )
+            LOG.info("serving %s on http://%s:%d (grpc %d, metrics %d)%s", ", ".join(args.models), args.host,
+                     args.http_port, args.grpc_port, args.metrics_port,
+                     f"; observing batches to {args.observe_file}" if observer.enabled else "")
+            if service.SIM_MODEL in args.models:
+                LOG.info("sim: %s; capacity at T=400: %.1f prompts/s", args.sim, sim.capacity(args.sim, 400))
+            triton.serve()
+    except KeyboardInterrupt:
+        LOG.info("interrupted, Triton stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
