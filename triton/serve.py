@@ -108,7 +108,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     # Imported late so --help works (and fails fast on bad flags) without Triton.
     from pytriton.model_config import DynamicBatcher, ModelConfig, Tensor
-    from pytriton.triton import Triton, TritonConfig
+    from pytriton.triton import Triton, TritonConfig, TritonLifecyclePolicy
 
     observer = Observer(args.observe_file)
     inputs = [
@@ -132,8 +132,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
 
+    # Write the model store first and let tritonserver load it at startup, so
+    # /v2/health/ready only turns true once every model is loaded. (With the
+    # default policy PyTriton starts an empty server and loads models after it
+    # is already "ready": a readiness probe would race the model load.)
+    policy = TritonLifecyclePolicy(launch_triton_on_startup=False, local_model_store=True)
     try:
-        with Triton(config=config) as triton:
+        with Triton(config=config, triton_lifecycle_policy=policy) as triton:
             for model in args.models:
                 is_sim = model == service.SIM_MODEL
                 cfg = args.sim if is_sim else None
