@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { StackStatus } from '../../stack/stack.ts';
+
+function ipt(...args: string[]) {
+  const result = spawnSync(process.execPath, ['bin/ipt.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const alive = (pid: number | null) => {
+  if (pid === null) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('ipt stack', () => {
+  it('status --json reports every component ready with its endpoint and a live pid', () => {
+    const { code, stdout } = ipt('stack', 'status', '--json');
+    expect(code).toBe(0);
+    const status = JSON.parse(stdout) as StackStatus;
+    expect(status.kafka.brokers).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+$/)]);
+    expect(status.registry.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7$/);
+    expect(status.triton.urls).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)]);
+    for (const component of [status.kafka, status.registry, status.triton]) {
+      expect(component.ready).toBe(true);
+      expect(alive(component.pid)).toBe(true);
+      expect(readFileSync(component.log, 'utf8').length).toBeGreaterThan(0);
+    }
+  });
+
+  it('up is idempotent: a second up keeps the same processes', () => {
+    const before = JSON.parse(ipt('stack', 'status', '--json').stdout) as StackStatus;
+    const again = ipt('stack', 'up');
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/kafka: already running/);
+    const after = JSON.parse(ipt('stack', 'status', '--json').stdout) as StackStatus;
+    expect([after.kafka.pid, after.registry.pid, after.triton.pid]).toEqual([
+      before.kafka.pid,
+      before.registry.pid,
+      before.triton.pid,
+    ]);
+  });
+
+  it('the endpoints file services read matches status', () => {
+    const status = JSON.parse(ipt('stack', 'status', '--json').stdout) as StackStatus;
+    const file = JSON.parse(readFileSync(status.endpointsFile, 'utf8')) as StackStatus;
+    expect(file.kafka.brokers).toEqual(status.kafka.brokers);
+    expect(file.registry.url).toBe(status.registry.url);
+    expect(file.triton.urls).toEqual(status.triton.urls);
+  });
+
+  it('rejects a bad port with a clear message', () => {
+    const { code, stderr } = ipt('stack', 'status', '--kafka-port', 'abc');
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/not a TCP port/);
+  });
+});
