@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { stackCommand } from '../stack/cli.ts';
 import { demoCommand } from './demo.ts';
+import { topicsCommand } from './topics.ts';
 
 const program = new Command('ipt')
   .description('Streaming Instruction Pre-Training: crawl → Kafka → Triton synthesizer → M-shot corpus')
@@ -8,5 +9,6 @@ const program = new Command('ipt')
 
 program.addCommand(stackCommand());
 program.addCommand(demoCommand());
+program.addCommand(topicsCommand());
 
 await program.parseAsync(process.argv);

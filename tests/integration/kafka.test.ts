@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { type Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEndpoints } from '../../lib/endpoints.ts';
+import { createTopics, TOPICS } from '../../lib/topics.ts';
 
 const kafka = new Kafka({
   clientId: 'ipt-test',
@@ -101,5 +102,28 @@ describe('Kafka broker (KRaft, one node)', () => {
     expect(await readCommitted(output, 1)).toEqual(['committed']);
     const offsets = await admin.fetchOffsets({ groupId, topics: [input] });
     expect(offsets[0]?.partitions[0]?.offset).toBe('2');
+  });
+});
+
+describe('ipt topics create', () => {
+  it('creates the pipeline topics with compacted changelogs, and is idempotent', async () => {
+    await createTopics(admin, 4);
+    expect(await createTopics(admin, 4)).toEqual([]);
+    const metadata = await admin.fetchTopicMetadata({ topics: Object.values(TOPICS) });
+    for (const topic of metadata.topics) expect(topic.partitions.length).toBeGreaterThanOrEqual(1);
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [TOPICS.synthState, TOPICS.raw].map((name) => ({
+        type: 2,
+        name,
+        configNames: ['cleanup.policy'],
+      })),
+    });
+    const policy = (name: string) =>
+      configs.resources
+        .find((r) => r.resourceName === name)
+        ?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
+    expect(policy(TOPICS.synthState)).toBe('compact');
+    expect(policy(TOPICS.raw)).toBe('delete');
   });
 });
