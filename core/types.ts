@@ -1,0 +1,224 @@
+// TypeScript mirrors of schemas/*.avsc (namespace ipt.v1). Field names are the Avro names
+// (snake_case) so records pass through the serdes untouched. Every field is required here
+// (nullable ones are `T | null`) so an object literal of these types must spell out the
+// whole record; tests/unit/schemas.test.ts checks these shapes against the .avsc files.
+// Times are epoch milliseconds (Avro long, logicalType timestamp-millis).
+
+/** ipt.v1.QAPair — one instruction–response pair parsed from the synthesizer output. */
+export interface QAPair {
+  question: string;
+  answer: string;
+}
+
+/** ipt.v1.RawDocument — topic ipt.docs.raw, key doc_id. */
+export interface RawDocument {
+  doc_id: string;
+  text: string;
+  url: string | null;
+  source: string;
+  crawl_dump: string | null;
+  crawl_segment: string | null;
+  crawl_time: number | null;
+  ingested_at: number;
+  content_hash: string;
+  token_count: number;
+  chunk_index: number;
+  chunk_count: number;
+  parent_doc_id: string | null;
+  metadata: Record<string, string>;
+}
+
+/** ipt.v1.Run — identifies one synthesis run and everything that determines its output. */
+export interface Run {
+  run_id: string;
+  model: string;
+  model_version: string;
+  sampling_parameters: string;
+  temperature: number;
+  max_new_tokens: number;
+  max_model_len: number;
+  rounds_per_chain: number;
+  chains_per_block: number;
+  token_margin: number;
+  tokenizer: string;
+  template_version: string;
+  started_at: number;
+}
+
+export type ChainCloseReason = 'IDLE_TIMEOUT' | 'END_OF_INPUT' | 'PERMANENT_FAILURE' | 'OTHER';
+
+/** ipt.v1.ChainClose — why a chain ended before reaching M rounds. */
+export interface ChainClose {
+  reason: ChainCloseReason;
+  detail: string;
+  rounds_total: number;
+  closed_at: number;
+}
+
+export type SynthRecordKind = 'ROUND' | 'CLOSE';
+
+/** ipt.v1.SynthRound — topic ipt.synth.rounds, key chain_id. */
+export interface SynthRound {
+  run: Run;
+  kind: SynthRecordKind;
+  chain_id: string;
+  round_index: number;
+  doc_id: string;
+  source_partition: number;
+  source_offset: number;
+  text: string;
+  prompt: string | null;
+  raw_output: string;
+  pairs: QAPair[];
+  history_rounds_available: number;
+  history_rounds_used: number;
+  prev_followed_by_next: boolean;
+  inherit_from_prev: boolean;
+  text_tokens: number;
+  prompt_tokens: number;
+  history_tokens: number;
+  output_tokens: number | null;
+  attempts: number;
+  latency_ms: number;
+  produced_at: number;
+  close: ChainClose | null;
+}
+
+/** ipt.v1.AugmentedRound — one round of a chain as the assembler saw it. */
+export interface AugmentedRound {
+  round_index: number;
+  doc_id: string;
+  text: string;
+  pairs: QAPair[];
+  history_rounds_used: number;
+  inherit_from_prev: boolean;
+  followed_by_next: boolean;
+  text_tokens: number;
+}
+
+/** ipt.v1.RenderedText — one pre-training text (one connected segment of a chain). */
+export interface RenderedText {
+  text: string;
+  round_indexes: number[];
+  framing: string;
+  token_count: number;
+}
+
+/** ipt.v1.AugmentedRecord — topic ipt.corpus.augmented, key chain_id. */
+export interface AugmentedRecord {
+  id: string;
+  run: Run;
+  chain_id: string;
+  doc_ids: string[];
+  rounds: AugmentedRound[];
+  texts: RenderedText[];
+  template_seed: number;
+  template_version: string;
+  text_tokens: number;
+  rendered_tokens: number;
+  close: ChainClose | null;
+  assembled_at: number;
+}
+
+export type DeadLetterStage = 'INGEST' | 'SYNTH' | 'ASSEMBLE' | 'EXPORT' | 'OTHER';
+export type DeadLetterErrorClass =
+  | 'DESERIALIZATION'
+  | 'VALIDATION'
+  | 'REJECTED_TEXT'
+  | 'PROMPT_OVER_BUDGET'
+  | 'INFERENCE_TIMEOUT'
+  | 'INFERENCE_ERROR'
+  | 'INFERENCE_UNAVAILABLE'
+  | 'TEMPLATE_ERROR'
+  | 'STATE_ERROR'
+  | 'INTERNAL'
+  | 'OTHER';
+
+/** ipt.v1.DeadLetter — topic ipt.dlq. */
+export interface DeadLetter {
+  source_topic: string;
+  source_partition: number;
+  source_offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  stage: DeadLetterStage;
+  error_class: DeadLetterErrorClass;
+  error_name: string;
+  message: string;
+  attempts: number;
+  run_id: string | null;
+  doc_id: string | null;
+  chain_id: string | null;
+  context: Record<string, string>;
+  failed_at: number;
+}
+
+/** ipt.v1.CompactRound — a finished round as chain history needs it, nothing more. */
+export interface CompactRound {
+  round_index: number;
+  doc_id: string;
+  text: string;
+  pairs: QAPair[];
+  inherit_from_prev: boolean;
+  text_tokens: number;
+  history_tokens: number;
+}
+
+/** ipt.v1.PendingRecord — an input record waiting for its chain's previous round. */
+export interface PendingRecord {
+  seq: number;
+  offset: number;
+  round_index: number;
+  doc_id: string;
+  text: string;
+  text_tokens: number;
+}
+
+/** ipt.v1.OpenChain — a chain that has not reached M rounds or been closed. */
+export interface OpenChain {
+  chain_id: string;
+  block: number;
+  chain_index: number;
+  rounds: CompactRound[];
+  pending: PendingRecord[];
+  opened_at: number;
+  last_activity_at: number;
+}
+
+/** ipt.v1.PartitionCounters — per input partition sequence counters. */
+export interface PartitionCounters {
+  next_seq: number;
+  next_offset: number;
+}
+
+/** ipt.v1.SynthState — changelog ipt.synth.state (compacted). Exactly one of counters / chain is set. */
+export interface SynthState {
+  run_id: string;
+  source_topic: string;
+  source_partition: number;
+  counters: PartitionCounters | null;
+  chain: OpenChain | null;
+  updated_at: number;
+}
+
+/** ipt.v1.CollectedRound — what the assembler keeps of each SynthRound. */
+export interface CollectedRound {
+  round_index: number;
+  doc_id: string;
+  text: string;
+  pairs: QAPair[];
+  history_rounds_used: number;
+  prev_followed_by_next: boolean;
+  inherit_from_prev: boolean;
+  text_tokens: number;
+}
+
+/** ipt.v1.AssembleState — changelog ipt.assemble.state (compacted), key chain_id. */
+export interface AssembleState {
+  run: Run;
+  chain_id: string;
+  rounds: CollectedRound[];
+  close: ChainClose | null;
+  first_seen_at: number;
+  updated_at: number;
+}
