@@ -1,0 +1,213 @@
+import { EventEmitter } from 'node:events';
+import { effectiveBatchCap, nextDispatch } from './batching.ts';
+import type { RequestOptions, TritonCluster } from './cluster.ts';
+import { TritonClosedError } from './errors.ts';
+import type { TritonMetrics } from './metrics.ts';
+import type { DispatchPlan, GenerationParams } from './protocol.ts';
+
+export interface MicroBatcherOptions {
+  model: string;
+  params?: GenerationParams;
+  /** Prompts per request to a batching model; capped at the model's max_batch_size. */
+  maxBatch?: number;
+  /** How long a partial batch waits for more prompts. */
+  lingerMs?: number;
+  /** Queued (unsent) prompts at which `full` turns true and the caller should pause its input. */
+  maxPending?: number;
+  request?: RequestOptions;
+  metrics?: TritonMetrics;
+}
+
+interface Item {
+  prompt: string;
+  enqueuedAt: number;
+  resolve: (output: string) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Turns single-prompt submits into micro-batches for the cluster. Sends only
+ * while the cluster has a free in-flight slot, so prompts beyond that wait
+ * here (counted in `pending`) where they can join fuller batches, and the
+ * caller sees `full` and pauses instead of the queue growing without bound.
+ *
+ * Events: 'full' when pending reaches maxPending, 'room' when it drops below.
+ */
+export class MicroBatcher extends EventEmitter {
+  readonly model: string;
+  private readonly params: GenerationParams;
+  private readonly requestedBatch: number;
+  private readonly lingerMs: number;
+  private readonly maxPending: number;
+  private readonly request: RequestOptions;
+  private readonly metrics: TritonMetrics | undefined;
+  private readonly queue: Item[] = [];
+  private plan: DispatchPlan | undefined;
+  private planLoading = false;
+  private timer: NodeJS.Timeout | undefined;
+  private sentPrompts = 0;
+  private wasFull = false;
+  private closed = false;
+  private readonly onSlot = () => this.pump();
+
+  constructor(
+    private readonly cluster: TritonCluster,
+    opts: MicroBatcherOptions,
+  ) {
+    super();
+    this.model = opts.model;
+    this.params = opts.params ?? {};
+    this.requestedBatch = opts.maxBatch ?? 32;
+    effectiveBatchCap(this.requestedBatch, Number.MAX_SAFE_INTEGER); // validate early
+    this.lingerMs = opts.lingerMs ?? 5;
+    this.maxPending = opts.maxPending ?? this.requestedBatch * 8;
+    this.request = opts.request ?? {};
+    this.metrics = opts.metrics;
+    cluster.on('slot', this.onSlot);
+    cluster.on('circuit', this.onSlot);
+  }
+
+  /** Prompts queued here, not yet sent. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Prompts sent and not yet answered. */
+  get inFlight(): number {
+    return this.sentPrompts;
+  }
+
+  /** True while the caller should stop submitting; submits still succeed, the bound is the caller's to keep. */
+  get full(): boolean {
+    return this.queue.length >= this.maxPending;
+  }
+
+  /** Resolves when `full` is false. */
+  whenRoom(): Promise<void> {
+    if (!this.full) return Promise.resolve();
+    return new Promise((resolve) => this.once('room', resolve));
+  }
+
+  /** The batch size in use once the model's config is known. */
+  get batchCap(): number | undefined {
+    return this.plan === undefined ? undefined : effectiveBatchCap(this.requestedBatch, this.plan.maxBatch);
+  }
+
+  submit(prompt: string): Promise<string> {
+    if (this.closed) return Promise.reject(new TritonClosedError('MicroBatcher'));
+    return new Promise<string>((resolve, reject) => {
+      this.queue.push({ prompt, enqueuedAt: performance.now(), resolve, reject });
+      this.checkFull();
+      this.pump();
+    });
+  }
+
+  /** Stops taking prompts; rejects those still queued (sent ones finish). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.cluster.off('slot', this.onSlot);
+    this.cluster.off('circuit', this.onSlot);
+    for (const item of this.queue.splice(0)) item.reject(new TritonClosedError('MicroBatcher'));
+    this.checkFull();
+  }
+
+  private pump(): void {
+    if (this.closed || this.queue.length === 0) return;
+    if (this.plan === undefined) {
+      this.loadPlan();
+      return;
+    }
+    const cap = effectiveBatchCap(this.requestedBatch, this.plan.maxBatch);
+    while (this.queue.length > 0 && this.cluster.freeSlots() > 0) {
+      const oldest = this.queue[0] as Item;
+      const decision = nextDispatch(
+        this.queue.length,
+        cap,
+        performance.now() - oldest.enqueuedAt,
+        this.lingerMs,
+      );
+      if (decision.kind === 'wait') {
+        this.arm(decision.ms);
+        return;
+      }
+      if (decision.kind === 'idle') return;
+      this.send(this.queue.splice(0, decision.size), this.plan);
+    }
+    // No slot: the cluster's 'slot' event calls pump again; a linger timer would only spin.
+    if (this.timer && this.queue.length === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private arm(ms: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(0, Math.ceil(ms)),
+    );
+  }
+
+  private loadPlan(): void {
+    if (this.planLoading) return;
+    this.planLoading = true;
+    this.cluster.dispatchPlan(this.model, this.request).then(
+      (plan) => {
+        this.planLoading = false;
+        this.plan = plan;
+        this.pump();
+      },
+      (err) => {
+        // Without the config we cannot know how to send; fail what waits, and let the next submit try again.
+        this.planLoading = false;
+        for (const item of this.queue.splice(0)) item.reject(err);
+        this.checkFull();
+      },
+    );
+  }
+
+  private send(batch: Item[], plan: DispatchPlan): void {
+    this.checkFull();
+    this.sentPrompts += batch.length;
+    this.metrics?.batchSize.observe({ model: this.model }, batch.length);
+    const opts = { ...this.request, plan };
+    if (plan.mode === 'batch') {
+      const prompts = batch.map((i) => i.prompt);
+      this.cluster.infer(this.model, prompts, this.params, opts).then(
+        (outputs) => {
+          this.sentPrompts -= batch.length;
+          for (const [k, item] of batch.entries()) item.resolve(outputs[k] as string);
+        },
+        (err) => {
+          this.sentPrompts -= batch.length;
+          for (const item of batch) item.reject(err);
+        },
+      );
+      return;
+    }
+    for (const item of batch) {
+      this.cluster.generate(this.model, item.prompt, this.params, opts).then(
+        (output) => {
+          this.sentPrompts--;
+          item.resolve(output);
+        },
+        (err) => {
+          this.sentPrompts--;
+          item.reject(err);
+        },
+      );
+    }
+  }
+
+  private checkFull(): void {
+    const full = this.full;
+    if (full === this.wasFull) return;
+    this.wasFull = full;
+    this.emit(full ? 'full' : 'room');
+  }
+}
