@@ -13,4 +13,4 @@ export * from './templates/render.ts';
 export * from './templates/structure.ts';
 export * from './templates/version.ts';
 export * from './tokens.ts';
-export type * from './types.ts';
+export * from './types.ts';

@@ -45,7 +45,8 @@ export interface Run {
   started_at: number;
 }
 
-export type ChainCloseReason = 'IDLE_TIMEOUT' | 'END_OF_INPUT' | 'PERMANENT_FAILURE' | 'OTHER';
+export const CHAIN_CLOSE_REASONS = ['IDLE_TIMEOUT', 'END_OF_INPUT', 'PERMANENT_FAILURE', 'OTHER'] as const;
+export type ChainCloseReason = (typeof CHAIN_CLOSE_REASONS)[number];
 
 /** ipt.v1.ChainClose — why a chain ended before reaching M rounds. */
 export interface ChainClose {
@@ -55,7 +56,8 @@ export interface ChainClose {
   closed_at: number;
 }
 
-export type SynthRecordKind = 'ROUND' | 'CLOSE';
+export const SYNTH_RECORD_KINDS = ['ROUND', 'CLOSE'] as const;
+export type SynthRecordKind = (typeof SYNTH_RECORD_KINDS)[number];
 
 /** ipt.v1.SynthRound — topic ipt.synth.rounds, key chain_id. */
 export interface SynthRound {
@@ -120,19 +122,22 @@ export interface AugmentedRecord {
   assembled_at: number;
 }
 
-export type DeadLetterStage = 'INGEST' | 'SYNTH' | 'ASSEMBLE' | 'EXPORT' | 'OTHER';
-export type DeadLetterErrorClass =
-  | 'DESERIALIZATION'
-  | 'VALIDATION'
-  | 'REJECTED_TEXT'
-  | 'PROMPT_OVER_BUDGET'
-  | 'INFERENCE_TIMEOUT'
-  | 'INFERENCE_ERROR'
-  | 'INFERENCE_UNAVAILABLE'
-  | 'TEMPLATE_ERROR'
-  | 'STATE_ERROR'
-  | 'INTERNAL'
-  | 'OTHER';
+export const DEAD_LETTER_STAGES = ['INGEST', 'SYNTH', 'ASSEMBLE', 'EXPORT', 'OTHER'] as const;
+export type DeadLetterStage = (typeof DEAD_LETTER_STAGES)[number];
+export const DEAD_LETTER_ERROR_CLASSES = [
+  'DESERIALIZATION',
+  'VALIDATION',
+  'REJECTED_TEXT',
+  'PROMPT_OVER_BUDGET',
+  'INFERENCE_TIMEOUT',
+  'INFERENCE_ERROR',
+  'INFERENCE_UNAVAILABLE',
+  'TEMPLATE_ERROR',
+  'STATE_ERROR',
+  'INTERNAL',
+  'OTHER',
+] as const;
+export type DeadLetterErrorClass = (typeof DEAD_LETTER_ERROR_CLASSES)[number];
 
 /** ipt.v1.DeadLetter — topic ipt.dlq. */
 export interface DeadLetter {
