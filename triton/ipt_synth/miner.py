@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import protocol
 from .textutil import (
@@ -453,4 +453,3 @@ def generate(prompt: str, max_tokens: int, exclude_input_in_output: bool) -> str
     return out if exclude_input_in_output else prompt + out
 
 
-GeneratorFn = Callable[[str, int, bool], str]

@@ -79,3 +79,32 @@ def test_metrics_endpoint(server) -> None:  # type: ignore[no-untyped-def]
 
     with urllib.request.urlopen(f"http://127.0.0.1:{server['metrics']}/metrics", timeout=5) as r:
         assert b"nv_inference_request_success" in r.read()
+
+
+def test_sim_capacity_end_to_end() -> None:
+    """2 instances × max_batch 2 at 300 ms per batch: 8 prompts in full batches take 2 rounds = 0.6 s."""
+    import threading
+    import time
+
+    http, grpc, metrics = free_ports(3)
+    proc = subprocess.Popen(
+        [sys.executable, str(TRITON_DIR / "serve.py"), "--http-port", str(http), "--grpc-port", str(grpc),
+         "--metrics-port", str(metrics), "--models", service.SIM_MODEL, "--sim-batch-delay-ms", "300",
+         "--sim-per-token-ms", "0", "--sim-max-batch", "2", "--sim-instances", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{http}"
+    try:
+        wait_ready(base, proc)
+        infer(base, service.SIM_MODEL, ["<s>"] * 2)  # warm-up
+        threads = [threading.Thread(target=infer, args=(base, service.SIM_MODEL, ["<s>"] * 2)) for _ in range(4)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+        # C = 2 * 2 / 0.3 s ≈ 13.3 prompts/s → 8 prompts in 0.6 s (1.2 s if instances ran serially).
+        assert 0.58 <= elapsed < 0.95, elapsed
+    finally:
+        assert stop(proc) == 0
