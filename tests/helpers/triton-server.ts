@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export interface ObservedBatch {
+  model: string;
+  batch_size: number;
+  requests: number;
+  prompts: string[];
+  time: number;
+}
+
+/**
+ * A PyTriton server (triton/serve.py) started by a test or benchmark on free
+ * ports, in its own process group and its own PYTRITON_HOME, so stopping or
+ * killing it reaches tritonserver and its Python stubs and leaves nothing behind.
+ */
+export interface SpawnedTriton {
+  url: string;
+  httpPort: number;
+  observeFile: string;
+  log: string;
+  pid: number;
+  /** Every batch the server executed so far (from its --observe-file). */
+  observed(): ObservedBatch[];
+  /** SIGKILL to the whole group: a crash, connections drop mid-request. */
+  kill(): Promise<void>;
+  /** SIGTERM, then SIGKILL if it lingers; removes its scratch directory. */
+  stop(): Promise<void>;
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
+}
+
+/** A base port P with P, P+1, P+2 free (HTTP, gRPC, metrics). */
+export async function freePortTriple(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    if ((await portFree(base)) && (await portFree(base + 1)) && (await portFree(base + 2))) return base;
+  }
+  throw new Error('no three consecutive free ports found');
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!groupAlive(pid)) return true;
+    await sleep(100);
+  }
+  return !groupAlive(pid);
+}
+
+export interface SpawnTritonOptions {
+  /** Extra serve.py flags, e.g. ['--sim-batch-delay-ms', '200']. */
+  args?: string[];
+  /** Reuse these ports (to restart a killed server where clients expect it). */
+  httpPort?: number;
+  readyTimeoutMs?: number;
+}
+
+export async function spawnTriton(opts: SpawnTritonOptions = {}): Promise<SpawnedTriton> {
+  const httpPort = opts.httpPort ?? (await freePortTriple());
+  const dir = mkdtempSync(join(tmpdir(), `ipt-triton-${httpPort}-`));
+  const observeFile = join(dir, 'observe.jsonl');
+  const log = join(dir, 'server.log');
+  const out = openSync(log, 'a');
+  const python = join(REPO_ROOT, '.venv', 'bin', 'python');
+  const args = [
+    join(REPO_ROOT, 'triton', 'serve.py'),
+    '--http-port',
+    String(httpPort),
+    '--grpc-port',
+    String(httpPort + 1),
+    '--metrics-port',
+    String(httpPort + 2),
+    '--observe-file',
+    observeFile,
+    ...(opts.args ?? []),
+  ];
+  const child = spawn(python, args, {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, PYTRITON_HOME: join(dir, 'pytriton') },
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${python}`);
+  child.unref();
+  const url = `http://127.0.0.1:${httpPort}`;
+
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const server: SpawnedTriton = {
+    url,
+    httpPort,
+    observeFile,
+    log,
+    pid,
+    observed() {
+      if (!existsSync(observeFile)) return [];
+      return readFileSync(observeFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ObservedBatch);
+    },
+    async kill() {
+      signalGroup(pid, 'SIGKILL');
+      await waitGone(pid, 5_000);
+    },
+    async stop() {
+      if (groupAlive(pid)) {
+        signalGroup(pid, 'SIGTERM');
+        if (!(await waitGone(pid, 10_000))) {
+          signalGroup(pid, 'SIGKILL');
+          await waitGone(pid, 5_000);
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
+  while (Date.now() < deadline) {
+    if (exited) break;
+    try {
+      const res = await fetch(`${url}/v2/health/ready`);
+      if (res.ok) return server;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-2_000) : '';
+  await server.stop();
+  throw new Error(`Triton (serve.py ${args.slice(1).join(' ')}) did not become ready:\n${tail}`);
+}
