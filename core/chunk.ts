@@ -42,13 +42,30 @@ function chunkAt(text: string, level: number, maxTokens: number, counter: TokenC
   const pieces = lv.split(text).filter((p) => p.length > 0);
   if (pieces.length <= 1) return chunkAt(text, level + 1, maxTokens, counter);
 
-  // Pieces that are too big on their own are split at the next level first.
-  const units: { text: string; tokens: number }[] = [];
+  // Pieces that are too big on their own are split at the next level first; their parts keep
+  // that level's separator between them, so packing never invents a paragraph break.
+  const lower = LEVELS[level + 1]?.joiner ?? '';
+  const units: { text: string; tokens: number; sep: string }[] = [];
   for (const p of pieces) {
-    for (const q of chunkAt(p, level + 1, maxTokens, counter))
-      units.push({ text: q, tokens: counter.count(q) });
+    chunkAt(p, level + 1, maxTokens, counter).forEach((q, k) => {
+      units.push({ text: q, tokens: counter.count(q), sep: k === 0 ? lv.joiner : lower });
+    });
   }
-  const joinerTokens = Math.max(1, counter.count(`a${lv.joiner}a`) - 2 * counter.count('a'));
+  const sepTokens = new Map<string, number>();
+  const sepCost = (sep: string): number => {
+    let n = sepTokens.get(sep);
+    if (n === undefined) {
+      n = Math.max(0, counter.count(`a${sep}a`) - 2 * counter.count('a'));
+      sepTokens.set(sep, n);
+    }
+    return n;
+  };
+  const join = (from: number, to: number): string => {
+    let out = (units[from] as { text: string }).text;
+    for (let k = from + 1; k < to; k++)
+      out += (units[k] as { sep: string }).sep + (units[k] as { text: string }).text;
+    return out;
+  };
 
   // Greedy packing on estimated sums, then an exact check; on a miss, give back the last unit.
   const chunks: string[] = [];
@@ -56,20 +73,16 @@ function chunkAt(text: string, level: number, maxTokens: number, counter: TokenC
   while (i < units.length) {
     let j = i + 1;
     let est = (units[i] as { tokens: number }).tokens;
-    while (j < units.length && est + joinerTokens + (units[j] as { tokens: number }).tokens <= maxTokens) {
-      est += joinerTokens + (units[j] as { tokens: number }).tokens;
+    while (j < units.length) {
+      const u = units[j] as { tokens: number; sep: string };
+      if (est + sepCost(u.sep) + u.tokens > maxTokens) break;
+      est += sepCost(u.sep) + u.tokens;
       j++;
     }
-    let joined = units
-      .slice(i, j)
-      .map((u) => u.text)
-      .join(lv.joiner);
+    let joined = join(i, j);
     while (j - i > 1 && counter.count(joined) > maxTokens) {
       j--;
-      joined = units
-        .slice(i, j)
-        .map((u) => u.text)
-        .join(lv.joiner);
+      joined = join(i, j);
     }
     chunks.push(joined);
     i = j;
