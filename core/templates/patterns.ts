@@ -164,7 +164,7 @@ export const NONE_OPTION_CHANCE = 0.15;
 
 /** How a cited option appears in the answer; `l` is the bare label, `a` the answer text. */
 export const OPTION_ANSWERS: readonly ((l: string, a: string) => string)[] = [
-  (l, a) => `${l}. ${a}`,
+  (l, a) => `${l} — ${a}`,
   (l, a) => `(${l}) ${a}`,
   (l, a) => `${a} (${l})`,
   (l, a) => `Option ${l}: ${a}`,

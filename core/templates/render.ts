@@ -102,7 +102,7 @@ function drawPatternSet(rng: Rng, rounds: readonly RenderRound[]): PatternSet {
     if (multi || !MULTI_PAIR_FRAMINGS.has(k)) weights[k] = w;
   }
   // Draw every component unconditionally so the draw count never depends on the framing.
-  return {
+  const set: PatternSet = {
     framing: rng.weighted(weights),
     qa: rng.pick(QA_STYLES),
     pairSep: rng.pick(PAIR_SEPARATORS),
@@ -122,6 +122,9 @@ function drawPatternSet(rng: Rng, rounds: readonly RenderRound[]): PatternSet {
     cotTrigger: rng.pick(COT_TRIGGERS),
     cotAnswer: rng.pick(COT_ANSWERS),
   };
+  // Without a question prefix, a single newline between pairs would blur where one pair ends.
+  if (set.qa.q === '' && set.pairSep === '\n') set.pairSep = '\n\n';
+  return set;
 }
 
 /** A pair after multiple-choice and chain-of-thought rewriting: the strings framings place. */
