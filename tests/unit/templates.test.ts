@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FRAMING_WEIGHTS, type Framing, renderChain, segmentsOf, templateSeed } from '../../core/templates/render.ts';
 import { LABEL_STYLES, NONE_OPTIONS, QA_STYLES } from '../../core/templates/patterns.ts';
+import {
+  FRAMING_WEIGHTS,
+  type Framing,
+  renderChain,
+  segmentsOf,
+  templateSeed,
+} from '../../core/templates/render.ts';
 import { analyzePair, pairFragments } from '../../core/templates/structure.ts';
 import { TEMPLATE_VERSION } from '../../core/templates/version.ts';
 import type { QAPair } from '../../core/types.ts';
@@ -14,7 +20,11 @@ const COT: QAPair = {
   answer: 'The text says the moon causes them.\nTherefore, the answer is yes',
 };
 const PLAIN: QAPair = { question: 'What causes tides?', answer: 'The moon.' };
-const round = (text: string, pairs: QAPair[], inherit = false) => ({ text, pairs, inherit_from_prev: inherit });
+const round = (text: string, pairs: QAPair[], inherit = false) => ({
+  text,
+  pairs,
+  inherit_from_prev: inherit,
+});
 const SEEDS = Array.from({ length: 600 }, (_, i) => templateSeed(`chain-${i}`));
 
 describe('structure of pairs', () => {
@@ -93,7 +103,8 @@ describe('renderChain', () => {
 
   it('is a pure function of (rounds, seed, version)', () => {
     const rounds = [round('one', [PLAIN, MC, COT]), round('two', [PLAIN, COT], true)];
-    for (const seed of SEEDS.slice(0, 50)) expect(renderChain(rounds, seed)).toEqual(renderChain(rounds, seed));
+    for (const seed of SEEDS.slice(0, 50))
+      expect(renderChain(rounds, seed)).toEqual(renderChain(rounds, seed));
     expect(() => renderChain(rounds, 1, 'ipt-templates-0')).toThrow(/not available/);
     expect(renderChain(rounds, 1, TEMPLATE_VERSION)).toEqual(renderChain(rounds, 1));
   });
@@ -106,7 +117,10 @@ describe('renderChain', () => {
   });
 
   it('uses every framing, classic by far the most', () => {
-    const rounds = [round('Text one.', [PLAIN, MC]), round('Text two.', [COT, { question: 'Why?', answer: 'So.' }], true)];
+    const rounds = [
+      round('Text one.', [PLAIN, MC]),
+      round('Text two.', [COT, { question: 'Why?', answer: 'So.' }], true),
+    ];
     const counts: Partial<Record<Framing, number>> = {};
     for (const seed of SEEDS) {
       const f = renderChain(rounds, seed)[0]?.framing as Framing;
@@ -114,7 +128,8 @@ describe('renderChain', () => {
     }
     for (const f of Object.keys(FRAMING_WEIGHTS)) expect(counts[f as Framing], f).toBeGreaterThan(0);
     const classic = counts.classic ?? 0;
-    for (const [f, n] of Object.entries(counts)) if (f !== 'classic') expect(classic).toBeGreaterThan(3 * (n ?? 0));
+    for (const [f, n] of Object.entries(counts))
+      if (f !== 'classic') expect(classic).toBeGreaterThan(3 * (n ?? 0));
   });
 
   it('numbered, few-shot and next-turn need ≥ 2 pairs in every round of the segment', () => {
@@ -129,7 +144,8 @@ describe('renderChain', () => {
     const pf = SEEDS.map((s) => renderChain(rounds, s)[0]).filter((t) => t?.framing === 'pairs_first');
     expect(pf.length).toBeGreaterThan(0);
     expect(pf.length).toBeLessThan(SEEDS.length / 10);
-    for (const t of pf) expect(t?.text.indexOf('THE TEXT')).toBeGreaterThan(t?.text.indexOf(PLAIN.answer) ?? 0);
+    for (const t of pf)
+      expect(t?.text.indexOf('THE TEXT')).toBeGreaterThan(t?.text.indexOf(PLAIN.answer) ?? 0);
   });
 
   it('re-enumerates and shuffles options, sometimes adding a "none" option', () => {
@@ -198,12 +214,16 @@ describe('renderChain', () => {
   });
 
   it('every pair’s fragments appear verbatim', () => {
-    const rounds = [round('one', [PLAIN, MC, COT]), round('two', [{ question: 'Q?', answer: 'A!' }, PLAIN], true)];
+    const rounds = [
+      round('one', [PLAIN, MC, COT]),
+      round('two', [{ question: 'Q?', answer: 'A!' }, PLAIN], true),
+    ];
     for (const seed of SEEDS) {
       const text = renderChain(rounds, seed)
         .map((t) => t.text)
         .join('\n');
-      for (const r of rounds) for (const p of r.pairs) for (const f of pairFragments(p)) expect(text).toContain(f);
+      for (const r of rounds)
+        for (const p of r.pairs) for (const f of pairFragments(p)) expect(text).toContain(f);
     }
   });
 });
