@@ -132,6 +132,7 @@ try {
     ratio: Number(ratio.toFixed(3)),
     clientRequests: client.batches,
     meanServerBatch: Number(meanBatch.toFixed(1)),
+    maxPendingSeen: client.maxPendingSeen,
   };
   console.log(
     `client throughput (${N} single-prompt submits, end to end) = ${client.rate.toFixed(1)} prompts/s`,

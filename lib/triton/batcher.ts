@@ -14,6 +14,12 @@ export interface MicroBatcherOptions {
   lingerMs?: number;
   /** Queued (unsent) prompts at which `full` turns true and the caller should pause its input. */
   maxPending?: number;
+  /**
+   * 'auto' follows the model config (DESIGN §5). 'single' sends one generate
+   * request per prompt even to a batching model, leaving all batching to
+   * Triton's dynamic batcher — for comparing both paths on one server.
+   */
+  dispatch?: 'auto' | 'single';
   request?: RequestOptions;
   metrics?: TritonMetrics;
 }
@@ -40,6 +46,7 @@ export class MicroBatcher extends EventEmitter {
   private readonly lingerMs: number;
   private readonly maxPending: number;
   private readonly request: RequestOptions;
+  private readonly dispatch: 'auto' | 'single';
   private readonly metrics: TritonMetrics | undefined;
   private readonly queue: Item[] = [];
   private plan: DispatchPlan | undefined;
@@ -62,6 +69,7 @@ export class MicroBatcher extends EventEmitter {
     this.lingerMs = opts.lingerMs ?? 5;
     this.maxPending = opts.maxPending ?? this.requestedBatch * 8;
     this.request = opts.request ?? {};
+    this.dispatch = opts.dispatch ?? 'auto';
     this.metrics = opts.metrics;
     cluster.on('slot', this.onSlot);
     cluster.on('circuit', this.onSlot);
@@ -159,7 +167,7 @@ export class MicroBatcher extends EventEmitter {
     this.cluster.dispatchPlan(this.model, this.request).then(
       (plan) => {
         this.planLoading = false;
-        this.plan = plan;
+        this.plan = this.dispatch === 'single' ? { ...plan, mode: 'single', maxBatch: 1 } : plan;
         this.pump();
       },
       (err) => {

@@ -157,7 +157,7 @@ export class TritonCluster extends EventEmitter {
   }
 
   /** Resolves when some endpoint is healthy; rejects when the cluster closes or `signal` aborts. */
-  whenClosed(signal?: AbortSignal): Promise<void> {
+  whenCircuitClosed(signal?: AbortSignal): Promise<void> {
     if (this.state === 'closed') return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onCircuit = (s: CircuitState) => {

@@ -161,6 +161,20 @@ describe('Triton cluster client against real Triton servers', () => {
     }
   });
 
+  it('sends one generate request per prompt in single mode, with the same answers as batch mode', async () => {
+    const c = track(await cluster([a.url], { models: [CPU], maxInFlightPerEndpoint: 8 }).start());
+    const single = new MicroBatcher(c, { model: CPU, params, dispatch: 'single' });
+    const batched = new MicroBatcher(c, { model: CPU, params, maxBatch: 16 });
+    const { tag, list } = prompts(24);
+    const viaSingle = await Promise.all(list.map((p) => single.submit(p)));
+    expect(single.batchCap).toBe(1);
+    // Each request carried one prompt (Triton may still have grouped several requests into one execution).
+    const lines = a.observed().filter((l) => l.prompts.some((p) => p.includes(tag)));
+    expect(lines.every((l) => l.requests === l.batch_size)).toBe(true);
+    expect(lines.reduce((n, l) => n + l.batch_size, 0)).toBe(24);
+    expect(await Promise.all(list.map((p) => batched.submit(p)))).toEqual(viaSingle);
+  });
+
   it('fails a request past its deadline with a clear error', async () => {
     const client = new TritonHttpClient(slow.url);
     const [p] = prompts(1).list as [string];
@@ -249,7 +263,7 @@ describe('Triton cluster client against real Triton servers', () => {
     const pending = c.infer(SIM, [p], params);
     await sleep(300);
     b = await start(FAST, b.httpPort);
-    await c.whenClosed();
+    await c.whenCircuitClosed();
     const [out] = await pending;
     expect(out).toMatch(PAIR);
     expect(events).toEqual(['admit', 'circuit:closed']);
