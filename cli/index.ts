@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { stackCommand } from '../stack/cli.ts';
 import { demoCommand } from './demo.ts';
+import { schemasCommand } from './schemas.ts';
 import { topicsCommand } from './topics.ts';
 
 const program = new Command('ipt')
@@ -10,5 +11,6 @@ const program = new Command('ipt')
 program.addCommand(stackCommand());
 program.addCommand(demoCommand());
 program.addCommand(topicsCommand());
+program.addCommand(schemasCommand());
 
 await program.parseAsync(process.argv);
