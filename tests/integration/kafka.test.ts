@@ -114,7 +114,7 @@ describe('ipt topics create', () => {
     const configs = await admin.describeConfigs({
       includeSynonyms: false,
       resources: [TOPICS.synthState, TOPICS.raw].map((name) => ({
-        type: 2,
+        type: ConfigResourceTypes.TOPIC,
         name,
         configNames: ['cleanup.policy'],
       })),
