@@ -96,8 +96,10 @@ describe('Kafka broker (KRaft, one node)', () => {
     await producer.disconnect();
 
     // Both records and both transaction markers are in the log (offsets 0–3)…
-    const [end] = await admin.fetchTopicOffsets(output);
-    expect(end?.high).toBe('4');
+    // The coordinator writes markers after EndTxn returns, so wait for the end offset to settle.
+    await expect
+      .poll(async () => (await admin.fetchTopicOffsets(output))[0]?.high, { timeout: 10_000 })
+      .toBe('4');
     // …but a read_committed consumer sees only the committed one.
     expect(await readCommitted(output, 1)).toEqual(['committed']);
     const offsets = await admin.fetchOffsets({ groupId, topics: [input] });
