@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -42,7 +43,7 @@ export function isOurs(record: PidRecord | undefined): record is PidRecord {
  */
 export function startDetached(
   command: string[],
-  opts: { log: string; pidFile: string; cwd?: string; env?: NodeJS.ProcessEnv },
+  opts: { log: string; pidFile?: string; cwd?: string; env?: NodeJS.ProcessEnv },
 ): PidRecord {
   const [exe, ...args] = command;
   if (!exe) throw new Error('empty command');
@@ -57,11 +58,11 @@ export function startDetached(
   if (child.pid === undefined) throw new Error(`could not start ${exe}`);
   child.unref();
   const record: PidRecord = { pid: child.pid, command, startedAt: new Date().toISOString(), log: opts.log };
-  writeFileSync(opts.pidFile, `${JSON.stringify(record, null, 2)}\n`);
+  if (opts.pidFile) writeFileSync(opts.pidFile, `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
@@ -73,7 +74,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function groupAlive(pid: number): boolean {
+export function groupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);
     return true;
@@ -82,20 +83,40 @@ function groupAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM the process group we started, wait for a clean exit, then SIGKILL what is left. */
+async function waitGroupGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(100);
+  return !groupAlive(pid);
+}
+
+/** SIGTERM a process group, wait up to `graceMs` for a clean exit, then SIGKILL what is left. */
+export async function terminateGroup(pid: number, graceMs = 30_000): Promise<void> {
+  signalGroup(pid, 'SIGTERM');
+  if (await waitGroupGone(pid, graceMs)) return;
+  await killGroup(pid);
+}
+
+/** SIGKILL a whole process group (a crash, as far as its peers can tell) and wait until it is gone. */
+export async function killGroup(pid: number): Promise<void> {
+  signalGroup(pid, 'SIGKILL');
+  await waitGroupGone(pid, 10_000);
+}
+
+/** Stops the process group recorded in `pidFile` if it is still ours. */
 export async function stop(pidFile: string, graceMs = 30_000): Promise<'stopped' | 'not running'> {
   const record = readPidFile(pidFile);
-  if (!isOurs(record)) {
-    rmSync(pidFile, { force: true });
-    return 'not running';
-  }
-  signalGroup(record.pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (groupAlive(record.pid) && Date.now() < deadline) await sleep(200);
-  if (groupAlive(record.pid)) signalGroup(record.pid, 'SIGKILL');
-  while (groupAlive(record.pid)) await sleep(100);
+  const running = isOurs(record);
+  if (running) await terminateGroup(record.pid, graceMs);
   rmSync(pidFile, { force: true });
-  return 'stopped';
+  return running ? 'stopped' : 'not running';
+}
+
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /** The last lines of a log file, for error messages when a component fails to start. */

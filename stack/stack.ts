@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Component, components } from './components.ts';
 import type { StackConfig } from './config.ts';
-import { isOurs, readPidFile, startDetached, stop, tail } from './processes.ts';
+import { isOurs, portFree, readPidFile, startDetached, stop, tail } from './processes.ts';
 
 type Say = (line: string) => void;
 
@@ -40,14 +39,6 @@ const paths = (cfg: StackConfig, c: Component) => ({
 });
 
 export const endpointsFile = (cfg: StackConfig) => join(cfg.stateDir, 'endpoints.json');
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 async function waitReady(c: Component, pidFile: string, log: string): Promise<void> {
   const deadline = Date.now() + c.startTimeoutMs;

@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-
-const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+import { REPO_ROOT } from '../../stack/config.ts';
+import { groupAlive, killGroup, portFree, startDetached, terminateGroup } from '../../stack/processes.ts';
 
 export interface ObservedBatch {
   model: string;
@@ -35,14 +32,6 @@ export interface SpawnedTriton {
   stop(): Promise<void>;
 }
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.once('error', () => res(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
-  });
-}
-
 /** A base port P with P, P+1, P+2 free (HTTP, gRPC, metrics). */
 export async function freePortTriple(): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
@@ -50,32 +39,6 @@ export async function freePortTriple(): Promise<number> {
     if ((await portFree(base)) && (await portFree(base + 1)) && (await portFree(base + 2))) return base;
   }
   throw new Error('no three consecutive free ports found');
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!groupAlive(pid)) return true;
-    await sleep(100);
-  }
-  return !groupAlive(pid);
 }
 
 export interface SpawnTritonOptions {
@@ -91,7 +54,6 @@ export async function spawnTriton(opts: SpawnTritonOptions = {}): Promise<Spawne
   const dir = mkdtempSync(join(tmpdir(), `ipt-triton-${httpPort}-`));
   const observeFile = join(dir, 'observe.jsonl');
   const log = join(dir, 'server.log');
-  const out = openSync(log, 'a');
   const python = join(REPO_ROOT, '.venv', 'bin', 'python');
   const args = [
     join(REPO_ROOT, 'triton', 'serve.py'),
@@ -105,21 +67,13 @@ export async function spawnTriton(opts: SpawnTritonOptions = {}): Promise<Spawne
     observeFile,
     ...(opts.args ?? []),
   ];
-  const child = spawn(python, args, {
+  const { pid } = startDetached([python, ...args], {
+    log,
     cwd: REPO_ROOT,
-    detached: true,
-    stdio: ['ignore', out, out],
     env: { ...process.env, PYTRITON_HOME: join(dir, 'pytriton') },
   });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${python}`);
-  child.unref();
   const url = `http://127.0.0.1:${httpPort}`;
 
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
   const server: SpawnedTriton = {
     url,
     httpPort,
@@ -133,25 +87,16 @@ export async function spawnTriton(opts: SpawnTritonOptions = {}): Promise<Spawne
         .filter(Boolean)
         .map((l) => JSON.parse(l) as ObservedBatch);
     },
-    async kill() {
-      signalGroup(pid, 'SIGKILL');
-      await waitGone(pid, 5_000);
-    },
+    kill: () => killGroup(pid),
     async stop() {
-      if (groupAlive(pid)) {
-        signalGroup(pid, 'SIGTERM');
-        if (!(await waitGone(pid, 10_000))) {
-          signalGroup(pid, 'SIGKILL');
-          await waitGone(pid, 5_000);
-        }
-      }
+      if (groupAlive(pid)) await terminateGroup(pid, 10_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
   while (Date.now() < deadline) {
-    if (exited) break;
+    if (!groupAlive(pid)) break;
     try {
       const res = await fetch(`${url}/v2/health/ready`);
       if (res.ok) return server;
