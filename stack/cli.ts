@@ -18,7 +18,11 @@ function withStackOptions(command: Command): Command {
       'Kafka listener on 127.0.0.1; the controller takes port+1 (env IPT_KAFKA_PORT)',
       port,
     )
-    .option('--registry-port <port>', 'schema registry HTTP port (env IPT_REGISTRY_PORT)', port)
+    .option(
+      '--registry-port <port>',
+      'schema registry HTTP port; its management interface takes port+1 (env IPT_REGISTRY_PORT)',
+      port,
+    )
     .option(
       '--triton-port <port>',
       'Triton HTTP port; GRPC and metrics take +1 and +2 (env IPT_TRITON_PORT)',

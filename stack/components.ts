@@ -130,7 +130,8 @@ function registry(cfg: StackConfig): Component {
   return {
     name: 'registry',
     title: 'Apicurio Registry (Confluent-compatible API)',
-    ports: [cfg.registry.port],
+    // Quarkus also opens a management interface (health, metrics); keep it on loopback beside the API.
+    ports: [cfg.registry.port, cfg.registry.port + 1],
     startTimeoutMs: 120_000,
     prepare(say) {
       const jar = ensureApicurio(cfg, say);
@@ -141,6 +142,8 @@ function registry(cfg: StackConfig): Component {
           `-Xmx${cfg.registry.heapMb}m`,
           '-Dquarkus.http.host=127.0.0.1',
           `-Dquarkus.http.port=${cfg.registry.port}`,
+          '-Dquarkus.management.host=127.0.0.1',
+          `-Dquarkus.management.port=${cfg.registry.port + 1}`,
           // Schemas survive a restart: H2 on disk instead of the default in-memory database.
           `-Dapicurio.datasource.url=jdbc:h2:file:${join(dataDir, 'registry')};DB_CLOSE_ON_EXIT=FALSE`,
           '-jar',
