@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { StackStatus } from '../../stack/stack.ts';
 
 function ipt(...args: string[]) {
-  const result = spawnSync(process.execPath, ['bin/ipt.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(process.execPath, ['bin/ipt.js', ...args], { encoding: 'utf8', timeout: 200_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -59,4 +62,54 @@ describe('ipt stack', () => {
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/not a TCP port/);
   });
+});
+
+describe('a second stack in its own state dir', () => {
+  // Its own ports and state dir, so the shared stack the other tests use is never touched.
+  const stateDir = mkdtempSync(join(tmpdir(), 'ipt-stack-'));
+  const base = 30_000 + Math.floor(Math.random() * 5_000) * 4;
+  const flags = [
+    '--state-dir',
+    stateDir,
+    '--kafka-port',
+    `${base}`,
+    '--registry-port',
+    `${base + 2}`,
+    '--triton-port',
+    `${base + 10}`,
+  ];
+  const statusOf = () => JSON.parse(ipt('stack', 'status', '--json', ...flags).stdout) as StackStatus;
+  const pids = (s: StackStatus) => [s.kafka.pid, s.registry.pid, s.triton.pid];
+
+  afterAll(() => {
+    ipt('stack', 'down', '--wipe', ...flags);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('down stops exactly its processes and keeps data; up brings the data back; --wipe deletes it', async () => {
+    expect(ipt('stack', 'up', ...flags).code).toBe(0);
+    const first = statusOf();
+    expect(first.kafka.brokers).toEqual([`127.0.0.1:${base}`]);
+    const topic = `test.persisted.${base}`;
+    const admin = new Kafka({ brokers: first.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+    await admin.disconnect();
+
+    const shared = JSON.parse(ipt('stack', 'status', '--json').stdout) as StackStatus;
+    expect(ipt('stack', 'down', ...flags).code).toBe(0);
+    expect(pids(first).filter(alive)).toEqual([]);
+    expect(pids(shared).every(alive)).toBe(true);
+    expect(statusOf().kafka.running).toBe(false);
+    expect(existsSync(join(stateDir, 'kafka', 'data'))).toBe(true);
+
+    expect(ipt('stack', 'up', ...flags).code).toBe(0);
+    const again = new Kafka({ brokers: statusOf().kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+    await again.connect();
+    expect(await again.listTopics()).toContain(topic);
+    await again.disconnect();
+
+    expect(ipt('stack', 'down', '--wipe', ...flags).code).toBe(0);
+    expect(existsSync(stateDir)).toBe(false);
+  }, 240_000);
 });
