@@ -75,6 +75,9 @@ function kafka(cfg: StackConfig): Component {
       try {
         await admin.connect();
         const cluster = await admin.describeCluster();
+        // A group lookup creates and loads __consumer_offsets; until then transactions that send
+        // offsets fail with NOT_COORDINATOR, so the broker is not ready for our services yet.
+        await admin.describeGroups(['ipt-stack-ready']);
         return cluster.brokers.length > 0;
       } catch {
         return false;

@@ -178,10 +178,13 @@ export class PartitionTransactions {
       transaction = await slot.producer.transaction();
       const topicMessages = messages.filter((t) => t.messages.length > 0);
       if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 });
-      await transaction.sendOffsets({
-        consumerGroupId: this.options.groupId,
-        topics: [{ topic: offsets.topic, partitions: [{ partition, offset: offsets.offset }] }],
-      });
+      const active = transaction;
+      await retryWhileCoordinatorMoves(() =>
+        active.sendOffsets({
+          consumerGroupId: this.options.groupId,
+          topics: [{ topic: offsets.topic, partitions: [{ partition, offset: offsets.offset }] }],
+        }),
+      );
       await transaction.commit();
     } catch (error) {
       if (isFencedError(error)) {
@@ -221,5 +224,29 @@ export class PartitionTransactions {
   private async discard(partition: number, slot: Slot): Promise<void> {
     if (this.slots.get(partition) === slot) this.slots.delete(partition);
     await slot.producer.disconnect().catch(() => {});
+  }
+}
+
+/** Group-coordinator errors that clear once the broker has (re)loaded the group's offsets partition. */
+const COORDINATOR_MOVING = new Set([
+  'NOT_COORDINATOR',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+]);
+
+/**
+ * kafkajs sends TxnOffsetCommit once, without retrying when the group coordinator is not ready — as on
+ * a fresh broker creating __consumer_offsets, or after the coordinator moved. Both requests of
+ * sendOffsets are idempotent within the transaction, so asking again after a pause is safe.
+ */
+async function retryWhileCoordinatorMoves(send: () => Promise<void>, attempts = 20): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      const type = (error as { type?: string }).type ?? '';
+      if (attempt >= attempts || !COORDINATOR_MOVING.has(type)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
+    }
   }
 }

@@ -11,6 +11,11 @@ function ipt(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Asserts exit 0, showing the command's stderr when it is not (a stack start failure names its log). */
+function expectOk(result: ReturnType<typeof ipt>): void {
+  expect(result.code, result.stderr).toBe(0);
+}
+
 const alive = (pid: number | null) => {
   if (pid === null) return false;
   try {
@@ -87,7 +92,7 @@ describe('a second stack in its own state dir', () => {
   });
 
   it('down stops exactly its processes and keeps data; up brings the data back; --wipe deletes it', async () => {
-    expect(ipt('stack', 'up', ...flags).code).toBe(0);
+    expectOk(ipt('stack', 'up', ...flags));
     const first = statusOf();
     expect(first.kafka.brokers).toEqual([`127.0.0.1:${base}`]);
     const topic = `test.persisted.${base}`;
@@ -103,7 +108,7 @@ describe('a second stack in its own state dir', () => {
     expect(statusOf().kafka.running).toBe(false);
     expect(existsSync(join(stateDir, 'kafka', 'data'))).toBe(true);
 
-    expect(ipt('stack', 'up', ...flags).code).toBe(0);
+    expectOk(ipt('stack', 'up', ...flags));
     const again = new Kafka({ brokers: statusOf().kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await again.connect();
     expect(await again.listTopics()).toContain(topic);
