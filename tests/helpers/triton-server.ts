@@ -32,10 +32,13 @@ export interface SpawnedTriton {
   stop(): Promise<void>;
 }
 
-/** A base port P with P, P+1, P+2 free (HTTP, gRPC, metrics). */
+/**
+ * A base port P with P, P+1, P+2 free (HTTP, gRPC, metrics), below Linux's ephemeral range (32768+)
+ * so an outgoing connection cannot take the port between this check and the server's bind.
+ */
 export async function freePortTriple(): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     if ((await portFree(base)) && (await portFree(base + 1)) && (await portFree(base + 2))) return base;
   }
   throw new Error('no three consecutive free ports found');

@@ -3,8 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StackStatus } from '../../stack/stack.ts';
+import { freePortTriple } from '../helpers/triton-server.ts';
 
 function ipt(...args: string[]) {
   const result = spawnSync(process.execPath, ['bin/ipt.js', ...args], { encoding: 'utf8', timeout: 200_000 });
@@ -72,17 +73,8 @@ describe('ipt stack', () => {
 describe('a second stack in its own state dir', () => {
   // Its own ports and state dir, so the shared stack the other tests use is never touched.
   const stateDir = mkdtempSync(join(tmpdir(), 'ipt-stack-'));
-  const base = 30_000 + Math.floor(Math.random() * 5_000) * 4;
-  const flags = [
-    '--state-dir',
-    stateDir,
-    '--kafka-port',
-    `${base}`,
-    '--registry-port',
-    `${base + 2}`,
-    '--triton-port',
-    `${base + 10}`,
-  ];
+  let flags: string[] = [];
+  let kafkaPort = 0;
   const statusOf = () => JSON.parse(ipt('stack', 'status', '--json', ...flags).stdout) as StackStatus;
   const pids = (s: StackStatus) => [s.kafka.pid, s.registry.pid, s.triton.pid];
 
@@ -91,11 +83,20 @@ describe('a second stack in its own state dir', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
+  beforeAll(async () => {
+    // Three separately chosen free port triples: Kafka (+controller), registry (+management), Triton.
+    kafkaPort = await freePortTriple();
+    const registryPort = await freePortTriple();
+    const tritonPort = await freePortTriple();
+    flags = ['--state-dir', stateDir, '--kafka-port', `${kafkaPort}`, '--registry-port', `${registryPort}`];
+    flags.push('--triton-port', `${tritonPort}`);
+  });
+
   it('down stops exactly its processes and keeps data; up brings the data back; --wipe deletes it', async () => {
     expectOk(ipt('stack', 'up', ...flags));
     const first = statusOf();
-    expect(first.kafka.brokers).toEqual([`127.0.0.1:${base}`]);
-    const topic = `test.persisted.${base}`;
+    expect(first.kafka.brokers).toEqual([`127.0.0.1:${kafkaPort}`]);
+    const topic = `test.persisted.${kafkaPort}`;
     const admin = new Kafka({ brokers: first.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
