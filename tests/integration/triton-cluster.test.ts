@@ -89,6 +89,9 @@ describe('Triton cluster client against real Triton servers', () => {
 
   beforeAll(async () => {
     [a, b, slow] = await Promise.all([start(FAST), start(FAST), start(SLOW)]);
+    // One request each first: a cold Python stub answers its first batch late, which would skew
+    // the routing tests toward whichever server happened to warm up sooner.
+    await Promise.all([a, b, slow].map((s) => new TritonHttpClient(s.url).infer(SIM, ['warm-up'], params)));
   }, 150_000);
 
   afterAll(async () => {
