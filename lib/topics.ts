@@ -54,14 +54,3 @@ export async function createTopics(admin: Admin, partitions: number): Promise<st
   if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
   return missing.map((spec) => spec.topic);
 }
-
-/** Throws a message a user can act on when a service's topics are not there (auto-creation is off). */
-export async function requireTopics(admin: Admin, topics: readonly string[]): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((topic) => !existing.has(topic));
-  if (missing.length > 0) {
-    throw new Error(
-      `missing Kafka topics: ${missing.join(', ')}; create them with \`npx ipt topics create\``,
-    );
-  }
-}
