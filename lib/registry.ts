@@ -8,17 +8,25 @@ import {
   SerdeType,
 } from '@confluentinc/schemaregistry';
 import { REPO_ROOT } from '../stack/config.ts';
-import { TOPICS, type TopicName } from './topics.ts';
+import { TOPICS, type TopicRole, type Topics } from './topics.ts';
 
-/** The Avro record each topic carries; schemas/<Name>.avsc is its source of truth. */
-export const SCHEMA_OF_TOPIC: Record<TopicName, string> = {
-  [TOPICS.raw]: 'RawDocument',
-  [TOPICS.rounds]: 'SynthRound',
-  [TOPICS.augmented]: 'AugmentedRecord',
-  [TOPICS.dlq]: 'DeadLetter',
-  [TOPICS.synthState]: 'SynthState',
-  [TOPICS.assembleState]: 'AssembleState',
+/** The Avro record each topic role carries; schemas/<Name>.avsc is its source of truth. */
+export const SCHEMA_OF_ROLE: Record<TopicRole, string> = {
+  raw: 'RawDocument',
+  rounds: 'SynthRound',
+  augmented: 'AugmentedRecord',
+  dlq: 'DeadLetter',
+  synthState: 'SynthState',
+  assembleState: 'AssembleState',
 };
+
+/** Topic name → Avro record name, for one set of topic names. */
+export function schemaOfTopic(topics: Topics = TOPICS): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [role, topic] of Object.entries(topics) as [TopicRole, string][])
+    out[topic] = SCHEMA_OF_ROLE[role];
+  return out;
+}
 
 export const subjectOf = (topic: string) => `${topic}-value`;
 
@@ -34,9 +42,12 @@ export function registryClient(url: string): SchemaRegistryClient {
  * Registers every topic's schema under `<topic>-value` with BACKWARD compatibility, so a new schema
  * version can always read what older producers wrote. Returns the schema id per topic.
  */
-export async function registerSchemas(client: SchemaRegistryClient): Promise<Record<string, number>> {
+export async function registerSchemas(
+  client: SchemaRegistryClient,
+  topics: Topics = TOPICS,
+): Promise<Record<string, number>> {
   const ids: Record<string, number> = {};
-  for (const [topic, name] of Object.entries(SCHEMA_OF_TOPIC)) {
+  for (const [topic, name] of Object.entries(schemaOfTopic(topics))) {
     await client.updateConfig(subjectOf(topic), { compatibility: 'BACKWARD' as Compatibility });
     ids[topic] = await client.register(subjectOf(topic), { schemaType: 'AVRO', schema: schemaText(name) });
   }
@@ -50,9 +61,12 @@ export type SchemaCheck = {
 };
 
 /** Compares the repository's schemas with what the registry holds, without changing anything. */
-export async function checkSchemas(client: SchemaRegistryClient): Promise<SchemaCheck[]> {
+export async function checkSchemas(
+  client: SchemaRegistryClient,
+  topics: Topics = TOPICS,
+): Promise<SchemaCheck[]> {
   const results: SchemaCheck[] = [];
-  for (const [topic, schema] of Object.entries(SCHEMA_OF_TOPIC)) {
+  for (const [topic, schema] of Object.entries(schemaOfTopic(topics))) {
     const subject = subjectOf(topic);
     const info = { schemaType: 'AVRO', schema: schemaText(schema) };
     const versions = await client.getAllVersions(subject).catch(() => [] as number[]);
@@ -80,7 +94,7 @@ export interface TopicSerde<T> {
   deserialize(bytes: Buffer): Promise<T>;
 }
 
-export function topicSerde<T>(client: SchemaRegistryClient, topic: TopicName): TopicSerde<T> {
+export function topicSerde<T>(client: SchemaRegistryClient, topic: string): TopicSerde<T> {
   const serializer = new AvroSerializer(client, SerdeType.VALUE, { useLatestVersion: true });
   const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {});
   return {

@@ -11,11 +11,34 @@ export const TOPICS = {
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+export type TopicRole = keyof typeof TOPICS;
+/** The pipeline's topic names by role; a namespace prefixes them all (tests, side-by-side deployments). */
+export type Topics = Record<TopicRole, string>;
+
+const NAMESPACE = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** `ipt.docs.raw` etc., or `<namespace>.ipt.docs.raw` when a namespace is given. */
+export function topicsFor(namespace?: string): Topics {
+  if (!namespace) return { ...TOPICS };
+  if (!NAMESPACE.test(namespace)) {
+    throw new Error(
+      `topic namespace must match ${NAMESPACE} (letters, digits, _ and -), got ${JSON.stringify(namespace)}`,
+    );
+  }
+  const named = {} as Topics;
+  for (const [role, name] of Object.entries(TOPICS) as [TopicRole, string][])
+    named[role] = `${namespace}.${name}`;
+  return named;
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Topic configs by role: changelogs keep the latest state per key forever; the DLQ outlives everything. */
-export function topicSpecs(partitions: number, replicationFactor = 1): ITopicConfig[] {
+export function topicSpecs(
+  partitions: number,
+  replicationFactor = 1,
+  topics: Topics = TOPICS,
+): ITopicConfig[] {
   const data = (topic: string): ITopicConfig => ({
     topic,
     numPartitions: partitions,
@@ -33,24 +56,42 @@ export function topicSpecs(partitions: number, replicationFactor = 1): ITopicCon
     ],
   });
   return [
-    data(TOPICS.raw),
-    data(TOPICS.rounds),
-    data(TOPICS.augmented),
+    data(topics.raw),
+    data(topics.rounds),
+    data(topics.augmented),
     {
-      topic: TOPICS.dlq,
+      topic: topics.dlq,
       numPartitions: partitions,
       replicationFactor,
       configEntries: [{ name: 'retention.ms', value: String(365 * DAY_MS) }],
     },
-    changelog(TOPICS.synthState),
-    changelog(TOPICS.assembleState),
+    changelog(topics.synthState),
+    changelog(topics.assembleState),
   ];
 }
 
 /** Creates the missing topics; returns the names it created. Existing topics are left as they are. */
-export async function createTopics(admin: Admin, partitions: number): Promise<string[]> {
+export async function createTopics(
+  admin: Admin,
+  partitions: number,
+  topics: Topics = TOPICS,
+): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = topicSpecs(partitions).filter((spec) => !existing.has(spec.topic));
+  const missing = topicSpecs(partitions, 1, topics).filter((spec) => !existing.has(spec.topic));
   if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
   return missing.map((spec) => spec.topic);
+}
+
+export class MissingTopicsError extends Error {
+  override readonly name = 'MissingTopicsError';
+  constructor(readonly missing: string[]) {
+    super(`missing Kafka topics: ${missing.join(', ')}; create them with \`npx ipt topics create\``);
+  }
+}
+
+/** Refuses to start a service whose topics do not exist (auto-creation would get their settings wrong). */
+export async function requireTopics(admin: Admin, names: readonly string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = names.filter((name) => !existing.has(name));
+  if (missing.length > 0) throw new MissingTopicsError(missing);
 }
