@@ -188,6 +188,7 @@ export interface OpenChain {
   pending: PendingRecord[];
   opened_at: number;
   last_activity_at: number;
+  closed_reason: string | null;
 }
 
 /** ipt.v1.PartitionCounters — per input partition sequence counters. */
