@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { stackCommand } from '../stack/cli.ts';
 import { demoCommand } from './demo.ts';
 import { schemasCommand } from './schemas.ts';
+import { synthCommand } from './synth.ts';
 import { topicsCommand } from './topics.ts';
 
 const program = new Command('ipt')
@@ -12,5 +13,6 @@ program.addCommand(stackCommand());
 program.addCommand(demoCommand());
 program.addCommand(topicsCommand());
 program.addCommand(schemasCommand());
+program.addCommand(synthCommand());
 
 await program.parseAsync(process.argv);

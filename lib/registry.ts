@@ -7,6 +7,7 @@ import {
   SchemaRegistryClient,
   SerdeType,
 } from '@confluentinc/schemaregistry';
+import avro from 'avsc';
 import { REPO_ROOT } from '../stack/config.ts';
 import { TOPICS, type TopicRole, type Topics } from './topics.ts';
 
@@ -100,5 +101,54 @@ export function topicSerde<T>(client: SchemaRegistryClient, topic: string): Topi
   return {
     serialize: (value) => serializer.serialize(topic, value),
     deserialize: (bytes) => deserializer.deserialize(topic, bytes) as Promise<T>,
+  };
+}
+
+/**
+ * A synchronous Confluent wire-format encoder (magic byte 0, 4-byte schema id, Avro binary) for the
+ * subject's latest registered schema, and a decoder that resolves any registered writer schema to it.
+ * Synchronous encoding lets a service queue a unit of work's records in one tick, so a transaction
+ * can never split them; avsc validates every value as it encodes it.
+ */
+export interface AvroCodec<T> {
+  readonly schemaId: number;
+  encode(value: T): Buffer;
+  decode(bytes: Buffer): Promise<T>;
+}
+
+export async function avroCodec<T>(client: SchemaRegistryClient, topic: string): Promise<AvroCodec<T>> {
+  const subject = subjectOf(topic);
+  const latest = await client.getLatestSchemaMetadata(subject);
+  if (latest.id === undefined || !latest.schema) throw new Error(`registry has no schema for ${subject}`);
+  const schemaId = latest.id;
+  const reader = avro.Type.forSchema(JSON.parse(latest.schema));
+  const readers = new Map<number, (buf: Buffer) => T>([[schemaId, (buf) => reader.fromBuffer(buf) as T]]);
+  const readerFor = async (id: number): Promise<(buf: Buffer) => T> => {
+    const known = readers.get(id);
+    if (known) return known;
+    const info = await client.getBySubjectAndId(subject, id);
+    const writer = avro.Type.forSchema(JSON.parse(info.schema));
+    const resolver = reader.createResolver(writer);
+    const read = (buf: Buffer) => reader.fromBuffer(buf, resolver) as T;
+    readers.set(id, read);
+    return read;
+  };
+  return {
+    schemaId,
+    encode(value) {
+      const body = reader.toBuffer(value);
+      const out = Buffer.allocUnsafe(5 + body.length);
+      out[0] = 0;
+      out.writeUInt32BE(schemaId, 1);
+      body.copy(out, 5);
+      return out;
+    },
+    async decode(bytes) {
+      if (bytes.length < 5 || bytes[0] !== 0) {
+        throw new Error('not Confluent wire-format Avro (missing magic byte 0 and schema id)');
+      }
+      const read = await readerFor(bytes.readUInt32BE(1));
+      return read(bytes.subarray(5));
+    },
   };
 }

@@ -33,7 +33,12 @@ export interface TaskOutput {
 }
 
 export interface PartitionTask {
-  /** New input records, in offset order, never seen by this task before. */
+  /**
+   * New input records, in offset order, never seen by this task before. No transaction is cut while
+   * this runs: everything the task queues before it resolves commits together with the input
+   * position past these records. Work finished later (asynchronously) must queue each unit's outputs
+   * and state writes synchronously together, so a transaction never splits them.
+   */
   onRecords(messages: KafkaMessage[]): Promise<void>;
   /** Called on every flush tick, before the transaction is cut (timers such as idle timeouts). */
   onTick?(now: number): void;
@@ -80,7 +85,13 @@ interface Worker {
   sends: Map<string, Message[]>;
   states: Message[];
   queued: number;
+  /** Position that the next transaction commits: past every record whose effects are queued. */
+  committable: bigint;
+  /** Position of the last committed transaction. */
+  committed: bigint;
   flushing: Promise<void> | undefined;
+  /** onRecords is running: hold transactions until the batch's effects and position are complete. */
+  inBatch: boolean;
   dead: boolean;
   paused: boolean;
 }
@@ -135,7 +146,8 @@ export class StatefulRunner {
     // Stop fetching first so no new records arrive, then commit what the tasks already produced.
     await consumer?.stop().catch(() => {});
     for (const worker of this.workers.values()) {
-      while (!worker.dead && (worker.queued > 0 || worker.flushing)) await this.flush(worker);
+      while (!worker.dead && !worker.inBatch && (worker.queued > 0 || worker.flushing))
+        await this.flush(worker);
     }
     for (const worker of this.workers.values()) this.drop(worker);
     await consumer?.disconnect().catch(() => {});
@@ -191,8 +203,20 @@ export class StatefulRunner {
     if (!worker || worker.dead || isStale()) return;
     const fresh = batch.messages.filter((m) => BigInt(m.offset) >= worker.position);
     if (fresh.length === 0) return;
-    worker.position = BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
-    await worker.task.onRecords(fresh);
+    const next = BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
+    worker.position = next;
+    worker.inBatch = true;
+    try {
+      await worker.task.onRecords(fresh);
+      worker.committable = next;
+    } catch (error) {
+      // A task must dead-letter bad records itself; a throw here means its state is unknown.
+      this.options.log.error({ partition: worker.partition, err: error }, 'task failed on a batch');
+      void this.restart(`task of partition ${worker.partition} failed`);
+      return;
+    } finally {
+      worker.inBatch = false;
+    }
     if (worker.queued >= this.maxQueued) void this.flush(worker);
     this.applyPause(worker);
   }
@@ -229,6 +253,9 @@ export class StatefulRunner {
       const worker: Worker = {
         partition,
         position,
+        committable: position,
+        committed: position,
+        inBatch: false,
         sends: new Map(),
         states: [],
         queued: 0,
@@ -245,9 +272,9 @@ export class StatefulRunner {
         output: {
           send: (topic, message) => {
             if (worker.dead) return;
-            let list = worker.sends.get(topic);
-            if (!list) worker.sends.set(topic, (list = []));
-            list.push(message);
+            const list = worker.sends.get(topic);
+            if (list) list.push(message);
+            else worker.sends.set(topic, [message]);
             worker.queued++;
           },
           putState: (key, value) => {
@@ -287,7 +314,7 @@ export class StatefulRunner {
     this.globallyPaused = this.options.globalPause?.() ?? false;
     for (const worker of this.workers.values()) {
       worker.task.onTick?.(now);
-      if (worker.queued > 0) void this.flush(worker);
+      if (worker.queued > 0 || worker.committable > worker.committed) void this.flush(worker);
       this.applyPause(worker);
     }
   }
@@ -306,12 +333,14 @@ export class StatefulRunner {
   /** One transaction with everything the task queued so far and the position it has reached. */
   private flush(worker: Worker): Promise<void> {
     if (worker.flushing) return worker.flushing;
-    if (worker.dead) return Promise.resolve();
+    if (worker.dead || worker.inBatch) return Promise.resolve();
+    if (worker.queued === 0 && worker.committable === worker.committed) return Promise.resolve();
     const messages = [...worker.sends].map(([topic, list]) => ({ topic, messages: list }));
     if (worker.states.length > 0)
       messages.push({ topic: this.options.changelogTopic, messages: worker.states });
     const records = worker.queued;
-    const offset = String(worker.position);
+    const committable = worker.committable;
+    const offset = String(committable);
     worker.sends = new Map();
     worker.states = [];
     worker.queued = 0;
@@ -322,7 +351,10 @@ export class StatefulRunner {
         offsets: { topic: this.options.inputTopic, partition: worker.partition, offset },
       })
       .then(
-        () => this.options.onCommit?.(worker.partition, { records, ms: performance.now() - started }),
+        () => {
+          worker.committed = committable;
+          this.options.onCommit?.(worker.partition, { records, ms: performance.now() - started });
+        },
         (error) => {
           if (worker.dead) return;
           if (error instanceof FencedError) {

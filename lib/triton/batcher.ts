@@ -193,7 +193,13 @@ export class MicroBatcher extends EventEmitter {
         },
         (err) => {
           this.sentPrompts -= batch.length;
-          for (const item of batch) item.reject(err);
+          if (batch.length === 1 || this.closed) {
+            for (const item of batch) item.reject(err);
+            return;
+          }
+          // One poison prompt fails its whole batch on a real server too; give every prompt a
+          // request of its own so only the poison one fails for good.
+          for (const item of batch) this.send([item], plan);
         },
       );
       return;

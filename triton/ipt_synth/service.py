@@ -17,7 +17,15 @@ from . import miner, protocol, sim
 from .observe import Observer
 
 CPU_MODEL = "instruction_synthesizer_cpu"
+# Fault injection for the local models only: a prompt carrying this marker fails its whole batch, the
+# way a poison input can crash a real inference server. Tests use it to prove a poison record ends in
+# the dead-letter topic without stopping anything else.
+FAULT_MARKER = "[[ipt-fault:inference-error]]"
 SIM_MODEL = "instruction_synthesizer_sim"
+
+
+class InjectedFault(RuntimeError):
+    """Raised for a batch holding FAULT_MARKER."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,8 @@ def execute(
     """Run one dynamic batch (a list of requests, each a list of items) as a single model batch."""
     started = time.time()
     flat = [item for req in requests for item in req]
+    if any(FAULT_MARKER in i.prompt for i in flat):
+        raise InjectedFault(f"injected inference failure ({FAULT_MARKER} in a prompt of this batch)")
     observer.record(model, [i.prompt for i in flat], len(requests), started)
     outs = run_sim(flat, sim_cfg) if sim_cfg is not None else run_cpu(flat)
     result: List[List[str]] = []

@@ -11,6 +11,7 @@ from conftest import PLAIN_TEXT, RICH_TEXT, TRITON_DIR, free_ports
 from kserve import get, infer, is_ok, stop, wait_ready
 
 from ipt_synth import miner, protocol, service
+from ipt_synth.observe import Observer
 
 SAMPLING = {"temperature": 0, "max_tokens": 400}
 
@@ -108,3 +109,13 @@ def test_sim_capacity_end_to_end() -> None:
         assert 0.58 <= elapsed < 0.95, elapsed
     finally:
         assert stop(proc) == 0
+
+
+def test_fault_marker_fails_only_batches_holding_it() -> None:
+    observer = Observer(None)
+    params = protocol.parse_sampling_parameters('{"temperature":0,"max_tokens":400}')
+    good = service.Item(f"<s> <CON> {PLAIN_TEXT} </CON>\n\n", params, True)
+    poison = service.Item(f"<s> <CON> {PLAIN_TEXT} {service.FAULT_MARKER} </CON>\n\n", params, True)
+    assert service.execute(service.CPU_MODEL, [[good]], observer)[0][0].strip()
+    with pytest.raises(service.InjectedFault):
+        service.execute(service.CPU_MODEL, [[good], [poison]], observer)

@@ -1,0 +1,106 @@
+import { type Command, Option } from 'commander';
+import { commaList, port } from '../lib/cli-options.ts';
+import { type Endpoints, loadEndpoints } from '../lib/endpoints.ts';
+import { type Topics, topicsFor } from '../lib/topics.ts';
+
+/** Where a service finds Kafka, the registry and Triton, and which topic namespace it uses. */
+export interface ConnectionFlags {
+  brokers?: string[];
+  registry?: string;
+  triton?: string[];
+  topicNamespace?: string;
+}
+
+export interface OpsFlags {
+  opsPort?: number;
+  opsHost: string;
+}
+
+/** --brokers, --registry, --triton, --topic-namespace: flags, env, or the local stack's endpoints file. */
+export function addConnectionOptions(command: Command, needs: { triton?: boolean } = {}): Command {
+  command
+    .addOption(
+      new Option('--brokers <list>', 'Kafka bootstrap servers, comma-separated (default: the local stack)')
+        .env('IPT_KAFKA_BROKERS')
+        .argParser(commaList),
+    )
+    .addOption(
+      new Option(
+        '--registry <url>',
+        'Confluent-compatible schema registry URL (default: the local stack)',
+      ).env('IPT_REGISTRY_URL'),
+    )
+    .addOption(
+      new Option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side pipelines)').env(
+        'IPT_TOPIC_NAMESPACE',
+      ),
+    );
+  if (needs.triton) {
+    command.addOption(
+      new Option('--triton <urls>', 'Triton HTTP endpoints, comma-separated (default: the local stack)')
+        .env('IPT_TRITON_URLS')
+        .argParser(commaList),
+    );
+  }
+  return command;
+}
+
+/** --ops-port / --ops-host for /healthz, /readyz and /metrics. */
+export function addOpsOptions(command: Command, defaultPort?: number): Command {
+  const portOption = new Option('--ops-port <port>', 'port of /healthz, /readyz, /metrics (0: any free port)')
+    .env('IPT_OPS_PORT')
+    .argParser(port);
+  if (defaultPort !== undefined) portOption.default(defaultPort);
+  return command
+    .addOption(portOption)
+    .addOption(
+      new Option('--ops-host <host>', 'address the ops server binds')
+        .env('IPT_OPS_HOST')
+        .default('127.0.0.1'),
+    );
+}
+
+export interface Connections {
+  brokers: string[];
+  registryUrl: string;
+  tritonUrls: string[];
+  topics: Topics;
+}
+
+/** Fills what the flags left out from the local stack's endpoints file (only if something is missing). */
+export function resolveConnections(flags: ConnectionFlags): Connections {
+  let stack: Endpoints | undefined;
+  const local = () => {
+    stack ??= loadEndpoints();
+    return stack;
+  };
+  return {
+    brokers: flags.brokers?.length ? flags.brokers : local().kafka.brokers,
+    registryUrl: flags.registry ?? local().registry.url,
+    tritonUrls: flags.triton?.length ? flags.triton : [],
+    topics: topicsFor(flags.topicNamespace),
+  };
+}
+
+export function tritonUrls(flags: ConnectionFlags): string[] {
+  return flags.triton?.length ? flags.triton : loadEndpoints().triton.urls;
+}
+
+/** Runs until SIGINT/SIGTERM, then stops cleanly (committing what is queued) and exits. */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.error(`${signal}: stopping…`);
+    stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+}

@@ -1,0 +1,146 @@
+import { Command, Option } from 'commander';
+import { nonNegativeInt, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { SYNTH_DEFAULTS, startSynth } from '../services/synth/service.ts';
+import {
+  addConnectionOptions,
+  addOpsOptions,
+  type ConnectionFlags,
+  type OpsFlags,
+  resolveConnections,
+  stopOnSignals,
+  tritonUrls,
+} from './common.ts';
+
+interface SynthFlags extends ConnectionFlags, OpsFlags {
+  runId: string;
+  model: string;
+  modelVersion: string;
+  maxNewTokens: number;
+  maxModelLen: number;
+  m: number;
+  k: number;
+  idleMs: number;
+  maxBatch: number;
+  lingerMs: number;
+  maxBuffered: number;
+  maxInFlight: number;
+  attempts: number;
+  recordPrompts: boolean;
+}
+
+const d = SYNTH_DEFAULTS;
+
+/** Options every synthesis run shares (synth itself, and replay later). */
+export function addRunOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--model <name>', 'Triton model to synthesize with').env('IPT_MODEL').default(d.model),
+    )
+    .addOption(
+      new Option('--model-version <v>', 'model version stamped on the run')
+        .env('IPT_MODEL_VERSION')
+        .default(d.modelVersion),
+    )
+    .addOption(
+      new Option('--max-new-tokens <n>', 'generation cap per round')
+        .env('IPT_MAX_NEW_TOKENS')
+        .argParser(positiveInt)
+        .default(d.maxNewTokens),
+    )
+    .addOption(
+      new Option('--max-model-len <n>', "the model's context window")
+        .env('IPT_MAX_MODEL_LEN')
+        .argParser(positiveInt)
+        .default(d.maxModelLen),
+    )
+    .addOption(
+      new Option('--m <rounds>', 'rounds per chain (M)')
+        .env('IPT_ROUNDS_PER_CHAIN')
+        .argParser(positiveInt)
+        .default(d.roundsPerChain),
+    )
+    .addOption(
+      new Option('--k <chains>', 'chains per layout block (K)')
+        .env('IPT_CHAINS_PER_BLOCK')
+        .argParser(positiveInt)
+        .default(d.chainsPerBlock),
+    );
+}
+
+export function synthCommand(): Command {
+  const command = new Command('synth')
+    .description(
+      'consume raw documents, synthesize instruction rounds on Triton, produce SynthRound records (exactly once)',
+    )
+    .addOption(
+      new Option('--run-id <id>', 'the run: consumer group and transactional ids derive from it')
+        .env('IPT_RUN_ID')
+        .makeOptionMandatory(),
+    );
+  addRunOptions(command)
+    .addOption(
+      new Option('--idle-ms <ms>', 'close a partial block after this long without input')
+        .env('IPT_CHAIN_IDLE_MS')
+        .argParser(nonNegativeInt)
+        .default(d.idleMs),
+    )
+    .addOption(
+      new Option('--max-batch <n>', 'prompts per Triton request')
+        .env('IPT_MAX_BATCH')
+        .argParser(positiveInt)
+        .default(d.maxBatch),
+    )
+    .addOption(
+      new Option('--linger-ms <ms>', 'how long a partial batch waits for more prompts')
+        .env('IPT_LINGER_MS')
+        .argParser(nonNegativeInt)
+        .default(d.lingerMs),
+    )
+    .addOption(
+      new Option('--max-buffered <n>', 'records held per partition before fetching pauses')
+        .env('IPT_MAX_BUFFERED')
+        .argParser(positiveInt)
+        .default(d.maxBufferedPerPartition),
+    )
+    .addOption(
+      new Option('--max-in-flight <n>', 'requests outstanding per Triton endpoint')
+        .env('IPT_MAX_IN_FLIGHT')
+        .argParser(positiveInt)
+        .default(d.maxInFlightPerEndpoint),
+    )
+    .addOption(
+      new Option('--attempts <n>', 'inference attempts before a round fails for good')
+        .env('IPT_INFERENCE_ATTEMPTS')
+        .argParser(positiveInt)
+        .default(d.maxAttempts),
+    )
+    .addOption(new Option('--no-record-prompts', 'leave prompts off SynthRound records (smaller topic)'));
+  addConnectionOptions(command, { triton: true });
+  addOpsOptions(command, 9402);
+  withConfigFile(command);
+  command.action(async (flags: SynthFlags) => {
+    const connections = resolveConnections(flags);
+    const service = await startSynth({
+      ...connections,
+      tritonUrls: tritonUrls(flags),
+      runId: flags.runId,
+      model: flags.model,
+      modelVersion: flags.modelVersion,
+      maxNewTokens: flags.maxNewTokens,
+      maxModelLen: flags.maxModelLen,
+      roundsPerChain: flags.m,
+      chainsPerBlock: flags.k,
+      idleMs: flags.idleMs,
+      maxBatch: flags.maxBatch,
+      lingerMs: flags.lingerMs,
+      maxBufferedPerPartition: flags.maxBuffered,
+      maxInFlightPerEndpoint: flags.maxInFlight,
+      maxAttempts: flags.attempts,
+      recordPrompts: flags.recordPrompts,
+      opsPort: flags.opsPort,
+      opsHost: flags.opsHost,
+    });
+    stopOnSignals(() => service.stop());
+  });
+  return command;
+}
