@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AssignerProtocol,
+  type Consumer,
+  type Kafka,
+  type KafkaMessage,
+  type PartitionAssigner,
+} from 'kafkajs';
+
+/**
+ * Reading one partition's committed records over a fixed offset range: the building block of
+ * changelog restore (changelog.ts) and of export.
+ *
+ * kafkajs has no manual `assign`, so the reader is a consumer in a throwaway group whose assigner
+ * hands this one member exactly the wanted partition (nothing else is ever fetched). It reads
+ * read_committed from the log start to an end offset measured first.
+ *
+ * The end offset comes from kafkajs `admin.fetchTopicOffsets`, whose ListOffsets is read_committed:
+ * it is the partition's last stable offset (LSO), i.e. the high watermark unless some transaction is
+ * still open, in which case it is that transaction's first offset (verified against Kafka 3.9). So
+ * an open transaction of another writer neither stalls the read nor leaks into it. Records at or
+ * past the end offset are never handed out.
+ *
+ * End detection: a read_committed consumer never delivers control records (commit/abort markers) or
+ * aborted records, so the partition's last offset may never reach `eachBatch`; waiting for the last
+ * delivered message would hang whenever the log ends in a marker, and `eachBatch` is not called at
+ * all for a fetch that returned only markers / aborted records. kafkajs still tells us how far each
+ * fetch went: for every fetched batch that held any raw record (data, aborted or control) it emits
+ * `consumer.events.END_BATCH_PROCESS` whose `lastOffset` is the offset of the batch's last raw record,
+ * markers included, whether or not `eachBatch` was called (runner.js `isEmptyDueToFiltering`; Batch
+ * `lastOffset()`). Position = lastOffset + 1; done when position ≥ end offset. An empty range needs
+ * no consumer at all.
+ */
+
+export interface PartitionRange {
+  /** First offset of the range (the partition's log start). */
+  startOffset: string;
+  /** End of the range, exclusive (the partition's LSO when the read began). */
+  endOffset: string;
+}
+
+export interface ReadPartitionOptions {
+  /** Stop here (exclusive) instead of at the LSO measured now; it must not be past the LSO. */
+  endOffset?: string;
+  /** Give up (reject) after this long; a still-open transaction stalls a read_committed reader until it ends. */
+  timeoutMs?: number;
+  /** Committed records in offset order, a fetch at a time; the next fetch waits for the returned promise. */
+  onMessages(messages: KafkaMessage[]): void | Promise<void>;
+}
+
+/** The committed offset range [log start, LSO) of every partition of a topic, by partition. */
+export async function committedRanges(kafka: Kafka, topic: string): Promise<Map<number, PartitionRange>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, { startOffset: o.low, endOffset: o.high }]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function singlePartitionAssigner(topic: string, partition: number): PartitionAssigner {
+  return () => ({
+    name: 'ipt-single-partition',
+    version: 1,
+    async assign({ members }) {
+      return members.map((member, i) => ({
+        memberId: member.memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: i === 0 ? { [topic]: [partition] } : {},
+          userData: Buffer.alloc(0),
+        }),
+      }));
+    },
+    protocol({ topics }) {
+      return {
+        name: 'ipt-single-partition',
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
+      };
+    },
+  });
+}
+
+/** Reads one partition, read_committed, from its log start to its end offset; returns the range covered. */
+export async function readPartition(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  options: ReadPartitionOptions,
+): Promise<PartitionRange> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const measured = (await committedRanges(kafka, topic)).get(partition);
+  if (!measured) throw new Error(`${topic} has no partition ${partition}`);
+  const range = { startOffset: measured.startOffset, endOffset: options.endOffset ?? measured.endOffset };
+  const end = BigInt(range.endOffset);
+  if (end > BigInt(measured.endOffset)) {
+    throw new Error(`${topic}[${partition}]: end offset ${end} is past the LSO ${measured.endOffset}`);
+  }
+  if (end <= BigInt(range.startOffset)) return range;
+
+  let position = BigInt(range.startOffset);
+  const consumer: Consumer = kafka.consumer({
+    groupId: `ipt-read.${topic}.${partition}.${randomUUID()}`,
+    partitionAssigners: [singlePartitionAssigner(topic, partition)],
+    readUncommitted: false,
+    maxWaitTimeInMs: 250,
+    allowAutoTopicCreation: false,
+    retry: { retries: 5 },
+  });
+
+  let finish: () => void = () => {};
+  let fail: (error: Error) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.topic !== topic || payload.partition !== partition) return;
+    if (payload.lastOffset === null || payload.lastOffset === undefined) return;
+    const next = BigInt(payload.lastOffset) + 1n;
+    if (next > position) position = next;
+    if (position >= end) finish();
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    fail(new Error(`reading ${topic}[${partition}] crashed: ${payload.error.message}`));
+  });
+  const timer = setTimeout(
+    () =>
+      fail(
+        new Error(
+          `reading ${topic}[${partition}] timed out after ${timeoutMs} ms at offset ${position} of ${end}`,
+        ),
+      ),
+    timeoutMs,
+  );
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        if (batch.partition !== partition) return;
+        // Anything past the measured end was written after the read began: leave it out, so the
+        // result is exactly the range.
+        const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
+        if (inRange.length > 0) await options.onMessages(inRange);
+      },
+    });
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => {});
+  }
+  return range;
+}
