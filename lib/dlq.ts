@@ -2,6 +2,8 @@ import type { DeadLetter, DeadLetterErrorClass, DeadLetterStage } from '../core/
 
 /** Original bytes kept in a dead letter; the rest is cut (the reason says how long it was). */
 export const DLQ_MAX_VALUE_BYTES = 64 * 1024;
+/** Error messages can carry whole server tracebacks; the start says what went wrong. */
+export const DLQ_MAX_MESSAGE_CHARS = 4_000;
 
 export interface DeadLetterInput {
   stage: DeadLetterStage;
@@ -38,7 +40,7 @@ export function deadLetter(input: DeadLetterInput): DeadLetter {
     stage: input.stage,
     error_class: input.errorClass,
     error_name: error instanceof Error ? error.name : 'Error',
-    message: error instanceof Error ? error.message : String(error),
+    message: (error instanceof Error ? error.message : String(error)).slice(0, DLQ_MAX_MESSAGE_CHARS),
     attempts: input.attempts ?? 1,
     run_id: input.runId ?? null,
     doc_id: input.docId ?? null,

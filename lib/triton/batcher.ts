@@ -197,9 +197,25 @@ export class MicroBatcher extends EventEmitter {
             for (const item of batch) item.reject(err);
             return;
           }
-          // One poison prompt fails its whole batch on a real server too; give every prompt a
-          // request of its own so only the poison one fails for good.
-          for (const item of batch) this.send([item], plan);
+          // One poison prompt fails its whole batch on a real server too. Retry every prompt in a
+          // request of its own, one after another (concurrent singles would be merged into one batch
+          // again by Triton's dynamic batcher), so only the poison one fails for good.
+          this.sentPrompts += batch.length;
+          void batch.reduce(
+            (previous, item) =>
+              previous.then(() =>
+                this.cluster
+                  .infer(this.model, [item.prompt], this.params, opts)
+                  .then(
+                    ([output]) => item.resolve(output as string),
+                    (alone) => item.reject(alone),
+                  )
+                  .finally(() => {
+                    this.sentPrompts--;
+                  }),
+              ),
+            Promise.resolve(),
+          );
         },
       );
       return;
