@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { stackCommand } from '../stack/cli.ts';
 import { demoCommand } from './demo.ts';
+import { ingestCommand } from './ingest.ts';
 import { schemasCommand } from './schemas.ts';
 import { synthCommand } from './synth.ts';
 import { topicsCommand } from './topics.ts';
@@ -13,6 +14,7 @@ program.addCommand(stackCommand());
 program.addCommand(demoCommand());
 program.addCommand(topicsCommand());
 program.addCommand(schemasCommand());
+program.addCommand(ingestCommand());
 program.addCommand(synthCommand());
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,368 @@
+import { stat } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_BUDGET } from '../core/budget.ts';
+import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { loadEndpoints } from '../lib/endpoints.ts';
+import { createLogger } from '../lib/log.ts';
+import { startOpsServer } from '../lib/ops-server.ts';
+import { MissingTopicsError, topicsFor } from '../lib/topics.ts';
+import { DEFAULT_MAX_BODY_BYTES, startIngestHttp } from '../services/ingest/http.ts';
+import {
+  createIngestor,
+  DEFAULT_DEDUP_WINDOW,
+  DEFAULT_MAX_RECORD_BYTES,
+} from '../services/ingest/ingestor.ts';
+import { expandPaths, InputError } from '../services/ingest/input.ts';
+import { DEFAULT_NORMALIZE } from '../services/ingest/normalize.ts';
+import {
+  PROGRESS_MODES,
+  type ProgressMode,
+  startProgress,
+  summaryText,
+} from '../services/ingest/progress.ts';
+import { DEFAULT_SINK } from '../services/ingest/sink.ts';
+import { FORMATS, type Format } from '../services/ingest/sniff.ts';
+
+interface IngestFlags {
+  serve?: boolean;
+  format: Format | 'auto';
+  brokers?: string[];
+  registry?: string;
+  topicNamespace?: string;
+  textField: string[];
+  urlField: string;
+  idField: string;
+  minChars: number;
+  maxChars: number;
+  maxRecordBytes: number;
+  dedupWindow: number;
+  maxModelLen: number;
+  maxNewTokens: number;
+  batchSize: number;
+  lingerMs: number;
+  maxBufferedMb: number;
+  progress: ProgressMode;
+  json?: boolean;
+  host: string;
+  port: number;
+  token?: string;
+  maxBodyBytes: number;
+  opsHost: string;
+  opsPort?: number;
+  logLevel?: string;
+}
+
+function namespace(value: string): string {
+  try {
+    topicsFor(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
+}
+
+const EPILOG = `
+Inputs: JSON Lines (.jsonl/.ndjson/.json), RefinedWeb Parquet shards (.parquet: content, url,
+timestamp, dump, segment), Common Crawl WARC and WET (.warc/.wet), plain text (one file = one
+document); gzip or zstd compressed (.gz/.zst, sniffed from the bytes); directories (recursive)
+and globs; "-" reads stdin. The format is sniffed unless --format says it.
+
+Every rejected input goes to the DLQ topic with a reason (invalid_utf8, empty_text, binary,
+too_long, malformed_json, wrong_field_type, truncated_parquet, …) and its original bytes.
+Invalid UTF-8 is rejected, never repaired. Exact duplicates (same normalized text) within the
+last --dedup-window documents are dropped; the window is rebuilt from the raw topic at start,
+so re-running on the same files produces nothing new.
+
+--serve runs POST /documents (JSON or NDJSON) on --host:--port until SIGINT/SIGTERM; with
+--token (or IPT_INGEST_TOKEN) requests need "Authorization: Bearer <token>". /healthz,
+/readyz and /metrics are served on --ops-port.
+
+Examples:
+  npx ipt ingest data/shard-00000.parquet crawl/*.warc.wet.gz
+  zstd -dc dump.jsonl.zst | npx ipt ingest - --format jsonl
+  npx ipt ingest --serve --port 18090 --token "$TOKEN"`;
+
+export function ingestCommand(): Command {
+  const command = new Command('ingest')
+    .description('ingest crawl files, stdin or HTTP into the raw documents topic')
+    .argument('[paths...]', 'files, directories or globs; "-" for stdin')
+    .addOption(
+      new Option('--serve', 'run the HTTP endpoint POST /documents instead of reading paths').env(
+        'IPT_INGEST_SERVE',
+      ),
+    )
+    .addOption(
+      new Option('--format <format>', 'input format')
+        .choices(['auto', ...FORMATS])
+        .default('auto')
+        .env('IPT_INGEST_FORMAT'),
+    )
+    .addOption(
+      new Option('--brokers <list>', 'Kafka bootstrap servers (default: the local stack)')
+        .argParser(commaList)
+        .env('IPT_KAFKA_BROKERS'),
+    )
+    .addOption(
+      new Option('--registry <url>', 'schema registry URL (default: the local stack)').env(
+        'IPT_REGISTRY_URL',
+      ),
+    )
+    .addOption(
+      new Option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side deployments)')
+        .argParser(namespace)
+        .env('IPT_TOPIC_NAMESPACE'),
+    )
+    .addOption(
+      new Option('--text-field <list>', 'JSON field / Parquet column of the text; first present wins')
+        .argParser(commaList)
+        .default(['text', 'content'])
+        .env('IPT_INGEST_TEXT_FIELD'),
+    )
+    .addOption(
+      new Option('--url-field <name>', 'JSON field / Parquet column of the URL')
+        .default('url')
+        .env('IPT_INGEST_URL_FIELD'),
+    )
+    .addOption(
+      new Option('--id-field <name>', 'JSON field / Parquet column of a document id')
+        .default('id')
+        .env('IPT_INGEST_ID_FIELD'),
+    )
+    .addOption(
+      new Option('--min-chars <n>', 'shortest text kept, in code points after normalization')
+        .argParser(positiveInt)
+        .default(DEFAULT_NORMALIZE.minChars)
+        .env('IPT_INGEST_MIN_CHARS'),
+    )
+    .addOption(
+      new Option('--max-chars <n>', 'longest text kept, in code points (longer: rejected too_long)')
+        .argParser(positiveInt)
+        .default(DEFAULT_NORMALIZE.maxChars)
+        .env('IPT_INGEST_MAX_CHARS'),
+    )
+    .addOption(
+      new Option('--max-record-bytes <n>', 'largest JSONL line, text file or WARC record')
+        .argParser(positiveInt)
+        .default(DEFAULT_MAX_RECORD_BYTES)
+        .env('IPT_INGEST_MAX_RECORD_BYTES'),
+    )
+    .addOption(
+      new Option('--dedup-window <n>', 'recent documents remembered for exact-duplicate drops (0: off)')
+        .argParser(nonNegativeInt)
+        .default(DEFAULT_DEDUP_WINDOW)
+        .env('IPT_INGEST_DEDUP_WINDOW'),
+    )
+    .addOption(
+      new Option(
+        '--max-model-len <n>',
+        "synthesizer context; texts that don't fit a prompt alone are chunked",
+      )
+        .argParser(positiveInt)
+        .default(DEFAULT_BUDGET.maxModelLen)
+        .env('IPT_MAX_MODEL_LEN'),
+    )
+    .addOption(
+      new Option('--max-new-tokens <n>', 'tokens the synthesizer may generate per round')
+        .argParser(positiveInt)
+        .default(DEFAULT_BUDGET.maxNewTokens)
+        .env('IPT_MAX_NEW_TOKENS'),
+    )
+    .addOption(
+      new Option('--batch-size <n>', 'records per Kafka send')
+        .argParser(positiveInt)
+        .default(DEFAULT_SINK.maxBatchMessages)
+        .env('IPT_INGEST_BATCH_SIZE'),
+    )
+    .addOption(
+      new Option('--linger-ms <n>', 'how long a partial batch waits')
+        .argParser(nonNegativeInt)
+        .default(DEFAULT_SINK.lingerMs)
+        .env('IPT_INGEST_LINGER_MS'),
+    )
+    .addOption(
+      new Option('--max-buffered-mb <n>', 'unacknowledged MB before reading pauses (backpressure)')
+        .argParser(positiveInt)
+        .default(DEFAULT_SINK.maxBufferedBytes / 1024 / 1024)
+        .env('IPT_INGEST_MAX_BUFFERED_MB'),
+    )
+    .addOption(
+      new Option('--progress <mode>', 'bar on a terminal, periodic lines otherwise (auto)')
+        .choices(PROGRESS_MODES)
+        .default('auto')
+        .env('IPT_INGEST_PROGRESS'),
+    )
+    .addOption(new Option('--json', 'print the final summary as JSON'))
+    .addOption(
+      new Option('--host <host>', '--serve: address to bind').default('127.0.0.1').env('IPT_INGEST_HOST'),
+    )
+    .addOption(
+      new Option('--port <port>', '--serve: port of POST /documents (0: any free port)')
+        .argParser(port)
+        .default(18090)
+        .env('IPT_INGEST_PORT'),
+    )
+    .addOption(
+      new Option('--token <token>', '--serve: bearer token required on requests').env('IPT_INGEST_TOKEN'),
+    )
+    .addOption(
+      new Option('--max-body-bytes <n>', '--serve: largest request body')
+        .argParser(positiveInt)
+        .default(DEFAULT_MAX_BODY_BYTES)
+        .env('IPT_INGEST_MAX_BODY_BYTES'),
+    )
+    .addOption(
+      new Option('--ops-host <host>', 'address of /healthz, /readyz, /metrics')
+        .default('127.0.0.1')
+        .env('IPT_INGEST_OPS_HOST'),
+    )
+    .addOption(
+      new Option(
+        '--ops-port <port>',
+        'port of /healthz, /readyz, /metrics (--serve default 18091; files: off unless set)',
+      )
+        .argParser(port)
+        .env('IPT_INGEST_OPS_PORT'),
+    )
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        'JSON log level on stderr (default: warn for files, info for --serve)',
+      )
+        .choices(['debug', 'info', 'warn', 'error'])
+        .env('IPT_LOG_LEVEL'),
+    )
+    .addHelpText('after', EPILOG)
+    .action(async (paths: string[], flags: IngestFlags, cmd: Command) => {
+      if (flags.serve && paths.length > 0) cmd.error('error: give either paths or --serve, not both');
+      if (!flags.serve && paths.length === 0)
+        cmd.error('error: nothing to ingest: give paths, "-" for stdin, or --serve');
+      if (paths.includes('-') && paths.length > 1)
+        cmd.error('error: "-" (stdin) cannot be combined with paths');
+      if (flags.minChars > flags.maxChars) cmd.error('error: --min-chars is larger than --max-chars');
+      if (flags.maxNewTokens >= flags.maxModelLen)
+        cmd.error('error: --max-new-tokens must be below --max-model-len');
+      const files =
+        paths.length > 0 && paths[0] !== '-'
+          ? await expandPaths(paths).catch((error: Error) => {
+              if (error instanceof InputError) cmd.error(`error: ${error.message}`);
+              throw error;
+            })
+          : [];
+      try {
+        await (flags.serve ? serve(flags) : ingestFiles(paths[0] === '-' ? null : files, flags));
+      } catch (error) {
+        if (error instanceof MissingTopicsError) cmd.error(`error: ${error.message}`);
+        throw error;
+      }
+    });
+  return withConfigFile(command);
+}
+
+function ingestorOptions(flags: IngestFlags, level: string) {
+  const endpoints = flags.brokers && flags.registry ? null : loadEndpoints();
+  const log = createLogger('ingest', flags.logLevel ?? level);
+  return {
+    log,
+    options: {
+      brokers: flags.brokers ?? endpoints?.kafka.brokers ?? [],
+      registryUrl: flags.registry ?? endpoints?.registry.url ?? '',
+      topics: topicsFor(flags.topicNamespace),
+      fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
+      normalize: { minChars: flags.minChars, maxChars: flags.maxChars },
+      maxRecordBytes: flags.maxRecordBytes,
+      dedupWindow: flags.dedupWindow,
+      budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
+      sink: {
+        maxBatchMessages: flags.batchSize,
+        lingerMs: flags.lingerMs,
+        maxBufferedBytes: flags.maxBufferedMb * 1024 * 1024,
+      },
+      log,
+    },
+  };
+}
+
+async function ingestFiles(files: string[] | null, flags: IngestFlags): Promise<void> {
+  const { log, options } = ingestorOptions(flags, 'warn');
+  const ingestor = await createIngestor(options);
+  const ops =
+    flags.opsPort === undefined
+      ? null
+      : await startOpsServer({
+          host: flags.opsHost,
+          port: flags.opsPort,
+          registry: ingestor.metrics.registry,
+          ready: ingestor.ready,
+        });
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(
+      '\ninterrupted: finishing the current record and flushing (again to quit at once)\n',
+    );
+    ingestor.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let totalBytes: number | null = null;
+  if (files) {
+    totalBytes = 0;
+    for (const f of files) totalBytes += (await stat(f)).size;
+  }
+  const started = performance.now();
+  const progress = startProgress(ingestor.stats, { mode: flags.progress, totalBytes });
+  const format = flags.format === 'auto' ? undefined : flags.format;
+  try {
+    if (files) await ingestor.ingestPaths(files, format ? { format } : {});
+    else await ingestor.ingestStream(process.stdin, format ? { format } : {});
+  } finally {
+    await ingestor.close();
+    progress.stop();
+    await ops?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  log.info({ stats: ingestor.stats, seconds }, 'ingest finished');
+  if (flags.json) console.log(JSON.stringify({ ...ingestor.stats, seconds, topic: ingestor.topics.raw }));
+  else console.log(summaryText(ingestor.stats, seconds));
+  if (interrupted) process.exitCode = 130;
+}
+
+async function serve(flags: IngestFlags): Promise<void> {
+  const { log, options } = ingestorOptions(flags, 'info');
+  const ingestor = await createIngestor(options);
+  const http = await startIngestHttp({
+    ingestor,
+    host: flags.host,
+    port: flags.port,
+    ...(flags.token ? { token: flags.token } : {}),
+    maxBodyBytes: flags.maxBodyBytes,
+    fields: options.fields,
+    maxRecordBytes: flags.maxRecordBytes,
+    log,
+  });
+  const ops = await startOpsServer({
+    host: flags.opsHost,
+    port: flags.opsPort ?? 18091,
+    registry: ingestor.metrics.registry,
+    ready: ingestor.ready,
+  });
+  log.info(
+    { documents: `${http.url}/documents`, ops: ops.url, topic: ingestor.topics.raw },
+    'ingest serving',
+  );
+  console.log(
+    `POST ${http.url}/documents  (health: ${ops.url}/healthz, ${ops.url}/readyz, ${ops.url}/metrics)`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log.info('shutting down');
+  await http.close();
+  await ingestor.close();
+  await ops.close();
+  log.info({ stats: ingestor.stats }, 'ingest stopped');
+}

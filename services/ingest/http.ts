@@ -1,0 +1,265 @@
+// POST /documents: JSON (one object, an array of them, or {"documents": [...]}) or NDJSON, into
+// the ingestor. The reply comes after Kafka has acknowledged every record of the body, and says
+// per document whether it was accepted, a duplicate or rejected (and why).
+//
+// What is dead-lettered and what is only answered: a body that was read but is not valid JSON, and
+// every rejected document in it, go to the DLQ like any other input. A request refused before its
+// body is read — missing/wrong token (401), too large (413), unknown media type (415) — is answered
+// only: the sender still holds the data, and unauthenticated bytes have no place in the DLQ.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DLQ_MAX_VALUE_BYTES } from '../../lib/dlq.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { SourceEvent } from './events.ts';
+import type { Ingestor, Outcome } from './ingestor.ts';
+import { DEFAULT_JSON_FIELDS, documentFromJson, type JsonFields } from './json-doc.ts';
+import { decodeUtf8 } from './normalize.ts';
+import { readJsonl } from './sources/jsonl.ts';
+
+export interface IngestHttpOptions {
+  ingestor: Ingestor;
+  /** Loopback unless told otherwise: exposing ingest is a deliberate act. */
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** When set, requests need `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Largest request body in bytes. */
+  maxBodyBytes?: number;
+  fields?: JsonFields;
+  /** Largest single NDJSON line. */
+  maxRecordBytes?: number;
+  log?: Logger;
+}
+
+export interface IngestHttpServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+]);
+const JSON_TYPES = new Set(['application/json', 'text/json']);
+
+class BodyTooLarge extends Error {}
+
+/** Reads a body up to `limit` bytes; throws BodyTooLarge past it without buffering the rest. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge();
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts, size);
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest();
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+type ItemResult =
+  | { index: number; status: 'accepted'; doc_id: string; chunks: number }
+  | { index: number; status: 'duplicate'; doc_id: string }
+  | { index: number; status: 'rejected'; reason: string; message: string }
+  | { index: number; status: 'skipped'; why: string };
+
+function resultOf(index: number, outcome: Outcome): ItemResult {
+  switch (outcome.status) {
+    case 'accepted':
+      return { index, status: 'accepted', doc_id: outcome.docId, chunks: outcome.chunks };
+    case 'duplicate':
+      return { index, status: 'duplicate', doc_id: outcome.docId };
+    case 'rejected':
+      return { index, status: 'rejected', reason: outcome.reason, message: outcome.message };
+    case 'skipped':
+      return { index, status: 'skipped', why: outcome.why };
+  }
+}
+
+export async function startIngestHttp(options: IngestHttpOptions): Promise<IngestHttpServer> {
+  const { ingestor } = options;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const fields = options.fields ?? DEFAULT_JSON_FIELDS;
+  const maxLine = options.maxRecordBytes ?? maxBody;
+  // Compared as digests so the comparison takes the same time whatever the length.
+  const tokenDigest = options.token ? sha(options.token) : null;
+  const source = 'http';
+  let requests = 0;
+
+  async function documents(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (tokenDigest) {
+      const header = req.headers.authorization ?? '';
+      const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+      if (!given || !timingSafeEqual(sha(given), tokenDigest)) {
+        send(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+        req.resume();
+        return;
+      }
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const ndjson = NDJSON_TYPES.has(type);
+    if (!ndjson && !JSON_TYPES.has(type)) {
+      send(res, 415, { error: 'unsupported media type: send application/json or application/x-ndjson' });
+      req.resume();
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    if (declared > maxBody) {
+      send(res, 413, { error: `body over ${maxBody} bytes`, limit: maxBody }, { connection: 'close' });
+      req.destroy();
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBody);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        send(res, 413, { error: `body over ${maxBody} bytes`, limit: maxBody }, { connection: 'close' });
+        req.destroy();
+        return;
+      }
+      throw error;
+    }
+    const n = ++requests;
+    const events: SourceEvent[] = [];
+    let malformed: Outcome | null = null;
+    if (ndjson) {
+      async function* one() {
+        yield body;
+      }
+      for await (const event of readJsonl(one(), { source, fields, maxLineBytes: maxLine })) {
+        events.push('origin' in event ? { ...event, origin: `request ${n} ${event.origin}` } : event);
+      }
+    } else {
+      const decoded = decodeUtf8(body);
+      let value: unknown;
+      let error: string | null = null;
+      if (!decoded.ok) error = decoded.message;
+      else {
+        try {
+          value = JSON.parse(decoded.text);
+        } catch (e) {
+          error = (e as Error).message;
+        }
+      }
+      if (error !== null || !decoded.ok) {
+        malformed = await ingestor.handle({
+          kind: 'reject',
+          reason: decoded.ok ? 'malformed_json' : decoded.reason,
+          message: `request ${n}: ${error}`,
+          source,
+          origin: `request ${n}`,
+          original: body.subarray(0, DLQ_MAX_VALUE_BYTES),
+          originalLength: body.length,
+        });
+      } else {
+        const list = Array.isArray(value)
+          ? value
+          : typeof value === 'object' &&
+              value !== null &&
+              Array.isArray((value as { documents?: unknown }).documents)
+            ? (value as { documents: unknown[] }).documents
+            : [value];
+        list.forEach((item, i) => {
+          const origin = `request ${n} item ${i}`;
+          const doc = documentFromJson(item, fields, {
+            source,
+            origin,
+            original: () => Buffer.from(JSON.stringify(item) ?? 'null'),
+          });
+          events.push(doc);
+        });
+      }
+    }
+    if (malformed) {
+      await (malformed.status === 'rejected' ? malformed.delivered : undefined);
+      send(res, 400, {
+        error: 'malformed body',
+        reason: malformed.status === 'rejected' ? malformed.reason : 'malformed_json',
+      });
+      return;
+    }
+    const outcomes: Outcome[] = [];
+    for (const event of events) outcomes.push(await ingestor.handle(event));
+    // Durable before we answer: the caller may delete its copy once it sees 200.
+    await Promise.all(
+      outcomes.map((o) => (o.status === 'accepted' || o.status === 'rejected' ? o.delivered : undefined)),
+    );
+    const results = outcomes.map((o, i) => resultOf(i, o));
+    const count = (status: ItemResult['status']) => results.filter((r) => r.status === status).length;
+    send(res, 200, {
+      accepted: count('accepted'),
+      duplicates: count('duplicate'),
+      rejected: count('rejected'),
+      results,
+    });
+  }
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/documents') {
+      send(res, 404, { error: 'not found' });
+      req.resume();
+      return;
+    }
+    if (req.method !== 'POST') {
+      send(res, 405, { error: 'use POST' }, { allow: 'POST' });
+      req.resume();
+      return;
+    }
+    const ready = ingestor.ready();
+    if (ready !== true) {
+      send(res, 503, { error: `not ready: ${ready}` }, { 'retry-after': '5' });
+      req.resume();
+      return;
+    }
+    documents(req, res).catch((error: Error) => {
+      options.log?.error({ err: error.message }, 'POST /documents failed');
+      if (!res.headersSent) send(res, 503, { error: error.message });
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 120_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  options.log?.info(
+    { url, auth: tokenDigest !== null, maxBodyBytes: maxBody },
+    'ingest HTTP endpoint listening',
+  );
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

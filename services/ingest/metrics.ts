@@ -1,0 +1,62 @@
+// Prometheus metrics of one ingestor, in a registry of its own (the process may run several services).
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface IngestMetrics {
+  registry: Registry;
+  inputs: Counter<'outcome'>;
+  rejected: Counter<'reason'>;
+  skipped: Counter<'why'>;
+  produced: Counter<never>;
+  inputBytes: Counter<never>;
+  bufferedBytes: Gauge<never>;
+  batchSeconds: Histogram<never>;
+  backpressureSeconds: Counter<never>;
+}
+
+export function createIngestMetrics(registry = new Registry()): IngestMetrics {
+  const registers = [registry];
+  return {
+    registry,
+    inputs: new Counter({
+      name: 'ipt_ingest_inputs_total',
+      help: 'Input records by outcome (accepted, duplicate, rejected, skipped)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'ipt_ingest_rejected_total',
+      help: 'Inputs sent to the DLQ, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    skipped: new Counter({
+      name: 'ipt_ingest_skipped_total',
+      help: 'Inputs that are not documents (WARC request records, non-text responses), by kind',
+      labelNames: ['why'],
+      registers,
+    }),
+    produced: new Counter({
+      name: 'ipt_ingest_raw_documents_total',
+      help: 'RawDocument records produced (chunks count one each)',
+      registers,
+    }),
+    inputBytes: new Counter({ name: 'ipt_ingest_input_bytes_total', help: 'Input bytes read', registers }),
+    bufferedBytes: new Gauge({
+      name: 'ipt_ingest_buffered_bytes',
+      help: 'Bytes queued for or in flight to Kafka',
+      registers,
+    }),
+    batchSeconds: new Histogram({
+      name: 'ipt_ingest_produce_batch_seconds',
+      help: 'Time for Kafka to acknowledge one batch',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    backpressureSeconds: new Counter({
+      name: 'ipt_ingest_backpressure_seconds_total',
+      help: 'Time readers waited for Kafka to drain the buffer',
+      registers,
+    }),
+  };
+}

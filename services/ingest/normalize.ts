@@ -1,0 +1,232 @@
+// Text normalization and validation for ingest: pure functions, no I/O.
+//
+// UTF-8 policy: invalid input is REJECTED, never repaired. A repaired text carries U+FFFD where the
+// bytes were wrong; such text is noise to a language model and hides an upstream encoding bug, and
+// a repaired copy would also dodge exact-duplicate detection against the clean original. So bytes
+// that are not valid UTF-8, and JSON strings holding lone surrogates (escaped `\ud800`), both end in
+// the DLQ as `invalid_utf8` with the original bytes. Inputs that declare another charset (WARC HTML
+// with `charset=windows-1252`) are decoded from that charset, strictly; a byte invalid there is
+// `invalid_encoding`.
+
+import type { DeadLetterErrorClass } from '../../core/types.ts';
+
+/** Machine-readable reasons for rejecting an input (DeadLetter `context.reason`). */
+export type RejectReason =
+  | 'invalid_utf8'
+  | 'invalid_encoding'
+  | 'unsupported_charset'
+  | 'binary'
+  | 'empty_text'
+  | 'too_short'
+  | 'too_long'
+  | 'malformed_json'
+  | 'wrong_field_type'
+  | 'missing_field'
+  | 'invalid_id'
+  | 'truncated_parquet'
+  | 'malformed_parquet'
+  | 'malformed_warc'
+  | 'unsupported_format'
+  | 'read_error';
+
+/** The DeadLetter error class each reason belongs to. */
+export const ERROR_CLASS_OF: Record<RejectReason, DeadLetterErrorClass> = {
+  invalid_utf8: 'REJECTED_TEXT',
+  invalid_encoding: 'REJECTED_TEXT',
+  unsupported_charset: 'REJECTED_TEXT',
+  binary: 'REJECTED_TEXT',
+  empty_text: 'REJECTED_TEXT',
+  too_short: 'REJECTED_TEXT',
+  too_long: 'REJECTED_TEXT',
+  malformed_json: 'DESERIALIZATION',
+  truncated_parquet: 'DESERIALIZATION',
+  malformed_parquet: 'DESERIALIZATION',
+  malformed_warc: 'DESERIALIZATION',
+  unsupported_format: 'DESERIALIZATION',
+  read_error: 'DESERIALIZATION',
+  wrong_field_type: 'VALIDATION',
+  missing_field: 'VALIDATION',
+  invalid_id: 'VALIDATION',
+};
+
+export interface Rejection {
+  ok: false;
+  reason: RejectReason;
+  message: string;
+  /** Extra machine-readable detail (limits, lengths, field names). */
+  detail?: Record<string, string>;
+}
+
+export const reject = (reason: RejectReason, message: string, detail?: Record<string, string>): Rejection =>
+  detail ? { ok: false, reason, message, detail } : { ok: false, reason, message };
+
+export interface NormalizeOptions {
+  /** Fewest code points a normalized text may have (≥ 1; an empty text is always `empty_text`). */
+  minChars: number;
+  /** Most code points a normalized text may have; longer texts are `too_long`, not chunked. */
+  maxChars: number;
+  /**
+   * Largest share of control characters (other than tab and line breaks) a text may have before it
+   * counts as binary. A few stray controls in real text are removed instead.
+   */
+  maxControlRatio: number;
+}
+
+export const DEFAULT_NORMALIZE: Readonly<NormalizeOptions> = {
+  minChars: 1,
+  maxChars: 1_000_000,
+  maxControlRatio: 0.01,
+};
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Decodes UTF-8 strictly; a NUL byte means binary (text formats never contain one). */
+export function decodeUtf8(bytes: Uint8Array): { ok: true; text: string } | Rejection {
+  if (bytes.includes(0)) return reject('binary', 'input contains NUL bytes');
+  try {
+    return { ok: true, text: strictUtf8.decode(bytes) };
+  } catch {
+    return reject('invalid_utf8', `input is not valid UTF-8 (${invalidUtf8Offset(bytes)})`);
+  }
+}
+
+/** Where the first invalid UTF-8 sequence starts, for the rejection message. */
+function invalidUtf8Offset(bytes: Uint8Array): string {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    const need =
+      b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (need < 0) return `bad byte 0x${b.toString(16)} at offset ${i}`;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return `bad sequence at offset ${i}`;
+    }
+    i += need + 1;
+  }
+  return 'overlong or surrogate sequence';
+}
+
+/** Decodes bytes in a declared charset, strictly. */
+export function decodeCharset(bytes: Uint8Array, charset: string): { ok: true; text: string } | Rejection {
+  const label = charset.trim().toLowerCase();
+  if (label === 'utf-8' || label === 'utf8' || label === '') return decodeUtf8(bytes);
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(label, { fatal: true });
+  } catch {
+    return reject('unsupported_charset', `unknown charset ${JSON.stringify(charset)}`, { charset });
+  }
+  if (bytes.includes(0) && !label.startsWith('utf-16')) return reject('binary', 'input contains NUL bytes');
+  try {
+    return { ok: true, text: decoder.decode(bytes) };
+  } catch {
+    return reject('invalid_encoding', `input is not valid ${label}`, { charset: label });
+  }
+}
+
+// Lone UTF-16 surrogates: what a JSON `\ud800` escape decodes to. They have no UTF-8 form.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** A string from a structured source (JSON, Parquet) must be valid Unicode, like decoded bytes. */
+export function checkWellFormed(text: string): true | Rejection {
+  return LONE_SURROGATE.test(text)
+    ? reject('invalid_utf8', 'text holds a lone UTF-16 surrogate (not encodable as UTF-8)')
+    : true;
+}
+
+// Controls other than \t \n \v \f \r (those are whitespace handled below), plus DEL and C1.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/g;
+// Unicode line/paragraph separators and NEL count as line breaks; \v and \f too.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: \v and \f are line breaks here
+const LINE_BREAKS = /\r\n?|[\u000b\u000c\u0085\u2028\u2029]/g;
+// Every space separator except the plain space (NBSP, en/em spaces, ideographic space…).
+const ODD_SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
+// Zero-width space and stray byte-order marks carry nothing; ZWJ/ZWNJ do (emoji, Indic scripts).
+const INVISIBLE = /[\u200b\u2060\ufeff]/g;
+const TRAILING_SPACE = /[ \t]+$/gm;
+const BLANK_RUNS = /\n{3,}/g;
+
+/**
+ * Whitespace normalization, chosen to keep what a pre-training text means:
+ * Unicode NFC (so composed and decomposed spellings hash the same); every line break → `\n`;
+ * odd Unicode spaces → ` `; zero-width spaces and BOMs dropped; stray control characters dropped;
+ * trailing spaces on each line dropped; at most one blank line in a row (paragraphs survive — the
+ * chunker splits on them); leading/trailing whitespace of the whole text dropped. Runs of spaces
+ * inside a line and tabs are kept: indentation in code and tables is content.
+ */
+export function normalizeWhitespace(text: string): string {
+  return text
+    .normalize('NFC')
+    .replace(LINE_BREAKS, '\n')
+    .replace(ODD_SPACES, ' ')
+    .replace(INVISIBLE, '')
+    .replace(CONTROL, '')
+    .replace(TRAILING_SPACE, '')
+    .replace(BLANK_RUNS, '\n\n')
+    .trim();
+}
+
+/** Code points, not UTF-16 units, so a limit means the same for every script. */
+export function codePointLength(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
+}
+
+function controlRatio(text: string): number {
+  if (text.length === 0) return 0;
+  const matches = text.match(CONTROL);
+  return matches ? matches.length / text.length : 0;
+}
+
+/**
+ * Validates and normalizes one decoded text: binary-looking text, lone surrogates, empty, too short
+ * and too long are rejected; everything else comes back normalized.
+ */
+export function normalizeText(
+  text: string,
+  options: NormalizeOptions = DEFAULT_NORMALIZE,
+): { ok: true; text: string } | Rejection {
+  if (text.includes('\u0000')) return reject('binary', 'text contains NUL characters');
+  const ratio = controlRatio(text);
+  if (ratio > options.maxControlRatio) {
+    return reject('binary', `text is ${(ratio * 100).toFixed(1)}% control characters`, {
+      control_ratio: ratio.toFixed(4),
+    });
+  }
+  const wellFormed = checkWellFormed(text);
+  if (wellFormed !== true) return wellFormed;
+  // Cheap pre-check before the normalization passes: UTF-16 length bounds the code points from above
+  // and whitespace normalization only shrinks text, except NFC on rare scripts (bounded by 3×).
+  if (text.length > options.maxChars * 3) {
+    return reject(
+      'too_long',
+      `text has ${text.length} UTF-16 units (limit ${options.maxChars} code points)`,
+      {
+        limit: String(options.maxChars),
+        length: String(text.length),
+      },
+    );
+  }
+  const normalized = normalizeWhitespace(text);
+  const length = codePointLength(normalized);
+  if (length === 0) return reject('empty_text', 'text is empty after whitespace normalization');
+  if (length < options.minChars) {
+    return reject('too_short', `text has ${length} code points (minimum ${options.minChars})`, {
+      limit: String(options.minChars),
+      length: String(length),
+    });
+  }
+  if (length > options.maxChars) {
+    return reject('too_long', `text has ${length} code points (limit ${options.maxChars})`, {
+      limit: String(options.maxChars),
+      length: String(length),
+    });
+  }
+  return { ok: true, text: normalized };
+}
