@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { DedupWindow, dedupKey } from '../../services/ingest/dedup.ts';
+import { chunkDocId, contentHash, docIdFor, givenId, MAX_ID_LENGTH } from '../../services/ingest/ids.ts';
+
+describe('document ids', () => {
+  it('keeps the id a source gave', () => {
+    expect(docIdFor('doc-42', 'http://a', 'text')).toBe('doc-42');
+  });
+
+  it('derives a stable id from url + text when none is given', () => {
+    const a = docIdFor(null, 'http://example.com/a', 'Some text.');
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(docIdFor(null, 'http://example.com/a', 'Some text.')).toBe(a);
+    expect(docIdFor(null, 'http://example.com/b', 'Some text.')).not.toBe(a);
+    expect(docIdFor(null, 'http://example.com/a', 'Other text.')).not.toBe(a);
+    expect(docIdFor(null, null, 'Some text.')).not.toBe(a);
+  });
+
+  it('does not let url and text run together', () => {
+    expect(docIdFor(null, 'ab', 'c')).not.toBe(docIdFor(null, 'a', 'bc'));
+  });
+
+  it('names chunk i of a parent <parent>#<i>', () => {
+    expect(chunkDocId('abc', 2)).toBe('abc#2');
+  });
+
+  it('accepts string and integer ids, treats empty as none, rejects the rest', () => {
+    expect(givenId('  x1 ')).toEqual({ ok: true, id: 'x1' });
+    expect(givenId(17)).toEqual({ ok: true, id: '17' });
+    expect(givenId('')).toEqual({ ok: true, id: null });
+    expect(givenId(null)).toEqual({ ok: true, id: null });
+    expect(givenId(1.5)).toMatchObject({ ok: false, reason: 'wrong_field_type' });
+    expect(givenId({ a: 1 })).toMatchObject({ ok: false, reason: 'wrong_field_type' });
+    expect(givenId('x'.repeat(MAX_ID_LENGTH + 1))).toMatchObject({ ok: false, reason: 'invalid_id' });
+    expect(givenId('a\nb')).toMatchObject({ ok: false, reason: 'invalid_id' });
+  });
+
+  it('hashes content as hex SHA-256 of the UTF-8 bytes', () => {
+    expect(contentHash('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});
+
+describe('dedup window', () => {
+  const h = (s: string) => contentHash(s);
+
+  it('reports a repeat as a duplicate', () => {
+    const w = new DedupWindow(10);
+    expect(w.checkAndAdd(h('a'))).toBe(false);
+    expect(w.checkAndAdd(h('a'))).toBe(true);
+    expect(w.checkAndAdd(h('b'))).toBe(false);
+  });
+
+  it('forgets the least recently seen beyond its capacity', () => {
+    const w = new DedupWindow(2);
+    w.checkAndAdd(h('a'));
+    w.checkAndAdd(h('b'));
+    w.checkAndAdd(h('a')); // refreshes a
+    w.checkAndAdd(h('c')); // evicts b
+    expect(w.size).toBe(2);
+    expect(w.has(h('a'))).toBe(true);
+    expect(w.has(h('b'))).toBe(false);
+    expect(w.has(h('c'))).toBe(true);
+  });
+
+  it('does nothing with capacity 0 (dedup off)', () => {
+    const w = new DedupWindow(0);
+    expect(w.checkAndAdd(h('a'))).toBe(false);
+    expect(w.checkAndAdd(h('a'))).toBe(false);
+  });
+
+  it('forgets a hash on delete (a failed send must not make the retry a duplicate)', () => {
+    const w = new DedupWindow(5);
+    w.checkAndAdd(h('a'));
+    w.delete(h('a'));
+    expect(w.checkAndAdd(h('a'))).toBe(false);
+  });
+
+  it('keys by a 96-bit prefix of the hash', () => {
+    expect(dedupKey(h('a'))).toHaveLength(24);
+  });
+});
