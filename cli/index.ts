@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { stackCommand } from '../stack/cli.ts';
+import { assembleCommand } from './assemble.ts';
 import { demoCommand } from './demo.ts';
 import { ingestCommand } from './ingest.ts';
+import { exportCommand } from './export.ts';
 import { schemasCommand } from './schemas.ts';
 import { synthCommand } from './synth.ts';
 import { topicsCommand } from './topics.ts';
@@ -16,5 +18,7 @@ program.addCommand(topicsCommand());
 program.addCommand(schemasCommand());
 program.addCommand(ingestCommand());
 program.addCommand(synthCommand());
+program.addCommand(assembleCommand());
+program.addCommand(exportCommand());
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,244 @@
+// Export: the committed AugmentedRecords of one run → JSONL or Parquet shards plus a manifest.
+//
+// Bounded (default): the end offsets (LSOs) of every partition are measured first, then the
+// partitions are read one after another, each in offset order, so the same topic content always
+// gives the same rows in the same order — and so byte-identical shards. A record id seen before is
+// skipped (a chain emitted twice, e.g. by a re-run assembler with a new group, is exported once).
+// Follow (--follow): one consumer reads every partition from the beginning and keeps going until
+// stopped, writing rows in arrival order; each completed shard updates the manifest.
+
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { AugmentedRecord } from '../../core/types.ts';
+import { kafkaClient } from '../../lib/kafka/client.ts';
+import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
+import { createLogger, type Logger } from '../../lib/log.ts';
+import { registryClient, topicSerde } from '../../lib/registry.ts';
+import { requireTopics, TOPICS, type Topics } from '../../lib/topics.ts';
+import { exportRows } from './rows.ts';
+import { type ExportFormat, type ShardInfo, ShardSink } from './shards.ts';
+
+export interface ExportOptions {
+  brokers: string[];
+  registryUrl: string;
+  topics?: Topics;
+  /** The run to export. */
+  run: string;
+  outDir: string;
+  format?: ExportFormat;
+  /** Rows (rendered texts) per shard; 0: one unsharded file. */
+  shardSize?: number;
+  /** File name stem of the shards. */
+  name?: string;
+  /** Keep reading past the current end until `signal` aborts. */
+  follow?: boolean;
+  /** Ends a follow (the open shard is completed and the manifest written). */
+  signal?: AbortSignal;
+  onProgress?: (progress: ExportProgress) => void;
+  log?: Logger;
+}
+
+export interface ExportProgress {
+  /** Offsets of the topic read so far and in all (bounded mode; total is 0 when following). */
+  offsetsRead: number;
+  offsetsTotal: number;
+  records: number;
+  rows: number;
+  shards: number;
+}
+
+export interface ExportManifest {
+  run_id: string;
+  topic: string;
+  format: ExportFormat;
+  shard_size: number;
+  follow: boolean;
+  /** Bounded mode: the committed offset range read per partition. */
+  source: Record<string, { start: string; end: string }> | null;
+  records: number;
+  rows: number;
+  documents: number;
+  pairs: number;
+  tokens: { rendered: number; source_text: number };
+  skipped: { duplicates: number; other_runs: number; undecodable: number };
+  shards: ShardInfo[];
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+export const EXPORT_DEFAULTS = { format: 'jsonl', shardSize: 50_000, name: 'part' } as const;
+
+export async function exportRun(options: ExportOptions): Promise<ExportManifest> {
+  const format = options.format ?? EXPORT_DEFAULTS.format;
+  const shardSize = options.shardSize ?? EXPORT_DEFAULTS.shardSize;
+  const name = options.name ?? EXPORT_DEFAULTS.name;
+  const topics = options.topics ?? { ...TOPICS };
+  const topic = topics.augmented;
+  const log = options.log ?? createLogger('export');
+  const kafka = kafkaClient('ipt-export', options.brokers, log);
+  const serde = topicSerde<AugmentedRecord>(registryClient(options.registryUrl), topic);
+
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await requireTopics(admin, [topic]);
+  } finally {
+    await admin.disconnect();
+  }
+  await mkdir(options.outDir, { recursive: true });
+  await removePreviousExport(options.outDir);
+
+  const sink = new ShardSink({ dir: options.outDir, format, name, shardSize });
+  const manifest: ExportManifest = {
+    run_id: options.run,
+    topic,
+    format,
+    shard_size: shardSize,
+    follow: options.follow ?? false,
+    source: null,
+    records: 0,
+    rows: 0,
+    documents: 0,
+    pairs: 0,
+    tokens: { rendered: 0, source_text: 0 },
+    skipped: { duplicates: 0, other_runs: 0, undecodable: 0 },
+    shards: sink.shards,
+  };
+  const seen = new Set<string>();
+  const progress: ExportProgress = { offsetsRead: 0, offsetsTotal: 0, records: 0, rows: 0, shards: 0 };
+  const report = () => options.onProgress?.({ ...progress, shards: sink.shards.length });
+  const writeManifest = () =>
+    writeFile(join(options.outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+
+  const take = async (messages: KafkaMessage[]): Promise<void> => {
+    for (const message of messages) {
+      let record: AugmentedRecord;
+      try {
+        if (!message.value) throw new Error('record has no value');
+        record = await serde.deserialize(message.value);
+      } catch (error) {
+        manifest.skipped.undecodable++;
+        log.warn({ offset: message.offset, err: error }, 'undecodable augmented record skipped');
+        continue;
+      }
+      if (record.run.run_id !== options.run) {
+        manifest.skipped.other_runs++;
+        continue;
+      }
+      if (seen.has(record.id)) {
+        manifest.skipped.duplicates++;
+        continue;
+      }
+      seen.add(record.id);
+      manifest.records++;
+      manifest.documents += record.doc_ids.length;
+      manifest.pairs += record.rounds.reduce((n, r) => n + r.pairs.length, 0);
+      manifest.tokens.source_text += record.text_tokens;
+      for (const row of exportRows(record)) {
+        manifest.rows++;
+        manifest.tokens.rendered += row.metadata.token_count;
+        const completed = await sink.add(row);
+        if (completed && manifest.follow) await writeManifest();
+      }
+    }
+    progress.records = manifest.records;
+    progress.rows = manifest.rows;
+  };
+
+  if (options.follow) {
+    await follow(kafka, topic, take, report, options.signal);
+  } else {
+    const ranges = await committedRanges(kafka, topic);
+    const partitions = [...ranges.keys()].sort((a, b) => a - b);
+    manifest.source = {};
+    for (const p of partitions) {
+      const r = ranges.get(p) as { startOffset: string; endOffset: string };
+      manifest.source[String(p)] = { start: r.startOffset, end: r.endOffset };
+      progress.offsetsTotal += Number(BigInt(r.endOffset) - BigInt(r.startOffset));
+    }
+    report();
+    for (const p of partitions) {
+      const r = ranges.get(p) as { startOffset: string; endOffset: string };
+      let before = 0;
+      await readPartition(kafka, topic, p, {
+        endOffset: r.endOffset,
+        onMessages: async (messages) => {
+          await take(messages);
+          const last = messages[messages.length - 1] as KafkaMessage;
+          const done = Number(BigInt(last.offset) + 1n - BigInt(r.startOffset));
+          progress.offsetsRead += done - before;
+          before = done;
+          report();
+        },
+      });
+      // Markers and aborted records at the end are read but never delivered: count them as read.
+      progress.offsetsRead += Number(BigInt(r.endOffset) - BigInt(r.startOffset)) - before;
+      report();
+    }
+  }
+  await sink.finish();
+  await writeManifest();
+  report();
+  log.info(
+    { run: options.run, records: manifest.records, rows: manifest.rows, shards: manifest.shards.length },
+    'export done',
+  );
+  return manifest;
+}
+
+/** Deletes the files a previous export into the same directory listed, so no stale shard survives. */
+async function removePreviousExport(dir: string): Promise<void> {
+  let previous: { shards?: { file?: unknown }[] };
+  try {
+    previous = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+  } catch {
+    return;
+  }
+  for (const shard of previous.shards ?? []) {
+    // Only plain file names: a manifest must not be able to point the cleanup elsewhere.
+    if (typeof shard.file === 'string' && /^[\w.-]+$/.test(shard.file)) {
+      await rm(join(dir, shard.file), { force: true });
+    }
+  }
+  await rm(join(dir, MANIFEST_FILE), { force: true });
+}
+
+/** Reads every partition from the beginning, in arrival order, until the signal aborts. */
+async function follow(
+  kafka: Kafka,
+  topic: string,
+  take: (messages: KafkaMessage[]) => Promise<void>,
+  report: () => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const consumer = kafka.consumer({
+    groupId: `ipt-export-follow.${randomUUID()}`,
+    readUncommitted: false,
+    maxWaitTimeInMs: 500,
+    allowAutoTopicCreation: false,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    // One batch at a time, so rows are written in the order they were taken.
+    let chain = Promise.resolve();
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch }) => {
+        chain = chain.then(() => take(batch.messages));
+        await chain;
+        report();
+      },
+    });
+    await new Promise<void>((resolve) => {
+      if (signal?.aborted) resolve();
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await consumer.stop();
+    await chain;
+  } finally {
+    await consumer.disconnect().catch(() => {});
+  }
+}
