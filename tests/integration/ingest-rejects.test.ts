@@ -109,7 +109,7 @@ describe('bad inputs go to the DLQ with the right reason while ingest carries on
     ['malformed JSON', 'malformed', 'malformed_json', 'DESERIALIZATION'],
     ['a wrong field type', 'wrongType', 'wrong_field_type', 'VALIDATION'],
   ] as const)('%s → %s with the original line bytes', (_name, key, reason, errorClass) => {
-    const letters = dlq.filter((d) => reasonOf(d) === reason && d.context.source.endsWith('a-mixed.jsonl'));
+    const letters = dlq.filter((d) => reasonOf(d) === reason && d.context.source?.endsWith('a-mixed.jsonl'));
     // once per run: a re-run meets the same bad input again
     expect(letters).toHaveLength(2);
     const d = letters[0] as DeadLetter;
@@ -139,13 +139,13 @@ describe('bad inputs go to the DLQ with the right reason while ingest carries on
   });
 
   it('binary data in a text file → binary', () => {
-    const letters = dlq.filter((d) => d.context.source.endsWith('b-blob.txt'));
+    const letters = dlq.filter((d) => d.context.source?.endsWith('b-blob.txt'));
     expect(letters.map(reasonOf)).toEqual(['binary', 'binary']);
     expect(letters[0]?.value?.length).toBe(4096);
   });
 
   it('a truncated Parquet file → truncated_parquet, and the intact shard beside it is read', () => {
-    const letters = dlq.filter((d) => d.context.source.endsWith('truncated.parquet'));
+    const letters = dlq.filter((d) => d.context.source?.endsWith('truncated.parquet'));
     expect(letters.map(reasonOf)).toEqual(['truncated_parquet', 'truncated_parquet']);
     expect(letters[0]?.error_class).toBe('DESERIALIZATION');
     expect(raw.filter((r) => r.source.endsWith('good.parquet'))).toHaveLength(3);
