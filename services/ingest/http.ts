@@ -15,7 +15,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { SourceEvent } from './events.ts';
 import type { Ingestor, Outcome } from './ingestor.ts';
 import { DEFAULT_JSON_FIELDS, documentFromJson, type JsonFields } from './json-doc.ts';
-import { decodeUtf8 } from './normalize.ts';
+import { decodeUtf8, type RejectReason } from './normalize.ts';
 import { readJsonl } from './sources/jsonl.ts';
 
 export interface IngestHttpOptions {
@@ -51,16 +51,37 @@ const JSON_TYPES = new Set(['application/json', 'text/json']);
 
 class BodyTooLarge extends Error {}
 
-/** Reads a body up to `limit` bytes; throws BodyTooLarge past it without buffering the rest. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    parts.push(chunk as Buffer);
-  }
-  return Buffer.concat(parts, size);
+/**
+ * Reads a body up to `limit` bytes; past it rejects with BodyTooLarge and discards the rest as it
+ * arrives (up to one more `limit`, then the connection is cut) so the client can read the 413
+ * instead of seeing its upload reset mid-write.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (over) {
+        if (size > 2 * limit) req.destroy();
+        return;
+      }
+      if (size > limit) {
+        over = true;
+        parts.length = 0;
+        reject(new BodyTooLarge());
+        return;
+      }
+      parts.push(chunk);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(parts, size));
+    });
+    req.on('error', (error) => {
+      if (!over) reject(error);
+    });
+  });
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest();
@@ -78,6 +99,23 @@ function send(
     ...headers,
   });
   res.end(text);
+}
+
+/** A JSON body: one document, an array of them, or `{"documents": [...]}`. */
+export function parseJsonBody(
+  body: Buffer,
+): { ok: true; items: unknown[] } | { ok: false; reason: RejectReason; message: string } {
+  const decoded = decodeUtf8(body);
+  if (!decoded.ok) return decoded;
+  let value: unknown;
+  try {
+    value = JSON.parse(decoded.text);
+  } catch (error) {
+    return { ok: false, reason: 'malformed_json', message: (error as Error).message };
+  }
+  if (Array.isArray(value)) return { ok: true, items: value };
+  const documents = (value as { documents?: unknown } | null)?.documents;
+  return { ok: true, items: Array.isArray(documents) ? documents : [value] };
 }
 
 type ItemResult =
@@ -128,8 +166,10 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
     }
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
     if (declared > maxBody) {
+      // Refused before reading: the client learns it without uploading the body.
       send(res, 413, { error: `body over ${maxBody} bytes`, limit: maxBody }, { connection: 'close' });
-      req.destroy();
+      req.resume();
+      res.on('finish', () => req.destroy());
       return;
     }
     let body: Buffer;
@@ -138,69 +178,46 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         send(res, 413, { error: `body over ${maxBody} bytes`, limit: maxBody }, { connection: 'close' });
-        req.destroy();
         return;
       }
       throw error;
     }
     const n = ++requests;
     const events: SourceEvent[] = [];
-    let malformed: Outcome | null = null;
     if (ndjson) {
-      async function* one() {
-        yield body;
-      }
-      for await (const event of readJsonl(one(), { source, fields, maxLineBytes: maxLine })) {
-        events.push('origin' in event ? { ...event, origin: `request ${n} ${event.origin}` } : event);
+      for await (const event of readJsonl(
+        (async function* () {
+          yield body;
+        })(),
+        { source, fields, maxLineBytes: maxLine },
+      )) {
+        events.push(event.kind === 'skip' ? event : { ...event, origin: `request ${n} ${event.origin}` });
       }
     } else {
-      const decoded = decodeUtf8(body);
-      let value: unknown;
-      let error: string | null = null;
-      if (!decoded.ok) error = decoded.message;
-      else {
-        try {
-          value = JSON.parse(decoded.text);
-        } catch (e) {
-          error = (e as Error).message;
-        }
-      }
-      if (error !== null || !decoded.ok) {
-        malformed = await ingestor.handle({
+      const parsed = parseJsonBody(body);
+      if (!parsed.ok) {
+        const outcome = await ingestor.handle({
           kind: 'reject',
-          reason: decoded.ok ? 'malformed_json' : decoded.reason,
-          message: `request ${n}: ${error}`,
+          reason: parsed.reason,
+          message: `request ${n}: ${parsed.message}`,
           source,
           origin: `request ${n}`,
           original: body.subarray(0, DLQ_MAX_VALUE_BYTES),
           originalLength: body.length,
         });
-      } else {
-        const list = Array.isArray(value)
-          ? value
-          : typeof value === 'object' &&
-              value !== null &&
-              Array.isArray((value as { documents?: unknown }).documents)
-            ? (value as { documents: unknown[] }).documents
-            : [value];
-        list.forEach((item, i) => {
-          const origin = `request ${n} item ${i}`;
-          const doc = documentFromJson(item, fields, {
-            source,
-            origin,
-            original: () => Buffer.from(JSON.stringify(item) ?? 'null'),
-          });
-          events.push(doc);
-        });
+        if (outcome.status === 'rejected') await outcome.delivered;
+        send(res, 400, { error: 'malformed body', reason: parsed.reason, message: parsed.message });
+        return;
       }
-    }
-    if (malformed) {
-      await (malformed.status === 'rejected' ? malformed.delivered : undefined);
-      send(res, 400, {
-        error: 'malformed body',
-        reason: malformed.status === 'rejected' ? malformed.reason : 'malformed_json',
+      parsed.items.forEach((item, i) => {
+        events.push(
+          documentFromJson(item, fields, {
+            source,
+            origin: `request ${n} item ${i}`,
+            original: () => Buffer.from(JSON.stringify(item) ?? 'null'),
+          }),
+        );
       });
-      return;
     }
     const outcomes: Outcome[] = [];
     for (const event of events) outcomes.push(await ingestor.handle(event));
