@@ -1,0 +1,107 @@
+// `npx ipt ingest` as an operator runs it: files, stdin, a config file, re-runs, missing topics.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TOPICS, type Topics } from '../../lib/topics.ts';
+import { REPO_ROOT } from '../../stack/config.ts';
+import { jsonl, producedOn, prose, writeJsonlGz } from '../helpers/ingest-fixtures.ts';
+import { freshTopics } from '../helpers/pipeline-topics.ts';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function ipt(args: string[], stdin?: Buffer): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'ipt.js'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, IPT_LOG_LEVEL: 'warn' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? Buffer.alloc(0));
+  });
+}
+
+const summary = (r: Result) => JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+const dir = mkdtempSync(join(tmpdir(), 'ipt-ingest-cli-'));
+let topics: Topics;
+let namespace: string;
+
+beforeAll(async () => {
+  topics = await freshTopics('ingest');
+  namespace = topics.raw.slice(0, -TOPICS.raw.length - 1);
+  writeJsonlGz(join(dir, 'a.jsonl.gz'), [{ text: prose(1) }, { text: prose(2) }, { text: '' }]);
+}, 120_000);
+
+describe('ipt ingest', () => {
+  it('ingests files, prints a summary, and a re-run skips what was already ingested', async () => {
+    const args = ['ingest', dir, '--topic-namespace', namespace, '--json', '--progress', 'none'];
+    const first = await ipt(args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(summary(first)).toMatchObject({
+      accepted: 2,
+      produced: 2,
+      rejected: 1,
+      duplicates: 0,
+      files: 1,
+      topic: topics.raw,
+    });
+    const again = await ipt(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(summary(again)).toMatchObject({ accepted: 0, produced: 0, duplicates: 2 });
+    // Human summary without --json.
+    const human = await ipt(['ingest', dir, '--topic-namespace', namespace, '--progress', 'none']);
+    expect(human.stdout).toMatch(/ingested 0 documents as 0 records .* from 1 input\n/);
+    expect(human.stdout).toMatch(/duplicates 2, rejected 1 \(empty_text 1\)/);
+  }, 90_000);
+
+  it('reads stdin with "-" and takes settings from a config file', async () => {
+    const config = join(dir, 'ingest.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ topicNamespace: namespace, textField: 'body', dedupWindow: 1000 }),
+    );
+    const input = jsonl([{ body: prose(3) }, { text: prose(4) }]);
+    const r = await ipt(['ingest', '-', '--config', config, '--json', '--progress', 'none'], input);
+    expect(r.code, r.stderr).toBe(0);
+    // "text" is not the configured field: that line is rejected as missing its text.
+    expect(summary(r)).toMatchObject({ accepted: 1, rejected: 1, rejectedByReason: { missing_field: 1 } });
+    const { raw } = await producedOn(topics);
+    expect(raw.find((d) => d.text === prose(3))?.source).toBe('stdin');
+  }, 60_000);
+
+  it('validates its settings before connecting', async () => {
+    const r = await ipt(['ingest', '--topic-namespace', 'bad namespace!', dir]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/topic namespace must match/);
+    const none = await ipt(['ingest']);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/nothing to ingest/);
+    const missing = await ipt(['ingest', join(dir, 'no-such-file.jsonl'), '--topic-namespace', namespace]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no such file or directory/);
+  }, 60_000);
+
+  it('refuses to start with a clear message when its topics are missing', async () => {
+    const r = await ipt(['ingest', dir, '--topic-namespace', `${namespace}-absent`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `missing Kafka topics: ${namespace}-absent.ipt.docs.raw, ${namespace}-absent.ipt.dlq`,
+    );
+  }, 60_000);
+});
