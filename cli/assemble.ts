@@ -16,6 +16,7 @@ interface AssembleFlags extends ConnectionFlags, OpsFlags {
   templateVersion?: string;
   groupId?: string;
   commitIntervalMs: number;
+  sessionTimeoutMs: number;
 }
 
 export function assembleCommand(): Command {
@@ -40,6 +41,15 @@ export function assembleCommand(): Command {
         .env('IPT_COMMIT_INTERVAL_MS')
         .argParser(positiveInt)
         .default(100),
+    )
+    .addOption(
+      new Option(
+        '--session-timeout-ms <ms>',
+        'how long the group waits for a silent member before reassigning it',
+      )
+        .env('IPT_SESSION_TIMEOUT_MS')
+        .argParser(positiveInt)
+        .default(30_000),
     );
   addConnectionOptions(command);
   addOpsOptions(command, 9403);
@@ -51,6 +61,7 @@ export function assembleCommand(): Command {
       registryUrl,
       topics,
       commitIntervalMs: flags.commitIntervalMs,
+      sessionTimeoutMs: flags.sessionTimeoutMs,
       opsHost: flags.opsHost,
       ...(flags.opsPort !== undefined ? { opsPort: flags.opsPort } : {}),
       ...(flags.run ? { run: flags.run } : {}),

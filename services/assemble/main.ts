@@ -33,6 +33,8 @@ export interface AssembleOptions {
   opsHost?: string;
   /** How often queued work is committed. */
   commitIntervalMs?: number;
+  /** How long the group waits for a silent member before moving its partitions to another. */
+  sessionTimeoutMs?: number;
   /** Prometheus registry to register on; default a fresh one. */
   metricsRegistry?: Registry;
   log?: Logger;
@@ -148,6 +150,7 @@ export async function startAssemble(options: AssembleOptions): Promise<AssembleS
     changelogTopic: topics.assembleState,
     log,
     ...(options.commitIntervalMs ? { commitIntervalMs: options.commitIntervalMs } : {}),
+    ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
     createTask: (context) =>
       createAssembleTask(context, {
         topics,

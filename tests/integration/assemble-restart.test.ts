@@ -59,6 +59,9 @@ function spawnAssembler(): ChildProcess {
       run.run_id,
       '--ops-port',
       '0',
+      // The group moves a dead member's partitions after this long without a heartbeat.
+      '--session-timeout-ms',
+      '8000',
     ],
     { cwd: REPO_ROOT, env: { ...process.env, IPT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -106,7 +109,7 @@ describe('assemble restart', () => {
       log: createLogger('assemble-restart-test', 'error'),
     });
     const active = service;
-    // The dead member holds its partitions until its session times out (30 s), then this one takes over.
+    // The dead member holds its partitions until its session times out (8 s), then this one takes over.
     await waitFor(
       'every chain to be emitted',
       async () => (await readAll(kafka, topics.augmented, serdes.augmented.deserialize)).length,
