@@ -11,6 +11,7 @@ import {
   createIngestor,
   DEFAULT_DEDUP_WINDOW,
   DEFAULT_MAX_RECORD_BYTES,
+  DEFAULT_TOKEN_THREADS,
 } from '../services/ingest/ingestor.ts';
 import { expandPaths, InputError } from '../services/ingest/input.ts';
 import { DEFAULT_NORMALIZE } from '../services/ingest/normalize.ts';
@@ -38,6 +39,7 @@ interface IngestFlags {
   dedupWindow: number;
   maxModelLen: number;
   maxNewTokens: number;
+  tokenThreads: number;
   batchSize: number;
   lingerMs: number;
   maxBufferedMb: number;
@@ -168,6 +170,12 @@ export function ingestCommand(): Command {
         .env('IPT_MAX_NEW_TOKENS'),
     )
     .addOption(
+      new Option('--token-threads <n>', 'worker threads counting tokens (0: main thread)')
+        .argParser(nonNegativeInt)
+        .default(DEFAULT_TOKEN_THREADS)
+        .env('IPT_INGEST_TOKEN_THREADS'),
+    )
+    .addOption(
       new Option('--batch-size <n>', 'records per Kafka send')
         .argParser(positiveInt)
         .default(DEFAULT_SINK.maxBatchMessages)
@@ -271,6 +279,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       normalize: { minChars: flags.minChars, maxChars: flags.maxChars },
       maxRecordBytes: flags.maxRecordBytes,
       dedupWindow: flags.dedupWindow,
+      tokenThreads: flags.tokenThreads,
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       sink: {
         maxBatchMessages: flags.batchSize,

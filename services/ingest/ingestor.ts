@@ -3,9 +3,9 @@
 // `createIngestor` is the programmatic API used by the CLI, the HTTP endpoint and `ipt run`.
 
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { type BudgetConfig, DEFAULT_BUDGET, maxTextTokens, promptTokenModel } from '../../core/budget.ts';
-import { chunkText } from '../../core/chunk.ts';
 import { mistralTokenizer } from '../../core/mistral.ts';
 import type { TokenCounter } from '../../core/tokens.ts';
 import type { DeadLetter, RawDocument } from '../../core/types.ts';
@@ -34,6 +34,7 @@ import { readJsonl } from './sources/jsonl.ts';
 import { readParquet } from './sources/parquet.ts';
 import { readText } from './sources/text.ts';
 import { readWarc } from './sources/warc.ts';
+import { inlineTokenizing, type Split, workerTokenizing } from './tokenize.ts';
 
 export interface IngestorOptions {
   brokers: string[];
@@ -52,12 +53,16 @@ export interface IngestorOptions {
   sink?: Partial<SinkOptions>;
   log?: Logger;
   metrics?: IngestMetrics;
-  /** Token counter (the Mistral tokenizer unless a test injects another). */
+  /** Token counter (the Mistral tokenizer unless a test injects another; an injected one runs inline). */
   tokenizer?: TokenCounter;
+  /** Worker threads that count tokens and chunk (0: on the calling thread). */
+  tokenThreads?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_DEDUP_WINDOW = 1_000_000;
+/** One tokenizer thread per core, at most 4 (past that Kafka and Avro on the main thread limit). */
+export const DEFAULT_TOKEN_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 /** A send unacknowledged for this long makes the service not ready. */
 const STALL_MS = 30_000;
 
@@ -141,6 +146,7 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   const budget = options.budget ?? DEFAULT_BUDGET;
   const tokenizer = options.tokenizer ?? mistralTokenizer();
   const maxTokens = maxTextTokens(budget, promptTokenModel(tokenizer));
+  const threads = options.tokenizer ? 0 : (options.tokenThreads ?? DEFAULT_TOKEN_THREADS);
   if (maxTokens < 1)
     throw new Error(`the token budget leaves no room for a text (max_model_len ${budget.maxModelLen})`);
 
@@ -163,6 +169,8 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   const rawSerde: TopicSerde<RawDocument> = topicSerde(registry, topics.raw);
   const dlqSerde: TopicSerde<DeadLetter> = topicSerde(registry, topics.dlq);
 
+  const tokenizing =
+    threads > 0 ? workerTokenizing(threads, maxTokens) : inlineTokenizing(maxTokens, tokenizer);
   const dedup = new DedupWindow(options.dedupWindow ?? DEFAULT_DEDUP_WINDOW);
   const restored = await restoreDedupWindow(kafka, topics.raw, dedup);
   log.info(
@@ -278,11 +286,14 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     }
 
     // Counted once here and stored: synth never re-tokenizes a text (DESIGN.md §8).
-    const tokens = tokenizer.count(text);
-    const pieces =
-      tokens <= maxTokens
-        ? [{ text, tokens }]
-        : chunkText(text, maxTokens, tokenizer).map((t) => ({ text: t, tokens: tokenizer.count(t) }));
+    let split: Split;
+    try {
+      split = await tokenizing.split(text);
+    } catch (error) {
+      dedup.delete(hash);
+      throw error;
+    }
+    const { tokens, pieces } = split;
     const chunked = pieces.length > 1;
     const now = Date.now();
     const deliveries: Promise<void>[] = [];
@@ -328,13 +339,21 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     return { status: 'accepted', docId, chunks: pieces.length, tokens, delivered };
   }
 
+  // Several documents in flight, so the tokenizer threads stay busy while this thread reads ahead.
+  // Each document's records are still produced in order; documents may interleave.
   async function drain(events: AsyncIterable<SourceEvent>, source: string): Promise<void> {
+    const inFlight = new Set<Promise<unknown>>();
     try {
       for await (const event of events) {
         if (aborted) break;
-        await handle(event);
+        const p: Promise<unknown> = handle(event).finally(() => inFlight.delete(p));
+        p.catch(() => {}); // awaited below; this only keeps a failure from going unhandled meanwhile
+        inFlight.add(p);
+        if (inFlight.size >= tokenizing.parallelism) await Promise.race(inFlight);
       }
+      await Promise.all(inFlight);
     } catch (error) {
+      await Promise.allSettled(inFlight);
       if (sink.failed) throw sink.failed;
       // A stream that breaks mid-way (corrupt gzip, read error) loses its remainder, not the run.
       await handle({
@@ -435,6 +454,7 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
         await sink.flush();
       } finally {
         sink.close();
+        await tokenizing.close();
         await producer.disconnect();
       }
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DedupWindow, dedupKey } from '../../services/ingest/dedup.ts';
 import { chunkDocId, contentHash, docIdFor, givenId, MAX_ID_LENGTH } from '../../services/ingest/ids.ts';
+import { splitForBudget } from '../../services/ingest/tokenize.ts';
 
 describe('document ids', () => {
   it('keeps the id a source gave', () => {
@@ -77,5 +78,23 @@ describe('dedup window', () => {
 
   it('keys by a 96-bit prefix of the hash', () => {
     expect(dedupKey(h('a'))).toHaveLength(24);
+  });
+});
+
+describe('splitting for the token budget', () => {
+  // A stand-in counter: one token per word, so the expected pieces are easy to see.
+  const words = { count: (t: string) => t.split(/\s+/).filter(Boolean).length };
+
+  it('keeps a text that fits as one piece with its count', () => {
+    expect(splitForBudget('a b c', 3, words)).toEqual({ tokens: 3, pieces: [{ text: 'a b c', tokens: 3 }] });
+  });
+
+  it('chunks a text over the budget, counting the whole once and each piece', () => {
+    const split = splitForBudget('a b c d.\n\ne f g h.', 4, words);
+    expect(split.tokens).toBe(8);
+    expect(split.pieces).toEqual([
+      { text: 'a b c d.', tokens: 4 },
+      { text: 'e f g h.', tokens: 4 },
+    ]);
   });
 });

@@ -1,0 +1,116 @@
+// Ingest throughput into the real local Kafka: `node bin/run-ts.js bench/ingest.ts [docs] [threads]`.
+// N distinct ~2 KB English-like documents, once as JSON Lines and once as a RefinedWeb-style
+// Parquet shard (row groups of 1 000), each ingested end to end (read, normalize, hash, dedup,
+// count tokens, Avro through the registry, batched gzip produce, acknowledged) into fresh
+// namespaced topics that are deleted afterwards. Also times token counting alone on the same
+// texts, since that is ingest's dominant cost.
+
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { mistralTokenizer } from '../core/mistral.ts';
+import { Rng } from '../core/prng.ts';
+import { loadEndpoints } from '../lib/endpoints.ts';
+import { kafkaClient } from '../lib/kafka/client.ts';
+import { createLogger } from '../lib/log.ts';
+import { registerSchemas, registryClient } from '../lib/registry.ts';
+import { createTopics, topicsFor } from '../lib/topics.ts';
+import { createIngestor, DEFAULT_TOKEN_THREADS } from '../services/ingest/ingestor.ts';
+
+const N = Number(process.argv[2] ?? 3000);
+// Tokenizer worker threads for the second pass (the first pass counts on the main thread).
+const THREADS = Number(process.argv[3] ?? DEFAULT_TOKEN_THREADS);
+const DOC_BYTES = 2048;
+const VOCAB =
+  'the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there one all we their can has been if more when will would who so no tides moon because however therefore protein market harbor council engine'.split(
+    ' ',
+  );
+
+function makeText(rng: Rng, i: number): string {
+  let s = `Document ${i}. `;
+  while (s.length < DOC_BYTES) s += `${rng.pick(VOCAB)}${rng.chance(0.07) ? '. ' : ' '}`;
+  return s.slice(0, DOC_BYTES).trim();
+}
+
+const endpoints = loadEndpoints();
+const log = createLogger('bench-ingest', 'warn');
+const kafka = kafkaClient('ipt-bench-ingest', endpoints.kafka.brokers);
+const dir = mkdtempSync(join(os.tmpdir(), 'ipt-bench-ingest-'));
+
+async function bench(label: string, file: string, tokenThreads: number): Promise<void> {
+  const topics = topicsFor(`bench-ingest-${randomUUID().slice(0, 8)}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopics(admin, 4, topics);
+  await registerSchemas(registryClient(endpoints.registry.url), topics);
+  try {
+    const ingestor = await createIngestor({
+      brokers: endpoints.kafka.brokers,
+      registryUrl: endpoints.registry.url,
+      topics,
+      log,
+      tokenThreads,
+    });
+    const started = performance.now();
+    await ingestor.ingestPaths([file]);
+    await ingestor.close(); // includes the final flush: every record acknowledged
+    const secs = (performance.now() - started) / 1000;
+    const s = ingestor.stats;
+    if (s.accepted !== N) throw new Error(`${label}: accepted ${s.accepted} of ${N} (${JSON.stringify(s)})`);
+    const fileMb = statSync(file).size / 1024 / 1024;
+    const textMb = (N * DOC_BYTES) / 1024 / 1024;
+    console.log(
+      `${label.padEnd(8)} ${String(tokenThreads).padStart(2)} token threads: ${N} docs in ${secs.toFixed(2)} s: ${(N / secs).toFixed(0)} docs/s, ` +
+        `${(textMb / secs).toFixed(2)} MB/s of text (${(fileMb / secs).toFixed(2)} MB/s of file, ${fileMb.toFixed(1)} MB)`,
+    );
+  } finally {
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await admin.disconnect();
+  }
+}
+
+const rng = new Rng(7);
+const texts = Array.from({ length: N }, (_, i) => makeText(rng, i));
+const jsonlPath = join(dir, 'bench.jsonl');
+writeFileSync(
+  jsonlPath,
+  texts.map((text, i) => `${JSON.stringify({ text, url: `http://bench.example/${i}` })}\n`).join(''),
+);
+const parquetPath = join(dir, 'bench.parquet');
+writeFileSync(
+  parquetPath,
+  Buffer.from(
+    parquetWriteBuffer({
+      columnData: [
+        { name: 'content', data: texts, type: 'STRING' },
+        { name: 'url', data: texts.map((_, i) => `http://bench.example/${i}`), type: 'STRING' },
+        { name: 'timestamp', data: texts.map(() => new Date(Date.UTC(2023, 0, 27))), type: 'TIMESTAMP' },
+        { name: 'dump', data: texts.map(() => 'CC-MAIN-2023-06'), type: 'STRING' },
+        { name: 'segment', data: texts.map(() => '1674764499470.19'), type: 'STRING' },
+      ],
+      rowGroupSize: 1000,
+    }),
+  ),
+);
+
+console.log(
+  `ingest benchmark: ${N} docs of ${DOC_BYTES} B; Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg()[0]?.toFixed(2)}`,
+);
+const tok = mistralTokenizer();
+const t0 = performance.now();
+let tokens = 0;
+for (const t of texts) tokens += tok.count(t);
+const tokSecs = (performance.now() - t0) / 1000;
+console.log(
+  `tokenize ${N} docs alone: ${(N / tokSecs).toFixed(0)} docs/s (${(tokens / tokSecs).toFixed(0)} tokens/s, ${(tokens / N).toFixed(0)} tokens/doc)`,
+);
+try {
+  for (const threads of [0, THREADS]) {
+    await bench('jsonl', jsonlPath, threads);
+    await bench('parquet', parquetPath, threads);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
