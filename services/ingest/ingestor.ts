@@ -169,8 +169,6 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   const rawSerde: TopicSerde<RawDocument> = topicSerde(registry, topics.raw);
   const dlqSerde: TopicSerde<DeadLetter> = topicSerde(registry, topics.dlq);
 
-  const tokenizing =
-    threads > 0 ? workerTokenizing(threads, maxTokens) : inlineTokenizing(maxTokens, tokenizer);
   const dedup = new DedupWindow(options.dedupWindow ?? DEFAULT_DEDUP_WINDOW);
   const restored = await restoreDedupWindow(kafka, topics.raw, dedup);
   log.info(
@@ -189,6 +187,9 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
   });
   await producer.connect();
+  // Started last, once nothing else can fail, so a refused start leaves no threads behind.
+  const tokenizing =
+    threads > 0 ? workerTokenizing(threads, maxTokens) : inlineTokenizing(maxTokens, tokenizer);
   const sink = new BatchingSink(
     producer,
     { ...DEFAULT_SINK, ...options.sink },
