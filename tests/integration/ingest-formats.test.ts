@@ -1,7 +1,7 @@
 // Every input format through the real stack: Kafka, the registry's RawDocument schema, the
 // Mistral token counts, chunking of over-budget texts.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -97,6 +97,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ingestor?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('ingest formats on the real stack', () => {

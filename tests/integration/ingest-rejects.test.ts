@@ -2,10 +2,10 @@
 // across a restart; ingest refuses to start without its topics.
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetter, RawDocument } from '../../core/types.ts';
 import { DLQ_MAX_VALUE_BYTES } from '../../lib/dlq.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
@@ -91,6 +91,8 @@ beforeAll(async () => {
   second = await run();
   ({ raw, dlq } = await producedOn(topics));
 }, 240_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const reasonOf = (d: DeadLetter) => d.context.reason;
 
