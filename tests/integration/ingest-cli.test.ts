@@ -1,10 +1,10 @@
 // `npx ipt ingest` as an operator runs it: files, stdin, a config file, re-runs, missing topics.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, type Topics } from '../../lib/topics.ts';
 import { REPO_ROOT } from '../../stack/config.ts';
 import { jsonl, producedOn, prose, writeJsonlGz } from '../helpers/ingest-fixtures.ts';
@@ -47,6 +47,8 @@ beforeAll(async () => {
   namespace = topics.raw.slice(0, -TOPICS.raw.length - 1);
   writeJsonlGz(join(dir, 'a.jsonl.gz'), [{ text: prose(1) }, { text: prose(2) }, { text: '' }]);
 }, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('ipt ingest', () => {
   it('ingests files, prints a summary, and a re-run skips what was already ingested', async () => {
