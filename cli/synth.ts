@@ -25,6 +25,7 @@ interface SynthFlags extends ConnectionFlags, OpsFlags {
   maxBuffered: number;
   maxInFlight: number;
   attempts: number;
+  sessionTimeoutMs: number;
   recordPrompts: boolean;
 }
 
@@ -114,6 +115,15 @@ export function synthCommand(): Command {
         .argParser(positiveInt)
         .default(d.maxAttempts),
     )
+    .addOption(
+      new Option(
+        '--session-timeout-ms <ms>',
+        "Kafka group session timeout (how soon a dead member's partitions move)",
+      )
+        .env('IPT_KAFKA_SESSION_TIMEOUT_MS')
+        .argParser(positiveInt)
+        .default(d.sessionTimeoutMs),
+    )
     .addOption(new Option('--no-record-prompts', 'leave prompts off SynthRound records (smaller topic)'));
   addConnectionOptions(command, { triton: true });
   addOpsOptions(command, 9402);
@@ -136,6 +146,7 @@ export function synthCommand(): Command {
       maxBufferedPerPartition: flags.maxBuffered,
       maxInFlightPerEndpoint: flags.maxInFlight,
       maxAttempts: flags.attempts,
+      sessionTimeoutMs: flags.sessionTimeoutMs,
       recordPrompts: flags.recordPrompts,
       opsPort: flags.opsPort,
       opsHost: flags.opsHost,

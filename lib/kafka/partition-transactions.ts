@@ -1,4 +1,4 @@
-import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 
 /**
  * Exactly-once between topics without KIP-447 (DESIGN.md §4): one transactional producer per
@@ -176,8 +176,9 @@ export class PartitionTransactions {
     let transaction: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
       transaction = await slot.producer.transaction();
-      const topicMessages = messages.filter((t) => t.messages.length > 0);
-      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 });
+      for (const chunk of sizeBoundedChunks(messages, MAX_REQUEST_BYTES)) {
+        await transaction.sendBatch({ topicMessages: chunk, acks: -1 });
+      }
       const active = transaction;
       await retryWhileCoordinatorMoves(() =>
         active.sendOffsets({
@@ -249,4 +250,42 @@ async function retryWhileCoordinatorMoves(send: () => Promise<void>, attempts = 
       await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
     }
   }
+}
+
+/**
+ * A transaction can carry more than one produce request. Brokers refuse a record batch over
+ * message.max.bytes (1 MiB by default) and kafkajs puts all of a request's records for one partition
+ * into one batch, so a large transaction is sent in requests of at most this many payload bytes.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+const payloadBytes = (m: Message): number => {
+  const size = (v: Message['value'] | Message['key']) =>
+    v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+  return size(m.key) + size(m.value) + 64;
+};
+
+/** Splits topic messages into groups whose payload stays under maxBytes (a bigger single record goes alone). */
+export function sizeBoundedChunks(messages: TopicMessages[], maxBytes: number): TopicMessages[][] {
+  const chunks: TopicMessages[][] = [];
+  let current: TopicMessages[] = [];
+  let bytes = 0;
+  for (const { topic, messages: list } of messages) {
+    let run: Message[] = [];
+    for (const message of list) {
+      const size = payloadBytes(message);
+      if (bytes + size > maxBytes && bytes > 0) {
+        if (run.length > 0) current.push({ topic, messages: run });
+        chunks.push(current);
+        current = [];
+        run = [];
+        bytes = 0;
+      }
+      run.push(message);
+      bytes += size;
+    }
+    if (run.length > 0) current.push({ topic, messages: run });
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

@@ -170,18 +170,27 @@ export class StatefulRunner {
       readUncommitted: false,
       allowAutoTopicCreation: false,
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(500, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 10)),
+      // While a rebalance waits, a crashed member is dropped only after the rebalance timeout (not
+      // its session timeout), so this bounds how long a crash stalls the group. Members rejoin
+      // quickly here: a batch is only placed into state, never waits for inference.
+      rebalanceTimeout: Math.max(10_000, 2 * (this.options.sessionTimeoutMs ?? 30_000)),
       maxWaitTimeInMs: 200,
       retry: { retries: 10 },
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = new Set(payload.memberAssignment[this.options.inputTopic] ?? []);
       this.assigned = mine;
+      this.options.log.info({ partitions: [...mine].sort((a, b) => a - b) }, 'assigned');
       for (const worker of [...this.workers.values()]) {
         if (!mine.has(worker.partition)) {
           this.options.log.info({ partition: worker.partition }, 'partition revoked');
           this.drop(worker);
         }
       }
+      // Start every assigned partition now, not on its first batch: its restored state may hold
+      // work (records waiting for inference) even when no new input ever arrives.
+      for (const partition of mine) void this.workerFor(partition);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.options.log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
@@ -193,13 +202,20 @@ export class StatefulRunner {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: 64,
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) => this.onBatch(consumer, payload),
     });
   }
 
-  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (this.stopped || this.restarting || !isRunning() || isStale()) return;
-    const worker = await this.workerFor(batch.partition, heartbeat);
+  private async onBatch(
+    consumer: Consumer,
+    { batch, heartbeat, isRunning, isStale }: EachBatchPayload,
+  ): Promise<void> {
+    // Skipping a batch moves kafkajs's fetch position past it, so skip only for a consumer that is
+    // going away (stopped, replaced by a restart) or about to rejoin (stale): both refetch from the
+    // committed offsets.
+    if (this.stopped || consumer !== this.consumer || !isRunning() || isStale()) return;
+    const beat = setInterval(() => void heartbeat().catch(() => {}), 1_000);
+    const worker = await this.workerFor(batch.partition).finally(() => clearInterval(beat));
     if (!worker || worker.dead || isStale()) return;
     const fresh = batch.messages.filter((m) => BigInt(m.offset) >= worker.position);
     if (fresh.length === 0) return;
@@ -221,24 +237,25 @@ export class StatefulRunner {
     this.applyPause(worker);
   }
 
-  private workerFor(partition: number, heartbeat: () => Promise<void>): Promise<Worker | undefined> {
+  private workerFor(partition: number): Promise<Worker | undefined> {
     const existing = this.workers.get(partition);
     if (existing) return Promise.resolve(existing);
     if (!this.assigned.has(partition)) return Promise.resolve(undefined);
     let starting = this.starting.get(partition);
     if (!starting) {
-      starting = this.startWorker(partition, heartbeat).finally(() => this.starting.delete(partition));
+      starting = this.startWorker(partition).finally(() => this.starting.delete(partition));
       this.starting.set(partition, starting);
     }
     return starting;
   }
 
-  private async startWorker(partition: number, heartbeat: () => Promise<void>): Promise<Worker | undefined> {
+  private async startWorker(partition: number): Promise<Worker | undefined> {
     const { log, kafka, groupId, inputTopic, changelogTopic } = this.options;
-    const beat = setInterval(() => void heartbeat().catch(() => {}), 3_000);
     try {
+      log.debug({ partition }, 'fencing earlier owners');
       await this.transactions.open(partition);
       const position = await committedOffset(kafka, groupId, inputTopic, partition);
+      log.debug({ partition, position: String(position) }, 'restoring');
       const restored = await restorePartition(kafka, changelogTopic, partition);
       this.options.onRestore?.(partition, { records: restored.records, ms: restored.ms });
       log.info(
@@ -303,8 +320,6 @@ export class StatefulRunner {
       log.error({ partition, err: error }, 'partition failed to start');
       void this.restart(`partition ${partition} failed to start`);
       return undefined;
-    } finally {
-      clearInterval(beat);
     }
   }
 

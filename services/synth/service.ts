@@ -42,6 +42,8 @@ export interface SynthOptions {
   attemptTimeoutMs?: number;
   requestDeadlineMs?: number;
   commitIntervalMs?: number;
+  /** Kafka group session timeout: how soon a crashed member's partitions move to others. */
+  sessionTimeoutMs?: number;
   recordPrompts?: boolean;
   /** Port of /healthz, /readyz, /metrics; undefined: no ops server. */
   opsPort?: number;
@@ -69,6 +71,7 @@ export const SYNTH_DEFAULTS = {
   attemptTimeoutMs: 120_000,
   requestDeadlineMs: 600_000,
   commitIntervalMs: 100,
+  sessionTimeoutMs: 30_000,
   recordPrompts: true,
 } as const;
 
@@ -159,6 +162,7 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
     changelogTopic: topics.synthState,
     log,
     commitIntervalMs: o.commitIntervalMs,
+    sessionTimeoutMs: o.sessionTimeoutMs,
     // Stop fetching while Triton cannot take more: nothing piles up in memory behind it.
     globalPause: () => cluster.circuit === 'open' || batcher.full,
     onCommit: (_p, info) => {

@@ -1,0 +1,45 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../stack/config.ts';
+import { groupAlive, killGroup, signalGroup, startDetached, tail } from '../../stack/processes.ts';
+
+/** An `ipt <command>` process in its own process group, as an operator would run it. */
+export interface ServiceProcess {
+  pid: number;
+  log: string;
+  alive(): boolean;
+  /** SIGKILL: a crash, nothing flushed. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for a clean exit. */
+  stop(timeoutMs?: number): Promise<void>;
+  tail(lines?: number): string;
+}
+
+export function spawnIpt(args: string[], name = args[0] ?? 'ipt'): ServiceProcess {
+  const dir = mkdtempSync(join(tmpdir(), `ipt-${name}-`));
+  const log = join(dir, `${name}.log`);
+  const { pid } = startDetached([process.execPath, join(REPO_ROOT, 'bin', 'ipt.js'), ...args], {
+    log,
+    cwd: REPO_ROOT,
+    env: { ...process.env, IPT_LOG_LEVEL: process.env.IPT_LOG_LEVEL ?? 'info' },
+  });
+  return {
+    pid,
+    log,
+    alive: () => groupAlive(pid),
+    kill: () => killGroup(pid),
+    async stop(timeoutMs = 30_000) {
+      signalGroup(pid, 'SIGTERM');
+      const deadline = Date.now() + timeoutMs;
+      while (groupAlive(pid)) {
+        if (Date.now() > deadline) {
+          await killGroup(pid);
+          throw new Error(`${name} did not stop within ${timeoutMs} ms:\n${tail(log)}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    tail: (lines = 40) => tail(log, lines),
+  };
+}
