@@ -25,6 +25,7 @@ export function createLogger(name: string, level = process.env.IPT_LOG_LEVEL ?? 
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: 2, sync: false }),
+    // Synchronous: a crashed or killed process still leaves its last lines (volume is low: nothing logs per record).
+    pino.destination({ fd: 2, sync: true }),
   );
 }

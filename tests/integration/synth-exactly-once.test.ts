@@ -41,6 +41,14 @@ function prng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(300);
+  }
+}
+
 function synthArgs(topics: Topics, runId: string, tritonUrl: string): string[] {
   const namespace = topics.raw.slice(0, -'.ipt.docs.raw'.length);
   return [
@@ -123,7 +131,7 @@ describe('synth exactly once on the real stack', () => {
       // Kill only once this incarnation has committed something, then at a random moment after.
       const deadline = Date.now() + 60_000;
       while ((await account(topics)).perDoc.size <= progress && Date.now() < deadline) await sleep(300);
-      await sleep(random() * 2_500);
+      await sleep(500 + random() * 4_000);
       await synth.kill();
       const now = (await account(topics)).perDoc.size;
       console.log(`kill ${kills + 1}: ${now} of ${docs.length} documents accounted`);
@@ -157,21 +165,22 @@ describe('synth exactly once on the real stack', () => {
     let restarted: SpawnedTriton | undefined;
     let result: Accounting;
     try {
-      await sleep(4_000);
+      await until(async () => (await account(topics)).perDoc.size > 0);
       b = spawnIpt(synthArgs(topics, runId, outage.url), 'synth-b'); // the group rebalances mid-run
-      await sleep(4_000);
-      // Triton goes away for 20 s: both pause (circuit open) and resume when it is back.
-      const before = (await account(topics)).perDoc.size;
+      await until(async () => (await account(topics)).perDoc.size > 400);
+      // Triton goes away for 20 s: both pause (circuit open), nothing fails, and they resume when it is back.
       await outage.kill();
-      await sleep(20_000);
-      const during = (await account(topics)).perDoc.size;
+      await sleep(5_000); // rounds answered just before the kill still commit
+      const paused = (await account(topics)).perDoc.size;
+      await sleep(15_000);
+      const stillPaused = (await account(topics)).perDoc.size;
       restarted = await spawnTriton({
         httpPort: outage.httpPort,
         args: ['--models', 'instruction_synthesizer_cpu'],
       });
-      console.log(
-        `rebalance test: ${before} accounted before the outage, ${during} after 20 s without Triton`,
-      );
+      console.log(`rebalance test: ${paused} accounted 5 s into the outage, ${stillPaused} at 20 s`);
+      expect(stillPaused).toBe(paused);
+      expect(stillPaused).toBeLessThan(docs.length);
       result = await waitAccounted(topics, docs.length, 240_000);
       expect(a.alive() && b.alive()).toBe(true);
     } finally {
