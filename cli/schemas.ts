@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadEndpoints } from '../lib/endpoints.ts';
 import { checkSchemas, registerSchemas, registryClient } from '../lib/registry.ts';
+import { topicsFor } from '../lib/topics.ts';
 
 const registryUrl = (opts: { registry?: string }) => opts.registry ?? loadEndpoints().registry.url;
 
@@ -10,16 +11,18 @@ export function schemasCommand(): Command {
     .command('register')
     .description('register every topic schema under <topic>-value with BACKWARD compatibility')
     .option('--registry <url>', 'Confluent-compatible registry URL (default: the local stack)')
-    .action(async (opts: { registry?: string }) => {
-      const ids = await registerSchemas(registryClient(registryUrl(opts)));
+    .option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side pipelines)')
+    .action(async (opts: { registry?: string; topicNamespace?: string }) => {
+      const ids = await registerSchemas(registryClient(registryUrl(opts)), topicsFor(opts.topicNamespace));
       for (const [topic, id] of Object.entries(ids)) console.log(`${topic}-value  id ${id}`);
     });
   schemas
     .command('check')
     .description('compare schemas/ with the registry; exit 1 if a schema is missing or incompatible')
     .option('--registry <url>', 'Confluent-compatible registry URL (default: the local stack)')
-    .action(async (opts: { registry?: string }) => {
-      const results = await checkSchemas(registryClient(registryUrl(opts)));
+    .option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side pipelines)')
+    .action(async (opts: { registry?: string; topicNamespace?: string }) => {
+      const results = await checkSchemas(registryClient(registryUrl(opts)), topicsFor(opts.topicNamespace));
       for (const r of results) console.log(`${r.topic.padEnd(24)} ${r.schema.padEnd(16)} ${r.status}`);
       if (results.some((r) => r.status === 'missing' || r.status === 'incompatible')) process.exitCode = 1;
     });

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadEndpoints } from '../lib/endpoints.ts';
-import { createTopics } from '../lib/topics.ts';
+import { createTopics, topicsFor } from '../lib/topics.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -16,12 +16,13 @@ export function topicsCommand(): Command {
     .description('create every pipeline topic that is missing (changelogs compacted, DLQ kept a year)')
     .option('--partitions <n>', 'partitions per topic', positiveInt, 4)
     .option('--brokers <list>', 'Kafka bootstrap servers (default: the local stack)')
-    .action(async (opts: { partitions: number; brokers?: string }) => {
+    .option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side pipelines)')
+    .action(async (opts: { partitions: number; brokers?: string; topicNamespace?: string }) => {
       const brokers = opts.brokers?.split(',') ?? loadEndpoints().kafka.brokers;
       const admin = new Kafka({ clientId: 'ipt-topics', brokers, logLevel: logLevel.ERROR }).admin();
       await admin.connect();
       try {
-        const created = await createTopics(admin, opts.partitions);
+        const created = await createTopics(admin, opts.partitions, topicsFor(opts.topicNamespace));
         console.log(created.length > 0 ? `created: ${created.join(', ')}` : 'all topics already exist');
       } finally {
         await admin.disconnect();
