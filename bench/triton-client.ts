@@ -13,10 +13,8 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
 import { MicroBatcher, TritonCluster } from '../lib/triton/index.ts';
-import { buildInferBody, parseInferResponse } from '../lib/triton/protocol.ts';
-import { spawnTriton } from '../tests/helpers/triton-server.ts';
+import { measureCapacity, SIM_MODEL, SIM_PARAMS, startSim, theoreticalCapacity } from './sim.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -32,42 +30,13 @@ const DELAY_MS = Number(argv['delay-ms']);
 const MAX_BATCH = Number(argv['max-batch']);
 const INSTANCES = Number(argv.instances);
 const SATURATE_S = Number(argv['saturate-s']);
-const MODEL = 'instruction_synthesizer_sim';
-const params = { sampling: { temperature: 0, max_tokens: 400 }, excludeInputInOutput: true };
-const theoretical = (INSTANCES * MAX_BATCH) / (DELAY_MS / 1000);
+const MODEL = SIM_MODEL;
+const params = SIM_PARAMS;
+const sim = { delayMs: DELAY_MS, maxBatch: MAX_BATCH, instances: INSTANCES };
+const theoretical = theoreticalCapacity(sim);
 
 const prompt = (i: number) =>
   `<s> <CON> Sample ${i}: the mill closed because the river dried up. However, the town kept its bakery. </CON>\n\n`;
-
-/** Plain undici, `concurrency` loops each re-sending a full batch as soon as its answer arrives. */
-async function saturate(url: string, seconds: number, concurrency: number): Promise<number> {
-  const pool = new Pool(url, { connections: concurrency });
-  const body = JSON.stringify(
-    buildInferBody(
-      Array.from({ length: MAX_BATCH }, (_, i) => prompt(i)),
-      params,
-    ),
-  );
-  // Count only answers inside a window that skips the start-up, so C is the steady-state rate.
-  const warmupMs = 2_000;
-  const t0 = performance.now();
-  const windowStart = t0 + warmupMs;
-  const end = windowStart + seconds * 1000;
-  let inWindow = 0;
-  const loop = async () => {
-    while (performance.now() < end) {
-      const res = await pool.request({ method: 'POST', path: `/v2/models/${MODEL}/infer`, body });
-      const json = await res.body.json();
-      if (res.statusCode !== 200) throw new Error(`infer HTTP ${res.statusCode}: ${JSON.stringify(json)}`);
-      parseInferResponse(json, MAX_BATCH);
-      const now = performance.now();
-      if (now >= windowStart && now <= end) inWindow += MAX_BATCH;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  await pool.close();
-  return inWindow / seconds;
-}
 
 async function throughClient(
   url: string,
@@ -96,25 +65,12 @@ async function throughClient(
   return { rate: N / seconds, batches, maxPendingSeen };
 }
 
-const args = [
-  '--models',
-  MODEL,
-  '--sim-batch-delay-ms',
-  String(DELAY_MS),
-  '--sim-per-token-ms',
-  '0',
-  '--sim-max-batch',
-  String(MAX_BATCH),
-  '--sim-instances',
-  String(INSTANCES),
-];
-console.log(`starting sim: ${args.join(' ')}`);
-const server = await spawnTriton({ args });
+const server = await startSim(sim);
 try {
   console.log(
     `theoretical C = ${INSTANCES} × ${MAX_BATCH} / ${DELAY_MS} ms = ${theoretical.toFixed(1)} prompts/s`,
   );
-  const measured = await saturate(server.url, SATURATE_S, 4 * INSTANCES);
+  const measured = await measureCapacity(server.url, sim, SATURATE_S, prompt);
   console.log(
     `measured C (raw undici, ${4 * INSTANCES} concurrent full batches, ${SATURATE_S} s window) = ${measured.toFixed(1)} prompts/s`,
   );
