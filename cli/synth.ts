@@ -11,7 +11,7 @@ import {
   tritonUrls,
 } from './common.ts';
 
-interface SynthFlags extends ConnectionFlags, OpsFlags {
+export interface SynthFlags extends ConnectionFlags, OpsFlags {
   runId: string;
   model: string;
   modelVersion: string;
@@ -68,17 +68,9 @@ export function addRunOptions(command: Command): Command {
     );
 }
 
-export function synthCommand(): Command {
-  const command = new Command('synth')
-    .description(
-      'consume raw documents, synthesize instruction rounds on Triton, produce SynthRound records (exactly once)',
-    )
-    .addOption(
-      new Option('--run-id <id>', 'the run: consumer group and transactional ids derive from it')
-        .env('IPT_RUN_ID')
-        .makeOptionMandatory(),
-    );
-  addRunOptions(command)
+/** Synth's own tuning (idle close, batching, backpressure, retries, group session): synth and `ipt run`. */
+export function addSynthOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--idle-ms <ms>', 'close a partial block after this long without input')
         .env('IPT_CHAIN_IDLE_MS')
@@ -125,6 +117,39 @@ export function synthCommand(): Command {
         .default(d.sessionTimeoutMs),
     )
     .addOption(new Option('--no-record-prompts', 'leave prompts off SynthRound records (smaller topic)'));
+}
+
+/** The SynthOptions the flags of addRunOptions and addSynthOptions give (no connections, no run id). */
+export function synthSettings(flags: Omit<SynthFlags, keyof ConnectionFlags | keyof OpsFlags | 'runId'>) {
+  return {
+    model: flags.model,
+    modelVersion: flags.modelVersion,
+    maxNewTokens: flags.maxNewTokens,
+    maxModelLen: flags.maxModelLen,
+    roundsPerChain: flags.m,
+    chainsPerBlock: flags.k,
+    idleMs: flags.idleMs,
+    maxBatch: flags.maxBatch,
+    lingerMs: flags.lingerMs,
+    maxBufferedPerPartition: flags.maxBuffered,
+    maxInFlightPerEndpoint: flags.maxInFlight,
+    maxAttempts: flags.attempts,
+    sessionTimeoutMs: flags.sessionTimeoutMs,
+    recordPrompts: flags.recordPrompts,
+  };
+}
+
+export function synthCommand(): Command {
+  const command = new Command('synth')
+    .description(
+      'consume raw documents, synthesize instruction rounds on Triton, produce SynthRound records (exactly once)',
+    )
+    .addOption(
+      new Option('--run-id <id>', 'the run: consumer group and transactional ids derive from it')
+        .env('IPT_RUN_ID')
+        .makeOptionMandatory(),
+    );
+  addSynthOptions(addRunOptions(command));
   addConnectionOptions(command, { triton: true });
   addOpsOptions(command, 9402);
   withConfigFile(command);
@@ -132,22 +157,9 @@ export function synthCommand(): Command {
     const connections = resolveConnections(flags);
     const service = await startSynth({
       ...connections,
+      ...synthSettings(flags),
       tritonUrls: tritonUrls(flags),
       runId: flags.runId,
-      model: flags.model,
-      modelVersion: flags.modelVersion,
-      maxNewTokens: flags.maxNewTokens,
-      maxModelLen: flags.maxModelLen,
-      roundsPerChain: flags.m,
-      chainsPerBlock: flags.k,
-      idleMs: flags.idleMs,
-      maxBatch: flags.maxBatch,
-      lingerMs: flags.lingerMs,
-      maxBufferedPerPartition: flags.maxBuffered,
-      maxInFlightPerEndpoint: flags.maxInFlight,
-      maxAttempts: flags.attempts,
-      sessionTimeoutMs: flags.sessionTimeoutMs,
-      recordPrompts: flags.recordPrompts,
       opsPort: flags.opsPort,
       opsHost: flags.opsHost,
     });
