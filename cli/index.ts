@@ -4,6 +4,7 @@ import { assembleCommand } from './assemble.ts';
 import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { ingestCommand } from './ingest.ts';
+import { runCommand } from './run.ts';
 import { schemasCommand } from './schemas.ts';
 import { synthCommand } from './synth.ts';
 import { topicsCommand } from './topics.ts';
@@ -20,5 +21,6 @@ program.addCommand(ingestCommand());
 program.addCommand(synthCommand());
 program.addCommand(assembleCommand());
 program.addCommand(exportCommand());
+program.addCommand(runCommand());
 
 await program.parseAsync(process.argv);

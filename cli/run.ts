@@ -1,0 +1,199 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_BUDGET } from '../core/budget.ts';
+import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { MissingTopicsError } from '../lib/topics.ts';
+import {
+  DEFAULT_DEDUP_WINDOW,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_TOKEN_THREADS,
+} from '../services/ingest/index.ts';
+import { startPipeline } from '../services/run/pipeline.ts';
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  resolveConnections,
+  stopOnSignals,
+  tritonUrls,
+} from './common.ts';
+import { addRunOptions, addSynthOptions, type SynthFlags, synthSettings } from './synth.ts';
+
+interface RunFlags extends Omit<SynthFlags, 'opsPort' | 'opsHost'>, ConnectionFlags {
+  templateVersion?: string;
+  commitIntervalMs: number;
+  ingestHost: string;
+  ingestPort: number;
+  ingestToken?: string;
+  maxBodyBytes: number;
+  textField: string[];
+  urlField: string;
+  idField: string;
+  dedupWindow: number;
+  tokenThreads: number;
+  opsHost: string;
+  ingestOpsPort: number;
+  synthOpsPort: number;
+  assembleOpsPort: number;
+}
+
+const EPILOG = `
+One process runs the ingest HTTP endpoint (POST /documents, JSON or NDJSON), synth and assemble
+for one run; each is the same service as \`ipt ingest --serve\`, \`ipt synth\` and \`ipt assemble
+--run\` (same consumer groups, transactions and topics), so a deployment can split them later
+without losing its place. Each keeps its own ops server (/healthz, /readyz, /metrics) on the port
+it uses when run alone. SIGTERM/SIGINT stops accepting documents, flushes them to Kafka and
+commits what synth and assemble have queued; a second signal exits at once.
+
+Files are ingested with \`ipt ingest <paths>\` against the same topics; exports with \`ipt export
+--run <id>\`.
+
+Example:
+  npx ipt run --run-id crawl-2026-03 --ingest-port 18090 --k 8`;
+
+export function runCommand(): Command {
+  const command = new Command('run')
+    .description('ingest HTTP endpoint, synth and assemble in one process (small deployments)')
+    .addOption(
+      new Option('--run-id <id>', 'the run: synth and assemble consumer groups derive from it')
+        .env('IPT_RUN_ID')
+        .makeOptionMandatory(),
+    );
+  addSynthOptions(addRunOptions(command))
+    .addOption(
+      new Option(
+        '--template-version <v>',
+        'assemble: render with this template set instead of the run’s own',
+      ),
+    )
+    .addOption(
+      new Option('--commit-interval-ms <ms>', 'how often synth and assemble commit queued work')
+        .env('IPT_COMMIT_INTERVAL_MS')
+        .argParser(positiveInt)
+        .default(100),
+    )
+    .addOption(
+      new Option('--ingest-host <host>', 'address POST /documents binds')
+        .env('IPT_INGEST_HOST')
+        .default('127.0.0.1'),
+    )
+    .addOption(
+      new Option('--ingest-port <port>', 'port of POST /documents (0: any free port)')
+        .env('IPT_INGEST_PORT')
+        .argParser(port)
+        .default(18090),
+    )
+    .addOption(
+      new Option('--ingest-token <token>', 'bearer token required on POST /documents').env(
+        'IPT_INGEST_TOKEN',
+      ),
+    )
+    .addOption(
+      new Option('--max-body-bytes <n>', 'largest POST /documents body')
+        .env('IPT_INGEST_MAX_BODY_BYTES')
+        .argParser(positiveInt)
+        .default(DEFAULT_MAX_BODY_BYTES),
+    )
+    .addOption(
+      new Option('--text-field <list>', 'JSON field of the text; first present wins')
+        .env('IPT_INGEST_TEXT_FIELD')
+        .argParser(commaList)
+        .default(['text', 'content']),
+    )
+    .addOption(
+      new Option('--url-field <name>', 'JSON field of the URL').env('IPT_INGEST_URL_FIELD').default('url'),
+    )
+    .addOption(
+      new Option('--id-field <name>', 'JSON field of a document id').env('IPT_INGEST_ID_FIELD').default('id'),
+    )
+    .addOption(
+      new Option('--dedup-window <n>', 'recent documents remembered for exact-duplicate drops (0: off)')
+        .env('IPT_INGEST_DEDUP_WINDOW')
+        .argParser(nonNegativeInt)
+        .default(DEFAULT_DEDUP_WINDOW),
+    )
+    .addOption(
+      new Option('--token-threads <n>', 'ingest worker threads counting tokens (0: main thread)')
+        .env('IPT_INGEST_TOKEN_THREADS')
+        .argParser(nonNegativeInt)
+        .default(DEFAULT_TOKEN_THREADS),
+    )
+    .addOption(
+      new Option('--ops-host <host>', 'address the ops servers bind')
+        .env('IPT_OPS_HOST')
+        .default('127.0.0.1'),
+    )
+    .addOption(
+      new Option('--ingest-ops-port <port>', "ingest's /healthz, /readyz, /metrics (0: any free port)")
+        .env('IPT_INGEST_OPS_PORT')
+        .argParser(port)
+        .default(18091),
+    )
+    .addOption(
+      new Option('--synth-ops-port <port>', "synth's /healthz, /readyz, /metrics")
+        .env('IPT_SYNTH_OPS_PORT')
+        .argParser(port)
+        .default(9402),
+    )
+    .addOption(
+      new Option('--assemble-ops-port <port>', "assemble's /healthz, /readyz, /metrics")
+        .env('IPT_ASSEMBLE_OPS_PORT')
+        .argParser(port)
+        .default(9403),
+    )
+    .addHelpText('after', EPILOG);
+  addConnectionOptions(command, { triton: true });
+  withConfigFile(command);
+  command.action(async (flags: RunFlags, cmd: Command) => {
+    if (flags.maxNewTokens >= flags.maxModelLen)
+      cmd.error('error: --max-new-tokens must be below --max-model-len');
+    const { brokers, registryUrl, topics } = resolveConnections(flags);
+    let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+    try {
+      pipeline = await startPipeline({
+        brokers,
+        registryUrl,
+        topics,
+        tritonUrls: tritonUrls(flags),
+        runId: flags.runId,
+        ingest: {
+          fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
+          dedupWindow: flags.dedupWindow,
+          tokenThreads: flags.tokenThreads,
+          // Ingest chunks what would not fit a prompt on its own under the same budget synth uses.
+          budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
+          http: {
+            host: flags.ingestHost,
+            port: flags.ingestPort,
+            maxBodyBytes: flags.maxBodyBytes,
+            ...(flags.ingestToken ? { token: flags.ingestToken } : {}),
+          },
+          opsHost: flags.opsHost,
+          opsPort: flags.ingestOpsPort,
+        },
+        synth: {
+          ...synthSettings(flags),
+          commitIntervalMs: flags.commitIntervalMs,
+          opsHost: flags.opsHost,
+          opsPort: flags.synthOpsPort,
+        },
+        assemble: {
+          commitIntervalMs: flags.commitIntervalMs,
+          sessionTimeoutMs: flags.sessionTimeoutMs,
+          opsHost: flags.opsHost,
+          opsPort: flags.assembleOpsPort,
+          ...(flags.templateVersion ? { templateVersion: flags.templateVersion } : {}),
+        },
+      });
+    } catch (error) {
+      if (error instanceof MissingTopicsError) cmd.error(`error: ${error.message}`);
+      throw error;
+    }
+    console.log(
+      [
+        `ipt run ${flags.runId}: POST ${pipeline.http?.url}/documents → ${topics.raw} → ${topics.rounds} → ${topics.augmented}`,
+        `  ops: ingest ${pipeline.ingestOps?.url}  synth ${pipeline.synth.ops?.url}  assemble ${pipeline.assemble.ops?.url}`,
+      ].join('\n'),
+    );
+    stopOnSignals(() => pipeline.stop());
+  });
+  return command;
+}

@@ -1,0 +1,140 @@
+// `ipt run` and `npm run demo`: the ingest endpoint, synth and assemble in one process, for small
+// deployments and the demo. Nothing is shared between the services but the process: each one has its
+// own Kafka clients, consumer group, transactions and ops server, exactly as when run alone, so moving
+// from one process to three (or back) changes no topic, group, probe or dashboard.
+//
+// Reads top-down: assemble (downstream first, so it is consuming before anything arrives) → synth →
+// ingest (the ingestor, its HTTP endpoint and ops server: documents are accepted only once the whole
+// pipeline is up) → stop, in the reverse order.
+
+import type { Logger } from '../../lib/log.ts';
+import { type OpsServer, startOpsServer } from '../../lib/ops-server.ts';
+import type { Topics } from '../../lib/topics.ts';
+import { type AssembleOptions, type AssembleService, startAssemble } from '../assemble/main.ts';
+import {
+  createIngestor,
+  type IngestHttpServer,
+  type Ingestor,
+  type IngestorOptions,
+  startIngestHttp,
+} from '../ingest/index.ts';
+import { type SynthOptions, type SynthService, startSynth } from '../synth/service.ts';
+
+type Shared = 'brokers' | 'registryUrl' | 'topics';
+
+export interface PipelineOptions {
+  brokers: string[];
+  registryUrl: string;
+  tritonUrls: string[];
+  topics: Topics;
+  /** The run: synth's consumer group derives from it, and assemble assembles only its rounds. */
+  runId: string;
+  ingest?: Omit<IngestorOptions, Shared> & {
+    /** POST /documents; absent: no HTTP endpoint (the caller feeds `ingestor` directly, as the demo does). */
+    http?: { host?: string; port: number; token?: string; maxBodyBytes?: number };
+    /** Port of ingest's /healthz, /readyz, /metrics; absent: none. */
+    opsPort?: number;
+    opsHost?: string;
+  };
+  synth?: Omit<SynthOptions, Shared | 'tritonUrls' | 'runId'>;
+  assemble?: Omit<AssembleOptions, Shared | 'run' | 'asRun'>;
+  log?: Logger;
+}
+
+export interface Pipeline {
+  readonly runId: string;
+  readonly topics: Topics;
+  readonly ingestor: Ingestor;
+  readonly http: IngestHttpServer | undefined;
+  readonly ingestOps: OpsServer | undefined;
+  readonly synth: SynthService;
+  readonly assemble: AssembleService;
+  /**
+   * Stops accepting documents, flushes what ingest holds to Kafka, then stops synth and assemble,
+   * each committing what it has queued (in-flight inference results are committed or left
+   * uncommitted as a whole; a restart redoes the latter).
+   */
+  stop(): Promise<void>;
+}
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const { brokers, registryUrl, topics, runId } = options;
+  // Stopped in reverse start order: upstream first, so nothing new enters a service being stopped.
+  const started: Stoppable[] = [];
+  const stopAll = async () => {
+    const errors: unknown[] = [];
+    for (const s of started.splice(0).reverse()) {
+      await s.stop().catch((error: unknown) => {
+        options.log?.error({ err: (error as Error).message, service: s.name }, 'stop failed');
+        errors.push(error);
+      });
+    }
+    if (errors.length > 0) throw errors[0];
+  };
+
+  try {
+    const assemble = await startAssemble({ ...options.assemble, brokers, registryUrl, topics, run: runId });
+    started.push({ name: 'assemble', stop: () => assemble.stop() });
+
+    const synth = await startSynth({
+      ...options.synth,
+      brokers,
+      registryUrl,
+      topics,
+      tritonUrls: options.tritonUrls,
+      runId,
+    });
+    started.push({ name: 'synth', stop: () => synth.stop() });
+
+    // The tap (services/tap, not built yet) joins here: start it with the same topics, push it on
+    // `started` so it stops before synth and assemble, and expose it on Pipeline like the others.
+
+    const { http: httpOptions, opsPort, opsHost, ...ingestorOptions } = options.ingest ?? {};
+    const ingestor = await createIngestor({ ...ingestorOptions, brokers, registryUrl, topics });
+    started.push({ name: 'ingestor', stop: () => ingestor.close() });
+    const ingestOps =
+      opsPort === undefined
+        ? undefined
+        : await startOpsServer({
+            ...(opsHost ? { host: opsHost } : {}),
+            port: opsPort,
+            registry: ingestor.metrics.registry,
+            ready: ingestor.ready,
+          });
+    if (ingestOps) started.push({ name: 'ingest ops', stop: () => ingestOps.close() });
+    const http = httpOptions
+      ? await startIngestHttp({
+          ingestor,
+          ...httpOptions,
+          ...(ingestorOptions.fields ? { fields: ingestorOptions.fields } : {}),
+          ...(ingestorOptions.maxRecordBytes ? { maxRecordBytes: ingestorOptions.maxRecordBytes } : {}),
+          ...(ingestorOptions.log ? { log: ingestorOptions.log } : {}),
+        })
+      : undefined;
+    if (http) started.push({ name: 'ingest http', stop: () => http.close() });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      runId,
+      topics,
+      ingestor,
+      http,
+      ingestOps,
+      synth,
+      assemble,
+      stop: () => {
+        stopping ??= stopAll();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    // A service that could not start (missing topics, no Triton…): leave nothing running behind it.
+    await stopAll().catch(() => {});
+    throw error;
+  }
+}
