@@ -1,0 +1,114 @@
+// Is every document accounted for? DESIGN §4: each raw document ends in an augmented record or in the
+// DLQ. The demo waits on this; it reads only committed records (read_committed), so a document counts
+// as done only once the transaction that emitted its chain has committed — what export will see.
+
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { AugmentedRecord, DeadLetter, RawDocument } from '../../core/types.ts';
+import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
+import { avroCodec, registryClient } from '../../lib/registry.ts';
+import type { Topics } from '../../lib/topics.ts';
+
+export interface RawDoc {
+  docId: string;
+  ingestedAt: number;
+}
+
+/** Every committed raw document now on the topic (chunks count as the documents they are: `<parent>#<i>`). */
+export async function readRawDocuments(kafka: Kafka, registryUrl: string, topic: string): Promise<RawDoc[]> {
+  const codec = await avroCodec<RawDocument>(registryClient(registryUrl), topic);
+  const out: RawDoc[] = [];
+  for (const partition of [...(await committedRanges(kafka, topic)).keys()].sort((a, b) => a - b)) {
+    await readPartition(kafka, topic, partition, {
+      onMessages: async (messages) => {
+        for (const m of messages) {
+          if (!m.value) continue;
+          const doc = await codec.decode(m.value);
+          out.push({ docId: doc.doc_id, ingestedAt: doc.ingested_at });
+        }
+      },
+    });
+  }
+  return out;
+}
+
+export interface Coverage {
+  documents: number;
+  /** In an augmented record of the run. */
+  augmented: number;
+  /** Not in any augmented record, but dead-lettered. */
+  deadLettered: number;
+  missing: string[];
+}
+
+/** Follows the run's augmented records and the DLQ from the beginning, read_committed. */
+export class OutputFollower {
+  /** Augmented records of the run by record id (the first copy; export skips later ones too). */
+  readonly records = new Map<string, AugmentedRecord>();
+  readonly deadLetters: DeadLetter[] = [];
+  private readonly inRecords = new Set<string>();
+  private readonly inDlq = new Set<string>();
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly consumer: Consumer,
+    readonly runId: string,
+  ) {}
+
+  static async start(
+    kafka: Kafka,
+    registryUrl: string,
+    topics: Topics,
+    runId: string,
+  ): Promise<OutputFollower> {
+    const registry = registryClient(registryUrl);
+    const augmented = await avroCodec<AugmentedRecord>(registry, topics.augmented);
+    const dlq = await avroCodec<DeadLetter>(registry, topics.dlq);
+    const consumer = kafka.consumer({
+      groupId: `ipt-follow.${runId}.${randomUUID()}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+    const follower = new OutputFollower(consumer, runId);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      follower.failure = payload.error;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topics.augmented, topics.dlq], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, message }) => {
+        if (!message.value) return;
+        if (topic === topics.augmented) {
+          const record = await augmented.decode(message.value);
+          if (record.run.run_id !== runId || follower.records.has(record.id)) return;
+          follower.records.set(record.id, record);
+          for (const id of record.doc_ids) follower.inRecords.add(id);
+        } else {
+          const letter = await dlq.decode(message.value);
+          follower.deadLetters.push(letter);
+          if (letter.doc_id !== null) follower.inDlq.add(letter.doc_id);
+        }
+      },
+    });
+    return follower;
+  }
+
+  coverage(docIds: readonly string[]): Coverage {
+    if (this.failure) throw new Error(`following the outputs failed: ${this.failure.message}`);
+    let augmented = 0;
+    let deadLettered = 0;
+    const missing: string[] = [];
+    for (const id of docIds) {
+      if (this.inRecords.has(id)) augmented++;
+      else if (this.inDlq.has(id)) deadLettered++;
+      else missing.push(id);
+    }
+    return { documents: docIds.length, augmented, deadLettered, missing };
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
