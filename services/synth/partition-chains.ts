@@ -205,17 +205,18 @@ export class PartitionChains {
     chain.running = undefined;
     const pairs = parseOutput(result.output);
     const inherit = inheritFromPrev(start.roundIndex, start.plan.prevFollowedByNext, pairs);
-    const compact = compactRound(
-      {
-        round_index: start.roundIndex,
-        doc_id: start.record.doc_id,
-        text: start.record.text,
-        pairs,
-        inherit_from_prev: inherit,
-        text_tokens: start.record.text_tokens,
-      },
-      this.config.tokens,
-    );
+    const round = {
+      round_index: start.roundIndex,
+      doc_id: start.record.doc_id,
+      text: start.record.text,
+      pairs,
+      inherit_from_prev: inherit,
+      text_tokens: start.record.text_tokens,
+    };
+    // Counting a round's pair blocks is the costliest step of a round here; the last round of a
+    // chain is never anyone's history, so it is not counted (history_tokens 0).
+    const isLast = chain.state.rounds.length + 1 >= this.config.layout.roundsPerChain;
+    const compact = isLast ? { ...round, history_tokens: 0 } : compactRound(round, this.config.tokens);
     this.effects.push({
       kind: 'round',
       round: {
