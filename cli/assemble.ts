@@ -47,7 +47,7 @@ export function assembleCommand(): Command {
         '--session-timeout-ms <ms>',
         'how long the group waits for a silent member before reassigning it',
       )
-        .env('IPT_SESSION_TIMEOUT_MS')
+        .env('IPT_KAFKA_SESSION_TIMEOUT_MS')
         .argParser(positiveInt)
         .default(30_000),
     );

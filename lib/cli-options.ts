@@ -37,35 +37,48 @@ export function withConfigFile(command: Command): Command {
       'IPT_CONFIG',
     ),
   );
+  // commander checks mandatory options before any hook runs, which would refuse a value the file
+  // supplies; check them here instead, once the file is applied.
+  const mandatory = command.options.filter((o) => o.mandatory);
+  for (const option of mandatory) option.mandatory = false;
   command.hook('preAction', (cmd) => {
-    const file = cmd.getOptionValue('config') as string | undefined;
-    if (!file) return;
-    const fail: (message: string) => never = (message) => cmd.error(`error: config file ${file}: ${message}`);
-    let settings: Record<string, unknown>;
-    try {
-      settings = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      fail((error as Error).message);
-    }
-    if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
-      fail('must hold a JSON object');
-    }
-    const known = new Map(cmd.options.map((o) => [o.attributeName(), o]));
-    for (const [key, raw] of Object.entries(settings)) {
-      const option = known.get(key);
-      if (!option || key === 'config') fail(`unknown setting "${key}"`);
-      const source = cmd.getOptionValueSource(key);
-      if (source === 'cli' || source === 'env') continue;
-      let value: unknown = raw;
-      if (option.parseArg && (typeof raw === 'string' || typeof raw === 'number')) {
-        try {
-          value = option.parseArg(String(raw), undefined as never);
-        } catch (error) {
-          fail(`"${key}" ${(error as Error).message}`);
-        }
+    applyConfigFile(cmd);
+    for (const option of mandatory) {
+      if (cmd.getOptionValue(option.attributeName()) === undefined) {
+        cmd.error(`error: required option '${option.flags}' not specified (flag, environment or --config)`);
       }
-      cmd.setOptionValueWithSource(key, value, 'config');
     }
   });
   return command;
+}
+
+function applyConfigFile(cmd: Command): void {
+  const file = cmd.getOptionValue('config') as string | undefined;
+  if (!file) return;
+  const fail: (message: string) => never = (message) => cmd.error(`error: config file ${file}: ${message}`);
+  let settings: Record<string, unknown>;
+  try {
+    settings = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+    fail('must hold a JSON object');
+  }
+  const known = new Map(cmd.options.map((o) => [o.attributeName(), o]));
+  for (const [key, raw] of Object.entries(settings)) {
+    const option = known.get(key);
+    if (!option || key === 'config') fail(`unknown setting "${key}"`);
+    const source = cmd.getOptionValueSource(key);
+    if (source === 'cli' || source === 'env') continue;
+    let value: unknown = raw;
+    if (option.parseArg && (typeof raw === 'string' || typeof raw === 'number')) {
+      try {
+        value = option.parseArg(String(raw), undefined as never);
+      } catch (error) {
+        fail(`"${key}" ${(error as Error).message}`);
+      }
+    }
+    cmd.setOptionValueWithSource(key, value, 'config');
+  }
 }
