@@ -23,4 +23,13 @@ program.addCommand(assembleCommand());
 program.addCommand(exportCommand());
 program.addCommand(runCommand());
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // A failed start (missing topics, unreachable broker, bad setting) is the operator's to fix: say
+  // what went wrong in one line; IPT_DEBUG=1 shows the stack for the rest of us.
+  const err = error instanceof Error ? error : new Error(String(error));
+  console.error(`error: ${err.message}`);
+  if (process.env.IPT_DEBUG) console.error(err.stack);
+  process.exit(1);
+}
