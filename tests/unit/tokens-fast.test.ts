@@ -301,9 +301,10 @@ describe('the checks catch a wrong split', () => {
   const caught = (stretches: StretchCounter, runs = 1) => {
     const t = markerAwareTokenizer(raw, 'variant', stretches);
     const ok = (text: string) => t.count(text) === reference.count(text);
-    const nasty = fc.check(fc.property(nastyText, ok), { numRuns: 4000 * runs });
-    const real = fc.check(fc.property(realisticPrompt, ok), { numRuns: 300 * runs });
-    return { nasty: nasty.failed, realistic: real.failed };
+    const nasty = fc.check(fc.property(nastyText, ok), { numRuns: 4000 * runs }).failed;
+    // Only needed when the hostile texts missed it (the equality tests run both anyway).
+    const realistic = !nasty && fc.check(fc.property(realisticPrompt, ok), { numRuns: 300 * runs }).failed;
+    return { nasty, realistic };
   };
 
   it('the real rule written this way passes (the harness is sound)', () => {
