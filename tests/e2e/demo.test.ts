@@ -2,7 +2,6 @@
 // it starts from nothing: every document accounted for, the export in the loaders' format, and a
 // second run that reports the same from the same, byte-identical output.
 
-import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,42 +9,19 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DemoReport } from '../../services/demo/demo.ts';
 import type { ExportRow } from '../../services/export/rows.ts';
-import { REPO_ROOT } from '../../stack/config.ts';
 import { corpusDocuments } from '../helpers/pipeline-outputs.ts';
+import { type IptResult, runIpt } from '../helpers/service-process.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'ipt-e2e-demo-'));
 const namespace = `e2e-demo-${randomUUID().slice(0, 8)}`;
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function demo(...extra: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(REPO_ROOT, 'bin', 'ipt.js'), 'demo', '--namespace', namespace, '--out', out, ...extra],
-      { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    // Well within "a few minutes" on a 2-core machine, or the demo is broken.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function demo(...extra: string[]): Promise<IptResult> {
+  // Well within "a few minutes" on a 2-core machine, or the demo is broken.
+  return runIpt(['demo', '--namespace', namespace, '--out', out, ...extra], {
+    env: { IPT_LOG_LEVEL: process.env.IPT_LOG_LEVEL ?? 'info' },
+    timeoutMs: 150_000,
   });
 }
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,4 +43,39 @@ export function spawnIpt(args: string[], name = args[0] ?? 'ipt'): ServiceProces
     },
     tail: (lines = 40) => tail(log, lines),
   };
+}
+
+export interface IptResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ipt <args>` to completion (no TTY), with optional stdin, and collects its output. */
+export function runIpt(
+  args: string[],
+  options: { stdin?: Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<IptResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'ipt.js'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, IPT_LOG_LEVEL: 'warn', NO_COLOR: '1', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.stdin ?? Buffer.alloc(0));
+  });
 }

@@ -1,43 +1,17 @@
 // `npx ipt ingest` as an operator runs it: files, stdin, a config file, re-runs, missing topics.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, type Topics } from '../../lib/topics.ts';
-import { REPO_ROOT } from '../../stack/config.ts';
 import { jsonl, producedOn, prose, writeJsonlGz } from '../helpers/ingest-fixtures.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
+import { type IptResult, runIpt } from '../helpers/service-process.ts';
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const ipt = (args: string[], stdin?: Buffer) => runIpt(args, stdin ? { stdin } : {});
 
-function ipt(args: string[], stdin?: Buffer): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'ipt.js'), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, IPT_LOG_LEVEL: 'warn' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? Buffer.alloc(0));
-  });
-}
-
-const summary = (r: Result) => JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+const summary = (r: IptResult) => JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
 const dir = mkdtempSync(join(tmpdir(), 'ipt-ingest-cli-'));
 let topics: Topics;
 let namespace: string;
