@@ -204,12 +204,13 @@ export class MicroBatcher extends EventEmitter {
         },
         (err) => {
           this.batchedInFlight -= batch.length;
-          if (batch.length === 1 || this.closed) {
+          if (this.closed) {
             this.sentPrompts -= batch.length;
             for (const item of batch) item.reject(err);
           } else {
-            // One poison prompt fails its whole batch. Its batch-mates must not fail with it, so
-            // every prompt of the batch is retried alone (still counted in flight).
+            // One poison prompt fails its whole batch — and Triton's dynamic batcher may have merged
+            // this request with others, so even a one-prompt request may have failed for another's
+            // prompt. Every prompt of it is retried alone (still counted in flight).
             this.suspects.push(...batch);
           }
           this.isolateSuspects(opts);
