@@ -44,6 +44,8 @@ export interface ReadPartitionOptions {
   endOffset?: string;
   /** Give up (reject) after this long; a still-open transaction stalls a read_committed reader until it ends. */
   timeoutMs?: number;
+  /** A consumer that makes no progress for this long is replaced by a new one, resuming where it was. */
+  stallMs?: number;
   /** Committed records in offset order, a fetch at a time; the next fetch waits for the returned promise. */
   onMessages(messages: KafkaMessage[]): void | Promise<void>;
 }
@@ -100,42 +102,89 @@ export async function readPartition(
   }
   if (end <= BigInt(range.startOffset)) return range;
 
+  // Where the read has got to: past every raw record the consumer fetched (position) and every
+  // record handed out (delivered). A stalled attempt is replaced by a fresh consumer in a fresh group;
+  // records before `delivered` are never handed out twice.
   let position = BigInt(range.startOffset);
+  let delivered = position;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const outcome = await readAttempt(kafka, topic, partition, end, {
+      deadline,
+      stallMs: options.stallMs ?? 20_000,
+      onProgress: (next) => {
+        if (next > position) position = next;
+      },
+      onMessages: async (messages) => {
+        const fresh = messages.filter((m) => BigInt(m.offset) >= delivered);
+        if (fresh.length === 0) return;
+        await options.onMessages(fresh);
+        delivered = BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
+      },
+    });
+    if (outcome === 'done') return range;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `reading ${topic}[${partition}] timed out after ${timeoutMs} ms at offset ${position} of ${end}`,
+      );
+    }
+    // kafkajs occasionally goes silent after joining a group (seen on a fresh broker: no SyncGroup,
+    // no heartbeat until the session expires); a new consumer in a new group gets going at once.
+  }
+}
+
+/**
+ * One consumer, in a throwaway group, reading from the log start until `end` (a retry re-reads what
+ * an earlier attempt fetched; the caller hands out only records it has not delivered yet). Resolves
+ * 'stalled' when no fetch has made progress for stallMs (or the deadline passed).
+ */
+async function readAttempt(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  end: bigint,
+  hooks: {
+    deadline: number;
+    stallMs: number;
+    onProgress(next: bigint): void;
+    onMessages(messages: KafkaMessage[]): Promise<void>;
+  },
+): Promise<'done' | 'stalled'> {
+  const groupId = `ipt-read.${topic}.${partition}.${randomUUID()}`;
   const consumer: Consumer = kafka.consumer({
-    groupId: `ipt-read.${topic}.${partition}.${randomUUID()}`,
+    groupId,
     partitionAssigners: [singlePartitionAssigner(topic, partition)],
     readUncommitted: false,
     maxWaitTimeInMs: 250,
     allowAutoTopicCreation: false,
     retry: { retries: 5 },
   });
-
-  let finish: () => void = () => {};
+  let settle: (outcome: 'done' | 'stalled') => void = () => {};
   let fail: (error: Error) => void = () => {};
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
+  const outcome = new Promise<'done' | 'stalled'>((resolve, reject) => {
+    settle = resolve;
     fail = reject;
   });
+  let lastProgress = Date.now();
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.topic !== topic || payload.partition !== partition) return;
     if (payload.lastOffset === null || payload.lastOffset === undefined) return;
+    lastProgress = Date.now();
     const next = BigInt(payload.lastOffset) + 1n;
-    if (next > position) position = next;
-    if (position >= end) finish();
+    hooks.onProgress(next);
+    if (next >= end) settle('done');
+  });
+  consumer.on(consumer.events.FETCH, () => {
+    // An empty fetch is still a live consumer.
+    lastProgress = Date.now();
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     fail(new Error(`reading ${topic}[${partition}] crashed: ${payload.error.message}`));
   });
-  const timer = setTimeout(
-    () =>
-      fail(
-        new Error(
-          `reading ${topic}[${partition}] timed out after ${timeoutMs} ms at offset ${position} of ${end}`,
-        ),
-      ),
-    timeoutMs,
-  );
-
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    if (now - lastProgress > hooks.stallMs || now > hooks.deadline) settle('stalled');
+  }, 500);
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -146,13 +195,12 @@ export async function readPartition(
         // Anything past the measured end was written after the read began: leave it out, so the
         // result is exactly the range.
         const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
-        if (inRange.length > 0) await options.onMessages(inRange);
+        if (inRange.length > 0) await hooks.onMessages(inRange);
       },
     });
-    await done;
+    return await outcome;
   } finally {
-    clearTimeout(timer);
+    clearInterval(watchdog);
     await consumer.disconnect().catch(() => {});
   }
-  return range;
 }
