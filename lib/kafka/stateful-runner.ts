@@ -202,29 +202,35 @@ export class StatefulRunner {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: 64,
+      // Offsets are resolved only for records a task has taken: a batch returned untouched (its
+      // partition not started yet, a rebalance pending) is fetched again instead of skipped.
+      eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onBatch(consumer, payload),
     });
   }
 
   private async onBatch(
     consumer: Consumer,
-    { batch, heartbeat, isRunning, isStale }: EachBatchPayload,
+    { batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload,
   ): Promise<void> {
-    // Skipping a batch moves kafkajs's fetch position past it, so skip only for a consumer that is
-    // going away (stopped, replaced by a restart) or about to rejoin (stale): both refetch from the
-    // committed offsets.
+    // A batch returned here unresolved is fetched again; for a consumer that is going away (stopped,
+    // replaced by a restart) or about to rejoin (stale), the next owner refetches from committed offsets.
     if (this.stopped || consumer !== this.consumer || !isRunning() || isStale()) return;
     const beat = setInterval(() => void heartbeat().catch(() => {}), 1_000);
     const worker = await this.workerFor(batch.partition).finally(() => clearInterval(beat));
     if (!worker || worker.dead || isStale()) return;
     const fresh = batch.messages.filter((m) => BigInt(m.offset) >= worker.position);
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) {
+      resolveOffset(batch.lastOffset());
+      return;
+    }
     const next = BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
     worker.position = next;
     worker.inBatch = true;
     try {
       await worker.task.onRecords(fresh);
       worker.committable = next;
+      resolveOffset(batch.lastOffset());
     } catch (error) {
       // A task must dead-letter bad records itself; a throw here means its state is unknown.
       this.options.log.error({ partition: worker.partition, err: error }, 'task failed on a batch');
