@@ -188,19 +188,26 @@ async function readAttempt(
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        if (batch.partition !== partition) return;
-        // Anything past the measured end was written after the read began: leave it out, so the
-        // result is exactly the range.
-        const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
-        if (inRange.length > 0) await hooks.onMessages(inRange);
-      },
-    });
+    // Not awaited: the watchdog must be able to give up on a consumer stuck joining its group.
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          if (batch.partition !== partition) return;
+          // Anything past the measured end was written after the read began: leave it out, so the
+          // result is exactly the range.
+          const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
+          if (inRange.length > 0) await hooks.onMessages(inRange);
+        },
+      })
+      .catch((error: Error) => fail(error));
     return await outcome;
   } finally {
     clearInterval(watchdog);
-    await consumer.disconnect().catch(() => {});
+    // A wedged kafkajs consumer may never finish disconnecting; don't let it hold the read up.
+    await Promise.race([
+      consumer.disconnect().catch(() => {}),
+      new Promise((r) => setTimeout(r, 5_000).unref()),
+    ]);
   }
 }
