@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { avroCodec, registryClient } from '../../lib/registry.ts';
 
 export interface TopicRecord {
   partition: number;
@@ -64,4 +65,10 @@ export async function readCommitted(kafka: Kafka, topic: string, timeoutMs = 60_
     await consumer.disconnect();
   }
   return out.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+}
+
+/** Every committed record of a topic, decoded with the registry's Avro schema for it. */
+export async function readDecoded<T>(kafka: Kafka, registryUrl: string, topic: string): Promise<T[]> {
+  const codec = await avroCodec<T>(registryClient(registryUrl), topic);
+  return Promise.all((await readCommitted(kafka, topic)).map((r) => codec.decode(r.value as Buffer)));
 }

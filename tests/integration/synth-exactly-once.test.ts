@@ -4,11 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetter, SynthRound } from '../../core/types.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
-import { avroCodec, registryClient } from '../../lib/registry.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
 import { produceRawDocuments, rawDocument } from '../helpers/raw-docs.ts';
-import { readCommitted } from '../helpers/read-topic.ts';
+import { readDecoded } from '../helpers/read-topic.ts';
 import { type ServiceProcess, spawnIpt } from '../helpers/service-process.ts';
 import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 
@@ -99,15 +98,8 @@ interface Accounting {
 }
 
 async function account(topics: Topics): Promise<Accounting> {
-  const registry = registryClient(endpoints.registry.url);
-  const roundsCodec = await avroCodec<SynthRound>(registry, topics.rounds);
-  const dlqCodec = await avroCodec<DeadLetter>(registry, topics.dlq);
-  const all = await Promise.all(
-    (await readCommitted(kafka, topics.rounds)).map((r) => roundsCodec.decode(r.value as Buffer)),
-  );
-  const dead = await Promise.all(
-    (await readCommitted(kafka, topics.dlq)).map((r) => dlqCodec.decode(r.value as Buffer)),
-  );
+  const all = await readDecoded<SynthRound>(kafka, endpoints.registry.url, topics.rounds);
+  const dead = await readDecoded<DeadLetter>(kafka, endpoints.registry.url, topics.dlq);
   const rounds = all.filter((r) => r.kind === 'ROUND');
   const perDoc = new Map<string, number>();
   for (const id of [...rounds.map((r) => r.doc_id), ...dead.map((d) => d.doc_id ?? '?')]) {

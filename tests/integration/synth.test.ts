@@ -5,13 +5,12 @@ import { parseChainId } from '../../core/layout.ts';
 import type { DeadLetter, SynthRound } from '../../core/types.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
-import { avroCodec, registryClient } from '../../lib/registry.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { type SynthService, startSynth } from '../../services/synth/service.ts';
 import { computeGolden } from '../fixtures/golden/chains.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
 import { produceRawDocuments, rawDocument } from '../helpers/raw-docs.ts';
-import { readCommitted } from '../helpers/read-topic.ts';
+import { readDecoded } from '../helpers/read-topic.ts';
 import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 
 const FAULT_MARKER = '[[ipt-fault:inference-error]]';
@@ -34,15 +33,8 @@ interface Decoded {
 }
 
 async function outputs(topics: Topics): Promise<Decoded> {
-  const registry = registryClient(endpoints.registry.url);
-  const roundsCodec = await avroCodec<SynthRound>(registry, topics.rounds);
-  const dlqCodec = await avroCodec<DeadLetter>(registry, topics.dlq);
-  const all = await Promise.all(
-    (await readCommitted(kafka, topics.rounds)).map((r) => roundsCodec.decode(r.value as Buffer)),
-  );
-  const dead = await Promise.all(
-    (await readCommitted(kafka, topics.dlq)).map((r) => dlqCodec.decode(r.value as Buffer)),
-  );
+  const all = await readDecoded<SynthRound>(kafka, endpoints.registry.url, topics.rounds);
+  const dead = await readDecoded<DeadLetter>(kafka, endpoints.registry.url, topics.dlq);
   return {
     rounds: all.filter((r) => r.kind === 'ROUND'),
     closes: all.filter((r) => r.kind === 'CLOSE'),
