@@ -62,23 +62,27 @@ export async function committedRanges(kafka: Kafka, topic: string): Promise<Map<
   }
 }
 
-export function singlePartitionAssigner(topic: string, partition: number): PartitionAssigner {
+/**
+ * kafkajs has no manual `assign`: a throwaway group with this assigner hands its first member exactly
+ * these partitions of the topic, and nothing else is ever fetched.
+ */
+export function fixedPartitionsAssigner(topic: string, partitions: number[]): PartitionAssigner {
   return () => ({
-    name: 'ipt-single-partition',
+    name: 'ipt-fixed-partitions',
     version: 1,
     async assign({ members }) {
       return members.map((member, i) => ({
         memberId: member.memberId,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
           version: 1,
-          assignment: i === 0 ? { [topic]: [partition] } : {},
+          assignment: i === 0 ? { [topic]: partitions } : {},
           userData: Buffer.alloc(0),
         }),
       }));
     },
     protocol({ topics }) {
       return {
-        name: 'ipt-single-partition',
+        name: 'ipt-fixed-partitions',
         metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
       };
     },
@@ -153,7 +157,7 @@ async function readAttempt(
   const groupId = `ipt-read.${topic}.${partition}.${randomUUID()}`;
   const consumer: Consumer = kafka.consumer({
     groupId,
-    partitionAssigners: [singlePartitionAssigner(topic, partition)],
+    partitionAssigners: [fixedPartitionsAssigner(topic, [partition])],
     readUncommitted: false,
     maxWaitTimeInMs: 250,
     allowAutoTopicCreation: false,

@@ -7,32 +7,9 @@
 // for batches the consumer filtered, so the read ends even if the log ends in control records.
 
 import { randomUUID } from 'node:crypto';
-import { AssignerProtocol, type Kafka, type PartitionAssigner } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { fixedPartitionsAssigner } from '../../lib/kafka/read-partition.ts';
 import { DEDUP_HEADER, type DedupWindow } from './dedup.ts';
-
-function allPartitionsAssigner(topic: string, partitions: number[]): PartitionAssigner {
-  const name = 'ipt-ingest-dedup-restore';
-  return () => ({
-    name,
-    version: 1,
-    async assign({ members }) {
-      return members.map((member, i) => ({
-        memberId: member.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 1,
-          assignment: i === 0 ? { [topic]: partitions } : {},
-          userData: Buffer.alloc(0),
-        }),
-      }));
-    },
-    protocol({ topics }) {
-      return {
-        name,
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
-      };
-    },
-  });
-}
 
 export interface RestoreSummary {
   /** Hashes read from the topic. */
@@ -89,7 +66,7 @@ export async function restoreDedupWindow(
 
   const consumer = kafka.consumer({
     groupId: `ipt-ingest-dedup.${topic}.${randomUUID()}`,
-    partitionAssigners: [allPartitionsAssigner(topic, [...ranges.keys()])],
+    partitionAssigners: [fixedPartitionsAssigner(topic, [...ranges.keys()])],
     maxWaitTimeInMs: 250,
     allowAutoTopicCreation: false,
     retry: { retries: 5 },
