@@ -40,6 +40,8 @@ export interface PartitionRange {
 }
 
 export interface ReadPartitionOptions {
+  /** Start here instead of at the log start (a start before the log start means the log start). */
+  startOffset?: string;
   /** Stop here (exclusive) instead of at the LSO measured now; it must not be past the LSO. */
   endOffset?: string;
   /** Give up (reject) after this long; a still-open transaction stalls a read_committed reader until it ends. */
@@ -64,9 +66,9 @@ export async function committedRanges(kafka: Kafka, topic: string): Promise<Map<
 
 /**
  * kafkajs has no manual `assign`: a throwaway group with this assigner hands its first member exactly
- * these partitions of the topic, and nothing else is ever fetched.
+ * these partitions of these topics, and nothing else is ever fetched.
  */
-export function fixedPartitionsAssigner(topic: string, partitions: number[]): PartitionAssigner {
+export function fixedAssignmentAssigner(assignment: Record<string, number[]>): PartitionAssigner {
   return () => ({
     name: 'ipt-fixed-partitions',
     version: 1,
@@ -75,7 +77,7 @@ export function fixedPartitionsAssigner(topic: string, partitions: number[]): Pa
         memberId: member.memberId,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
           version: 1,
-          assignment: i === 0 ? { [topic]: partitions } : {},
+          assignment: i === 0 ? assignment : {},
           userData: Buffer.alloc(0),
         }),
       }));
@@ -99,7 +101,11 @@ export async function readPartition(
   const timeoutMs = options.timeoutMs ?? 120_000;
   const measured = (await committedRanges(kafka, topic)).get(partition);
   if (!measured) throw new Error(`${topic} has no partition ${partition}`);
-  const range = { startOffset: measured.startOffset, endOffset: options.endOffset ?? measured.endOffset };
+  const start =
+    options.startOffset !== undefined && BigInt(options.startOffset) > BigInt(measured.startOffset)
+      ? options.startOffset
+      : measured.startOffset;
+  const range = { startOffset: start, endOffset: options.endOffset ?? measured.endOffset };
   const end = BigInt(range.endOffset);
   if (end > BigInt(measured.endOffset)) {
     throw new Error(`${topic}[${partition}]: end offset ${end} is past the LSO ${measured.endOffset}`);
@@ -113,7 +119,7 @@ export async function readPartition(
   let delivered = position;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const outcome = await readAttempt(kafka, topic, partition, end, {
+    const outcome = await readAttempt(kafka, topic, partition, delivered, end, {
       deadline,
       stallMs: options.stallMs ?? 20_000,
       onProgress: (next) => {
@@ -138,14 +144,15 @@ export async function readPartition(
 }
 
 /**
- * One consumer, in a throwaway group, reading from the log start until `end` (a retry re-reads what
- * an earlier attempt fetched; the caller hands out only records it has not delivered yet). Resolves
+ * One consumer, in a throwaway group, reading from `start` until `end` (a retry starts again at the
+ * first record not handed out yet, and the caller filters anything before it). Resolves
  * 'stalled' when no fetch has made progress for stallMs (or the deadline passed).
  */
 async function readAttempt(
   kafka: Kafka,
   topic: string,
   partition: number,
+  start: bigint,
   end: bigint,
   hooks: {
     deadline: number;
@@ -157,7 +164,7 @@ async function readAttempt(
   const groupId = `ipt-read.${topic}.${partition}.${randomUUID()}`;
   const consumer: Consumer = kafka.consumer({
     groupId,
-    partitionAssigners: [fixedPartitionsAssigner(topic, [partition])],
+    partitionAssigners: [fixedAssignmentAssigner({ [topic]: [partition] })],
     readUncommitted: false,
     maxWaitTimeInMs: 250,
     allowAutoTopicCreation: false,
@@ -205,6 +212,9 @@ async function readAttempt(
         },
       })
       .catch((error: Error) => fail(error));
+    // run() has created the consumer group synchronously, so the seek is accepted; it applies once
+    // the partition is assigned.
+    consumer.seek({ topic, partition, offset: String(start) });
     return await outcome;
   } finally {
     clearInterval(watchdog);

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { avroCodec, registryClient } from '../../lib/registry.ts';
 
 export interface TopicRecord {
@@ -11,60 +11,30 @@ export interface TopicRecord {
 
 /**
  * Every committed record of a topic from the beginning to its end offsets now (read_committed), in
- * partition/offset order. The end is the LSO, so open transactions neither stall nor leak in.
+ * partition/offset order. The end is the LSO, so open transactions neither stall nor leak in. Each
+ * partition is read with lib's readPartition, whose watchdog replaces a kafkajs consumer that goes
+ * silent after joining its group (a hand-rolled consumer here once wedged a CI run: its timeout fired
+ * and then its disconnect never returned).
  */
 export async function readCommitted(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<TopicRecord[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(
-    ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]),
+  const ranges = await committedRanges(kafka, topic);
+  const perPartition = await Promise.all(
+    [...ranges.keys()].map(async (partition) => {
+      const records: TopicRecord[] = [];
+      await readPartition(kafka, topic, partition, {
+        timeoutMs,
+        onMessages: (messages) => {
+          for (const m of messages) {
+            records.push({ partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value });
+          }
+        },
+      });
+      return records;
+    }),
   );
-  const out: TopicRecord[] = [];
-  if (remaining.size === 0) return out;
-  const consumer = kafka.consumer({
-    groupId: `test-read-${randomUUID()}`,
-    readUncommitted: false,
-    maxWaitTimeInMs: 200,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`reading ${topic} timed out; left: ${[...remaining.keys()]}`)),
-      timeoutMs,
-    );
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const end = remaining.get(payload.partition);
-      if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) remaining.delete(payload.partition);
-      if (remaining.size === 0) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      const end = ends.find((e) => e.partition === batch.partition);
-      for (const m of batch.messages as KafkaMessage[]) {
-        if (end && BigInt(m.offset) >= BigInt(end.high)) break;
-        out.push({
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key?.toString() ?? null,
-          value: m.value,
-        });
-      }
-    },
-  });
-  try {
-    await done;
-  } finally {
-    await consumer.disconnect();
-  }
-  return out.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  return perPartition
+    .flat()
+    .sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }
 
 /** Every committed record of a topic, decoded with the registry's Avro schema for it. */
