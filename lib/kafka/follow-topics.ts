@@ -43,6 +43,8 @@ export interface Follower {
   positions(): Positions;
   /** How many times a silent consumer was replaced. */
   replacements(): number;
+  /** Why following stopped on its own: onMessages threw (nothing after that record was delivered). */
+  failure(): Error | undefined;
 }
 
 const DISCONNECT_GRACE_MS = 5_000;
@@ -57,23 +59,33 @@ export async function followTopics(kafka: Kafka, options: FollowOptions): Promis
   let stopped = false;
   let replacing: Promise<void> | undefined;
   let replacements = 0;
+  let failure: Error | undefined;
 
   /** Hands out a batch's records past the partition's position, after its previous delivery. */
   const deliver = (attempt: number, topic: string, partition: number, messages: KafkaMessage[]) => {
     const slot = slots.find((s) => s.topic === topic && s.partition === partition);
     if (!slot) return Promise.resolve();
     slot.delivery = slot.delivery.then(async () => {
-      if (attempt !== generation || stopped) return;
+      if (attempt !== generation || stopped || failure) return;
       const fresh = messages.filter((m) => BigInt(m.offset) >= slot.next);
       if (fresh.length === 0) return;
       busy++;
       try {
         await options.onMessages(topic, partition, fresh);
+        slot.next = BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
+      } catch (error) {
+        // Skipping the records would lose them and retrying would loop: stop, and say why.
+        failure = error instanceof Error ? error : new Error(String(error));
+        options.log?.error(
+          { error: failure.message, topic, partition },
+          'following stopped: a delivery failed',
+        );
+        generation++;
+        void release(consumer);
       } finally {
         busy--;
         lastActivity = Date.now();
       }
-      slot.next = BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
     });
     return slot.delivery;
   };
@@ -134,7 +146,7 @@ export async function followTopics(kafka: Kafka, options: FollowOptions): Promis
 
   await start(generation);
   const watchdog = setInterval(() => {
-    if (busy === 0 && !replacing && Date.now() - lastActivity > stallMs) {
+    if (busy === 0 && !replacing && !failure && Date.now() - lastActivity > stallMs) {
       options.log?.warn(
         { topics: options.topics, stallMs },
         'follow consumer made no progress; replacing it',
@@ -164,6 +176,7 @@ export async function followTopics(kafka: Kafka, options: FollowOptions): Promis
       return out;
     },
     replacements: () => replacements,
+    failure: () => failure,
   };
 }
 

@@ -2,9 +2,9 @@
 // DLQ. The demo waits on this; it reads only committed records (read_committed), so a document counts
 // as done only once the transaction that emitted its chain has committed — what export will see.
 
-import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { AugmentedRecord, DeadLetter, RawDocument } from '../../core/types.ts';
+import { type Follower, followTopics } from '../../lib/kafka/follow-topics.ts';
 import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { avroCodec, registryClient } from '../../lib/registry.ts';
 import type { Topics } from '../../lib/topics.ts';
@@ -48,12 +48,9 @@ export class OutputFollower {
   readonly deadLetters: DeadLetter[] = [];
   private readonly inRecords = new Set<string>();
   private readonly inDlq = new Set<string>();
-  private failure: Error | undefined;
+  private reader: Follower | undefined;
 
-  private constructor(
-    private readonly consumer: Consumer,
-    readonly runId: string,
-  ) {}
+  private constructor(readonly runId: string) {}
 
   static async start(
     kafka: Kafka,
@@ -64,31 +61,23 @@ export class OutputFollower {
     const registry = registryClient(registryUrl);
     const augmented = await avroCodec<AugmentedRecord>(registry, topics.augmented);
     const dlq = await avroCodec<DeadLetter>(registry, topics.dlq);
-    const consumer = kafka.consumer({
-      groupId: `ipt-follow.${runId}.${randomUUID()}`,
-      readUncommitted: false,
-      maxWaitTimeInMs: 250,
-      allowAutoTopicCreation: false,
-    });
-    const follower = new OutputFollower(consumer, runId);
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      follower.failure = payload.error;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topics.augmented, topics.dlq], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic, message }) => {
-        if (!message.value) return;
-        if (topic === topics.augmented) {
-          const record = await augmented.decode(message.value);
-          if (record.run.run_id !== runId || follower.records.has(record.id)) return;
-          follower.records.set(record.id, record);
-          for (const id of record.doc_ids) follower.inRecords.add(id);
-        } else {
-          const letter = await dlq.decode(message.value);
-          follower.deadLetters.push(letter);
-          if (letter.doc_id !== null) follower.inDlq.add(letter.doc_id);
+    const follower = new OutputFollower(runId);
+    follower.reader = await followTopics(kafka, {
+      topics: [topics.augmented, topics.dlq],
+      from: 'earliest',
+      onMessages: async (topic, _partition, messages) => {
+        for (const message of messages) {
+          if (!message.value) continue;
+          if (topic === topics.augmented) {
+            const record = await augmented.decode(message.value);
+            if (record.run.run_id !== runId || follower.records.has(record.id)) continue;
+            follower.records.set(record.id, record);
+            for (const id of record.doc_ids) follower.inRecords.add(id);
+          } else {
+            const letter = await dlq.decode(message.value);
+            follower.deadLetters.push(letter);
+            if (letter.doc_id !== null) follower.inDlq.add(letter.doc_id);
+          }
         }
       },
     });
@@ -96,7 +85,8 @@ export class OutputFollower {
   }
 
   coverage(docIds: readonly string[]): Coverage {
-    if (this.failure) throw new Error(`following the outputs failed: ${this.failure.message}`);
+    const failure = this.reader?.failure();
+    if (failure) throw new Error(`following the outputs failed: ${failure.message}`);
     let augmented = 0;
     let deadLettered = 0;
     const missing: string[] = [];
@@ -109,6 +99,6 @@ export class OutputFollower {
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.reader?.stop();
   }
 }

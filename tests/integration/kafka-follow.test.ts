@@ -139,6 +139,30 @@ describe('followTopics', () => {
     }
   });
 
+  it('a delivery that throws stops following and says why, delivering nothing after it', async () => {
+    const seen: string[] = [];
+    const follower = await followTopics(kafka, {
+      topics: [topicB],
+      from: 'latest',
+      onMessages: (_topic, _partition, messages) => {
+        for (const m of messages) {
+          if (String(m.value) === 'poison') throw new Error('cannot take poison');
+          seen.push(String(m.value));
+        }
+      },
+    });
+    try {
+      await produce(topicB, ['ok-1', 'poison'], 1);
+      await until(() => follower.failure() !== undefined, 'the failure');
+      await produce(topicB, ['after'], 1);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(follower.failure()?.message).toBe('cannot take poison');
+      expect(seen).toEqual(['ok-1']);
+    } finally {
+      await follower.stop();
+    }
+  });
+
   it('a replaced consumer resumes where delivery had got to: nothing lost, nothing twice', async () => {
     // stallMs 1: the watchdog replaces the consumer every half second, while records keep coming.
     const { follower, seen } = await follow('latest', 1);
