@@ -31,6 +31,8 @@ export interface FollowOptions {
   from: FollowStart;
   /** Committed records of one partition, in offset order; that partition's next delivery waits for the promise. */
   onMessages(topic: string, partition: number, messages: KafkaMessage[]): void | Promise<void>;
+  /** Called once if a delivery throws: following has stopped (see Follower.failure). */
+  onFailure?(error: Error): void;
   /** A consumer that has not fetched for this long is replaced, resuming where delivery had got to. */
   stallMs?: number;
   log?: Logger;
@@ -82,6 +84,7 @@ export async function followTopics(kafka: Kafka, options: FollowOptions): Promis
         );
         generation++;
         void release(consumer);
+        options.onFailure?.(failure);
       } finally {
         busy--;
         lastActivity = Date.now();

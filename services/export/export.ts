@@ -7,12 +7,12 @@
 // Follow (--follow): one consumer reads every partition from the beginning and keeps going until
 // stopped, writing rows in arrival order; each completed shard updates the manifest.
 
-import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { AugmentedRecord } from '../../core/types.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
+import { followTopics } from '../../lib/kafka/follow-topics.ts';
 import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { registryClient, topicSerde } from '../../lib/registry.ts';
@@ -212,33 +212,28 @@ async function follow(
   report: () => void,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const consumer = kafka.consumer({
-    groupId: `ipt-export-follow.${randomUUID()}`,
-    readUncommitted: false,
-    maxWaitTimeInMs: 500,
-    allowAutoTopicCreation: false,
+  // One batch at a time, so rows are written in the order they were taken.
+  let chain = Promise.resolve();
+  let stopped: () => void = () => {};
+  const until = new Promise<void>((resolve) => {
+    stopped = resolve;
+    if (signal?.aborted) resolve();
+    signal?.addEventListener('abort', () => resolve(), { once: true });
   });
-  await consumer.connect();
+  const follower = await followTopics(kafka, {
+    topics: [topic],
+    from: 'earliest',
+    onMessages: (_topic, _partition, messages) => {
+      chain = chain.then(() => take(messages)).then(report);
+      return chain;
+    },
+    onFailure: () => stopped(),
+  });
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    // One batch at a time, so rows are written in the order they were taken.
-    let chain = Promise.resolve();
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch }) => {
-        chain = chain.then(() => take(batch.messages));
-        await chain;
-        report();
-      },
-    });
-    await new Promise<void>((resolve) => {
-      if (signal?.aborted) resolve();
-      signal?.addEventListener('abort', () => resolve(), { once: true });
-    });
-    await consumer.stop();
-    await chain;
+    await until;
   } finally {
-    await consumer.disconnect().catch(() => {});
+    await follower.stop();
   }
+  const failure = follower.failure();
+  if (failure) throw failure;
 }
