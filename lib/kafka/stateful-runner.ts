@@ -417,7 +417,11 @@ export class StatefulRunner {
       const consumer = this.consumer;
       this.consumer = undefined;
       for (const worker of [...this.workers.values()]) this.drop(worker);
-      await consumer?.disconnect().catch(() => {});
+      // A wedged kafkajs consumer may never finish disconnecting; its session then expires anyway.
+      await Promise.race([
+        consumer?.disconnect().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
+      ]);
       await this.transactions.closeAll();
       this.transactions = this.newTransactions();
       this.assigned = new Set();
