@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -17,31 +17,46 @@ export interface OpsServer {
 }
 
 /**
+ * Answers /healthz, /readyz and /metrics; returns false for any other path (the caller's to answer),
+ * so a service with its own HTTP server (the tap) serves the same probes on it.
+ */
+export function handleOpsRequest(
+  options: Pick<OpsServerOptions, 'registry' | 'ready'>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') return false;
+  if (req.method !== 'GET') {
+    res.writeHead(405, { allow: 'GET' }).end();
+  } else if (path === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+  } else if (path === '/readyz') {
+    const ready = options.ready();
+    res
+      .writeHead(ready === true ? 200 : 503, { 'content-type': 'text/plain' })
+      .end(ready === true ? 'ready\n' : `not ready: ${ready}\n`);
+  } else {
+    options.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
+      (error: Error) => res.writeHead(500).end(error.message),
+    );
+  }
+  return true;
+}
+
+/**
  * /healthz (the process answers), /readyz (it is doing its job: assigned, restored, Triton reachable —
  * whatever the service says) and /metrics (Prometheus text). Loopback unless told otherwise.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    if (handleOpsRequest(options, req, res)) return;
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
       return;
     }
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      const ready = options.ready();
-      res
-        .writeHead(ready === true ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(ready === true ? 'ready\n' : `not ready: ${ready}\n`);
-    } else if (path === '/metrics') {
-      options.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
-        (error: Error) => res.writeHead(500).end(error.message),
-      );
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
