@@ -57,8 +57,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--sim-instances", type=int, default=1, help="instances of the sim model (run in parallel)")
     p.add_argument("--sim-token-mode", choices=sim.TOKEN_MODES, default="generated",
                    help="T = longest generated output, or largest requested max_tokens")
+    p.add_argument("--sim-answer", choices=sim.ANSWER_MODES, default="mined",
+                   help="sim outputs: the CPU synthesizer's, or pairs echoed from the text (near-zero CPU)")
     p.add_argument("--observe-file", default=os.environ.get(OBSERVE_ENV),
                    help=f"append one JSON line per executed batch (env {OBSERVE_ENV}); off by default")
+    p.add_argument("--fault-file", default=None,
+                   help="while this file exists every batch fails (endpoint-level fault injection for tests)")
     p.add_argument("--log-verbose", type=int, default=0, help="Triton server verbosity")
     args = p.parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -71,7 +75,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     try:
         args.sim = sim.SimConfig(args.sim_batch_delay_ms, args.sim_per_token_ms, args.sim_max_batch,
-                                 args.sim_instances, args.sim_token_mode)
+                                 args.sim_instances, args.sim_token_mode, args.sim_answer)
     except ValueError as err:
         p.error(str(err))
     return args
@@ -80,7 +84,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 InferFn = Callable[[List[object]], List[Dict[str, np.ndarray]]]
 
 
-def make_infer(model: str, observer: Observer, sim_cfg: Optional[sim.SimConfig]) -> InferFn:
+def make_infer(model: str, observer: Observer, sim_cfg: Optional[sim.SimConfig],
+               fault: Optional[service.FaultSwitch] = None) -> InferFn:
     """A PyTriton infer callable over a dynamic batch of requests.
 
     Not @batch-decorated on purpose: optional inputs may be present in some
@@ -88,6 +93,8 @@ def make_infer(model: str, observer: Observer, sim_cfg: Optional[sim.SimConfig])
     """
 
     def infer(requests: List[object]) -> List[Dict[str, np.ndarray]]:
+        if fault is not None:
+            fault.check()
         batch = [
             service.items_from_arrays(
                 r["text_input"],  # type: ignore[index]
@@ -111,6 +118,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from pytriton.triton import Triton, TritonConfig, TritonLifecyclePolicy
 
     observer = Observer(args.observe_file)
+    fault = service.FaultSwitch(args.fault_file)
     inputs = [
         Tensor(name="text_input", dtype=bytes, shape=(1,)),
         Tensor(name="sampling_parameters", dtype=bytes, shape=(1,), optional=True),
@@ -147,7 +155,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 triton.bind(
                     model_name=model,
                     # A list of callables = that many model instances, run concurrently.
-                    infer_func=[make_infer(model, observer, cfg) for _ in range(n)],
+                    infer_func=[make_infer(model, observer, cfg, fault) for _ in range(n)],
                     inputs=inputs,
                     outputs=outputs,
                     config=ModelConfig(max_batch_size=max_batch, batcher=batcher),
@@ -156,6 +164,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             LOG.info("serving %s on http://%s:%d (grpc %d, metrics %d)%s", ", ".join(args.models), args.host,
                      args.http_port, args.grpc_port, args.metrics_port,
                      f"; observing batches to {args.observe_file}" if observer.enabled else "")
+            if fault.enabled:
+                LOG.info("fault switch: every batch fails while %s exists", args.fault_file)
             if service.SIM_MODEL in args.models:
                 LOG.info("sim: %s; capacity at T=400: %.1f prompts/s", args.sim, sim.capacity(args.sim, 400))
             triton.serve()

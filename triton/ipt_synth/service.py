@@ -7,6 +7,7 @@ exclude_input_in_output (BOOL). A dynamic batch is a list of such requests.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
@@ -26,6 +27,31 @@ SIM_MODEL = "instruction_synthesizer_sim"
 
 class InjectedFault(RuntimeError):
     """Raised for a batch holding FAULT_MARKER."""
+
+
+class EndpointFault(RuntimeError):
+    """Raised for every batch while an endpoint's fault file exists."""
+
+
+class FaultSwitch:
+    """Endpoint-level fault injection for the local server: while `path` exists, every batch fails.
+
+    FAULT_MARKER poisons one prompt wherever it goes; this instead breaks one *server* for a while
+    (a sick GPU node that still answers its health check), so a client has to route around it. A
+    file is the switch because a test driver can flip it from outside without an extra port, and
+    checking it costs one stat per batch.
+    """
+
+    def __init__(self, path: Optional[str]) -> None:
+        self.path = path
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.path)
+
+    def check(self) -> None:
+        if self.path and os.path.exists(self.path):
+            raise EndpointFault(f"injected endpoint fault: {self.path} exists")
 
 
 @dataclass(frozen=True)
@@ -76,7 +102,10 @@ def run_cpu(items: Sequence[Item]) -> List[str]:
 def run_sim(items: Sequence[Item], cfg: sim.SimConfig) -> List[str]:
     """CPU answers, released only after the simulated GPU time of the batch."""
     started = time.monotonic()
-    generated = [miner.synthesize(i.prompt, i.params.max_tokens) for i in items]
+    if cfg.answer == "echo":
+        generated = [sim.echo_answer(i.prompt) for i in items]
+    else:
+        generated = [miner.synthesize(i.prompt, i.params.max_tokens) for i in items]
     tokens = sim.batch_tokens(
         cfg, [protocol.estimate_tokens(g) for g in generated], [i.params.max_tokens for i in items]
     )

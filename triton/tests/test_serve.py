@@ -20,17 +20,19 @@ SAMPLING = {"temperature": 0, "max_tokens": 400}
 def server(tmp_path_factory):  # type: ignore[no-untyped-def]
     http, grpc, metrics = free_ports(3)
     observe = tmp_path_factory.mktemp("obs") / "batches.jsonl"
+    fault = tmp_path_factory.mktemp("fault") / "endpoint-fault"
     log = open(tmp_path_factory.mktemp("log") / "serve.log", "w")
     proc = subprocess.Popen(
         [sys.executable, str(TRITON_DIR / "serve.py"), "--http-port", str(http), "--grpc-port", str(grpc),
          "--metrics-port", str(metrics), "--sim-batch-delay-ms", "20", "--sim-per-token-ms", "0.1",
-         "--sim-max-batch", "8", "--cpu-max-batch", "32", "--observe-file", str(observe)],
+         "--sim-max-batch", "8", "--cpu-max-batch", "32", "--observe-file", str(observe),
+         "--fault-file", str(fault)],
         stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{http}"
     try:
         wait_ready(base, proc)
-        yield {"base": base, "proc": proc, "observe": observe, "metrics": metrics}
+        yield {"base": base, "proc": proc, "observe": observe, "metrics": metrics, "fault": fault}
     finally:
         code = stop(proc)
         log.close()
@@ -119,3 +121,31 @@ def test_fault_marker_fails_only_batches_holding_it() -> None:
     assert service.execute(service.CPU_MODEL, [[good]], observer)[0][0].strip()
     with pytest.raises(service.InjectedFault):
         service.execute(service.CPU_MODEL, [[good], [poison]], observer)
+
+
+def test_fault_switch_without_a_file_never_fails(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    service.FaultSwitch(None).check()
+    switch = service.FaultSwitch(str(tmp_path / "absent"))
+    switch.check()
+    (tmp_path / "absent").touch()
+    with pytest.raises(service.EndpointFault):
+        switch.check()
+
+
+def test_fault_file_fails_the_endpoint_while_it_exists(server) -> None:  # type: ignore[no-untyped-def]
+    """The reliability suite's "one endpoint returns errors for a while": 5xx on infer, health still ready."""
+    import urllib.error
+
+    base, fault = server["base"], server["fault"]
+    assert infer(base, service.CPU_MODEL, prompts()[:1], SAMPLING)
+    fault.touch()
+    try:
+        for model in (service.CPU_MODEL, service.SIM_MODEL):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                infer(base, model, prompts()[:1], SAMPLING)
+            # A server-side error (retryable elsewhere), not a complaint about the request.
+            assert err.value.code >= 500, err.value.code
+        assert is_ok(f"{base}/v2/health/ready")
+    finally:
+        fault.unlink()
+    assert infer(base, service.CPU_MODEL, prompts()[:1], SAMPLING) == [miner.generate(prompts()[0], 400, True)]
