@@ -1,7 +1,16 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadEndpoints } from '../lib/endpoints.ts';
 import { checkSchemas, registerSchemas, registryClient } from '../lib/registry.ts';
 import { topicsFor } from '../lib/topics.ts';
+
+const registryOption = () =>
+  new Option('--registry <url>', 'Confluent-compatible registry URL (default: the local stack)').env(
+    'IPT_REGISTRY_URL',
+  );
+const namespaceOption = () =>
+  new Option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side pipelines)').env(
+    'IPT_TOPIC_NAMESPACE',
+  );
 
 const registryUrl = (opts: { registry?: string }) => opts.registry ?? loadEndpoints().registry.url;
 
@@ -10,8 +19,8 @@ export function schemasCommand(): Command {
   schemas
     .command('register')
     .description('register every topic schema under <topic>-value with BACKWARD compatibility')
-    .option('--registry <url>', 'Confluent-compatible registry URL (default: the local stack)')
-    .option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side pipelines)')
+    .addOption(registryOption())
+    .addOption(namespaceOption())
     .action(async (opts: { registry?: string; topicNamespace?: string }) => {
       const ids = await registerSchemas(registryClient(registryUrl(opts)), topicsFor(opts.topicNamespace));
       for (const [topic, id] of Object.entries(ids)) console.log(`${topic}-value  id ${id}`);
@@ -19,8 +28,8 @@ export function schemasCommand(): Command {
   schemas
     .command('check')
     .description('compare schemas/ with the registry; exit 1 if a schema is missing or incompatible')
-    .option('--registry <url>', 'Confluent-compatible registry URL (default: the local stack)')
-    .option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side pipelines)')
+    .addOption(registryOption())
+    .addOption(namespaceOption())
     .action(async (opts: { registry?: string; topicNamespace?: string }) => {
       const results = await checkSchemas(registryClient(registryUrl(opts)), topicsFor(opts.topicNamespace));
       for (const r of results) console.log(`${r.topic.padEnd(24)} ${r.schema.padEnd(16)} ${r.status}`);

@@ -75,9 +75,12 @@ export async function createTopics(
   admin: Admin,
   partitions: number,
   topics: Topics = TOPICS,
+  replicationFactor = 1,
 ): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = topicSpecs(partitions, 1, topics).filter((spec) => !existing.has(spec.topic));
+  const missing = topicSpecs(partitions, replicationFactor, topics).filter(
+    (spec) => !existing.has(spec.topic),
+  );
   if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
   return missing.map((spec) => spec.topic);
 }
