@@ -25,6 +25,13 @@ export const commaList = (value: string): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+const requiredSettings = new WeakSet<Option>();
+
+/** Whether a command of withConfigFile needs this option from a flag, the environment or the file. */
+export function isRequiredSetting(option: Option): boolean {
+  return option.mandatory || requiredSettings.has(option);
+}
+
 /**
  * Adds `--config <file>` (env IPT_CONFIG): a JSON object whose keys are the command's option names in
  * camelCase. Precedence is flag > environment > file > default. File values go through the option's
@@ -40,7 +47,10 @@ export function withConfigFile(command: Command): Command {
   // commander checks mandatory options before any hook runs, which would refuse a value the file
   // supplies; check them here instead, once the file is applied.
   const mandatory = command.options.filter((o) => o.mandatory);
-  for (const option of mandatory) option.mandatory = false;
+  for (const option of mandatory) {
+    option.mandatory = false;
+    requiredSettings.add(option);
+  }
   command.hook('preAction', (cmd) => {
     applyConfigFile(cmd);
     for (const option of mandatory) {
