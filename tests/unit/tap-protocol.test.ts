@@ -126,7 +126,7 @@ describe('facets and filters', () => {
       chain_id: 'c',
       run_id: 'r',
       context: { url: 'https://d.io' },
-    } as DeadLetter;
+    } as unknown as DeadLetter;
     expect(facetsOf('dlq', letter)).toEqual({
       docIds: [],
       chainIds: ['c'],
