@@ -7,6 +7,7 @@ import { ingestCommand } from './ingest.ts';
 import { runCommand } from './run.ts';
 import { schemasCommand } from './schemas.ts';
 import { synthCommand } from './synth.ts';
+import { tapCommand } from './tap.ts';
 import { topicsCommand } from './topics.ts';
 
 const program = new Command('ipt')
@@ -21,6 +22,7 @@ program.addCommand(ingestCommand());
 program.addCommand(synthCommand());
 program.addCommand(assembleCommand());
 program.addCommand(exportCommand());
+program.addCommand(tapCommand());
 program.addCommand(runCommand());
 
 try {
