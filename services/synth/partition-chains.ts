@@ -259,20 +259,33 @@ export class PartitionChains {
 
   /** Closes the chains of a partial block whose records stopped arriving (end of input). */
   tick(now: number): void {
+    if (now - this.lastArrival < this.config.idleMs) return;
+    this.closePartialBlock(
+      'IDLE_TIMEOUT',
+      (block) => `no record for ${this.config.idleMs} ms; block ${block} left partial`,
+      now,
+    );
+  }
+
+  /**
+   * The input is known to have ended (a bounded run such as a replay reached its end offset): close
+   * the partial block as soon as its work is done, without waiting for an idle timeout — so where a
+   * block ends depends only on the records, never on timing.
+   */
+  endOfInput(now: number): void {
+    this.closePartialBlock('END_OF_INPUT', (block) => `input ended; block ${block} left partial`, now);
+  }
+
+  private closePartialBlock(reason: ChainCloseReason, detail: (block: number) => string, now: number): void {
     const seq = this.counters.next_seq;
-    if (seq % this.blockSize === 0 || now - this.lastArrival < this.config.idleMs) return;
+    if (seq % this.blockSize === 0) return;
     const block = Math.floor(seq / this.blockSize);
     const inBlock = [...this.chains.values()].filter((c) => c.state.block === block);
     // Let work already under way finish first; the chains are idle only once nothing is running.
     if (inBlock.some((c) => c.running || c.state.pending.length > 0)) return;
     for (const chain of inBlock) {
       if (chain.state.closed_reason === null && chain.state.rounds.length > 0) {
-        this.close(
-          chain,
-          'IDLE_TIMEOUT',
-          `no record for ${this.config.idleMs} ms; block ${block} left partial`,
-          now,
-        );
+        this.close(chain, reason, detail(block), now);
       }
       this.forget(chain);
     }

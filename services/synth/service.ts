@@ -45,6 +45,12 @@ export interface SynthOptions {
   /** Kafka group session timeout: how soon a crashed member's partitions move to others. */
   sessionTimeoutMs?: number;
   recordPrompts?: boolean;
+  /**
+   * Bounded run (replay): per raw-topic partition, where its input ends (exclusive). Records at or
+   * past it are not taken; a partition that has taken everything before it closes its partial last
+   * block at once (END_OF_INPUT) instead of after idleMs. Unlisted partitions are unbounded.
+   */
+  endOffsets?: ReadonlyMap<number, bigint>;
   /** Port of /healthz, /readyz, /metrics; undefined: no ops server. */
   opsPort?: number;
   opsHost?: string;
@@ -185,6 +191,7 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
           infer: (prompt) => batcher.submit(prompt),
           maxBuffered: o.maxBufferedPerPartition,
           recordPrompts: o.recordPrompts,
+          ...(o.endOffsets ? { endOffsets: o.endOffsets } : {}),
           metrics,
         },
         context,

@@ -44,6 +44,12 @@ export interface SynthTaskDeps {
   maxBuffered: number;
   /** Keep the full prompt on every SynthRound (replay diffs use it); off saves topic space. */
   recordPrompts: boolean;
+  /**
+   * A bounded run (replay): per input partition, the offset where its input ends (exclusive). Records
+   * at or past it are not taken, and once everything before it is taken the partition's partial last
+   * block closes as END_OF_INPUT. Partitions not listed are unbounded.
+   */
+  endOffsets?: ReadonlyMap<number, bigint>;
   metrics: SynthMetrics;
 }
 
@@ -82,6 +88,10 @@ export async function createSynthTask(deps: SynthTaskDeps, context: TaskContext)
     );
   }
   let closed = false;
+  const end = deps.endOffsets?.get(partition);
+  // How far the input has been read: past every record taken (restored counters included).
+  let reached = context.position > BigInt(chains.nextOffset) ? context.position : BigInt(chains.nextOffset);
+  const atEnd = (): boolean => end !== undefined && reached >= end;
 
   const stateRecord = (partial: Pick<SynthState, 'counters' | 'chain'>): Buffer =>
     codecs.state.encode({
@@ -261,6 +271,8 @@ export async function createSynthTask(deps: SynthTaskDeps, context: TaskContext)
       if (closed) return;
       const now = Date.now();
       for (const [i, message] of messages.entries()) {
+        if (end !== undefined && BigInt(message.offset) >= end) break; // past the bounded run's input
+        if (BigInt(message.offset) >= reached) reached = BigInt(message.offset) + 1n;
         const doc = docs[i] as RawDocument | Error;
         const offset = Number(message.offset);
         if (offset < chains.nextOffset) continue; // already placed (state ran ahead of the committed offset)
@@ -287,13 +299,16 @@ export async function createSynthTask(deps: SynthTaskDeps, context: TaskContext)
         chains.admit({ offset, doc_id: doc.doc_id, text: doc.text, text_tokens: doc.token_count }, now);
       }
       metrics.records.inc(messages.length);
+      if (atEnd()) chains.endOfInput(now);
       drain();
     },
     onTick(now) {
-      chains.tick(now);
+      if (atEnd()) chains.endOfInput(now);
+      else chains.tick(now);
       drain();
     },
-    saturated: () => chains.buffered >= deps.maxBuffered,
+    // A bounded run stops fetching at its end: nothing past it is wanted.
+    saturated: () => atEnd() || chains.buffered >= deps.maxBuffered,
     close() {
       closed = true;
       metrics.chainsOpen.remove({ partition: String(partition) });
