@@ -114,11 +114,17 @@ export async function createAssembleTask(
       await sendDeadLetter({ ...source, errorClass: 'DESERIALIZATION', error });
       return;
     }
-    const ids = { runId: record.run.run_id, chainId: record.chain_id, docId: record.doc_id || null };
     if (options.run !== undefined && record.run.run_id !== options.run) {
       options.onEvent?.('other_run');
       return;
     }
+    // A re-assembly's dead letters belong to the run it emits, like its records: the source run's
+    // own accounting must not pick them up.
+    const ids = {
+      runId: options.asRun ?? record.run.run_id,
+      chainId: record.chain_id,
+      docId: record.doc_id || null,
+    };
     options.onEvent?.(record.kind === 'CLOSE' ? 'close' : 'round');
 
     const outcome = collector.offer(record, now());
