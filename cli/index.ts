@@ -4,7 +4,9 @@ import { assembleCommand } from './assemble.ts';
 import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { ingestCommand } from './ingest.ts';
+import { reassembleCommand, replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
+import { runsCommand } from './runs.ts';
 import { schemasCommand } from './schemas.ts';
 import { synthCommand } from './synth.ts';
 import { tapCommand } from './tap.ts';
@@ -24,6 +26,9 @@ program.addCommand(assembleCommand());
 program.addCommand(exportCommand());
 program.addCommand(tapCommand());
 program.addCommand(runCommand());
+program.addCommand(replayCommand());
+program.addCommand(reassembleCommand());
+program.addCommand(runsCommand());
 
 try {
   await program.parseAsync(process.argv);
