@@ -46,7 +46,8 @@ export const DEFAULT_TAP_PORT = 8090;
 
 /** Close codes a client may see besides the standard ones (1001 going away, 1009 message too big). */
 export const CLOSE_TOO_SLOW = 4008;
-export const CLOSE_HEARTBEAT = 4009;
+/** How long a client closed for slowness keeps its socket, to read what is buffered and the close. */
+const CLOSE_GRACE_MS = 10_000;
 
 export interface TapOptions {
   brokers: string[];
@@ -163,6 +164,8 @@ export async function startTap(options: TapOptions): Promise<TapServer> {
   const m = tapMetrics(metrics);
   const read = Object.fromEntries(TAP_ROLES.map((r) => [r, 0])) as Record<TapRole, number>;
   const clients = new Map<number, Client>();
+  /** Sockets of clients cut off for slowness, in their grace period. */
+  const closing = new Set<WebSocket>();
   let nextClientId = 1;
   let upgrading = 0;
   let positionalOpen = 0;
@@ -358,9 +361,14 @@ export async function startTap(options: TapOptions): Promise<TapServer> {
     client.queue = new ClientQueue(ws, limits, (dropped) => {
       log.warn({ client: client.id, dropped }, 'client too slow; disconnecting it');
       m.disconnects.inc({ reason: 'too_slow' });
+      // No longer served from here on; what is already in its socket buffer (at most the send
+      // high-water mark, then the dropped notices and the close frame) stays there for a grace
+      // period, so a client that was only stalled learns what it lost and why it was closed.
+      forget(client);
       ws.close(CLOSE_TOO_SLOW, `too slow: ${dropped} records dropped`);
-      // A client that reads nothing never completes the closing handshake: cut it off.
-      setTimeout(() => ws.terminate(), 2_000).unref();
+      closing.add(ws);
+      ws.once('close', () => closing.delete(ws));
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
     });
     clients.set(client.id, client);
     m.clients.set(clients.size);
@@ -384,17 +392,21 @@ export async function startTap(options: TapOptions): Promise<TapServer> {
     ws.on('error', (error) => log.debug({ client: client.id, error: error.message }, 'client socket error'));
     ws.on('close', (code) => {
       if (code === 1009) m.disconnects.inc({ reason: 'message_too_big' });
-      clients.delete(client.id);
-      m.clients.set(clients.size);
-      blocked.delete(client);
-      client.queue.close();
-      unsubscribe(client);
+      forget(client);
     });
     reply(client, {
       type: 'hello',
       topics: Object.fromEntries(TAP_ROLES.map((r) => [r, topics[r]])),
       limits: { maxMessageBytes, maxQueueBytes: limits.maxQueueBytes, maxDropped: limits.maxDropped },
     });
+  }
+
+  function forget(client: Client): void {
+    if (!clients.delete(client.id)) return;
+    m.clients.set(clients.size);
+    blocked.delete(client);
+    client.queue.close();
+    unsubscribe(client);
   }
 
   /** Control messages go straight to the socket: they are small and rare. */
@@ -524,6 +536,7 @@ export async function startTap(options: TapOptions): Promise<TapServer> {
         clearInterval(pumpTimer);
         clearInterval(statsTimer);
         clearInterval(heartbeatTimer);
+        for (const ws of closing) ws.terminate();
         for (const client of clients.values()) {
           client.ws.close(1001, 'tap stopping');
           setTimeout(() => client.ws.terminate(), 1_000).unref();
