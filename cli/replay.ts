@@ -112,7 +112,7 @@ export function replayCommand(): Command {
       signal: controller.signal,
       onProgress: progress.update,
       say,
-      log: createLogger('replay', process.env.IPT_LOG_LEVEL ?? 'warn'),
+      log: createLogger('replay', serviceLogLevel()),
     }).finally(progress.stop);
     console.log(flags.json ? JSON.stringify(report, null, 2) : replaySummary(report));
     finish(report);
@@ -120,12 +120,20 @@ export function replayCommand(): Command {
   return command;
 }
 
-function finish(report: { complete: boolean; stoppedBy: 'done' | 'signal' | 'timeout' }): void {
+/**
+ * The services' JSON logs: errors only unless IPT_LOG_LEVEL says otherwise — these commands print
+ * their own progress and summary, and what went wrong with a document is in the DLQ counts.
+ */
+const serviceLogLevel = () => process.env.IPT_LOG_LEVEL ?? 'error';
+
+function finish(report: { complete: boolean; stoppedBy: 'done' | 'signal' | 'timeout' }): never {
   if (report.stoppedBy === 'signal') process.exit(130);
   if (!report.complete) {
     console.error('error: timed out before everything was accounted for (see the summary)');
     process.exit(1);
   }
+  // Everything is committed and stopped; don't wait for kafkajs sockets and timers to wind down.
+  process.exit(0);
 }
 
 const n = (x: number, digits = 0) =>
@@ -192,7 +200,7 @@ summary. Chains the source run has not finished yet are left out (counted as ope
       say: (line) => {
         if (flags.progress !== 'none') console.error(`reassemble: ${line}`);
       },
-      log: createLogger('reassemble', process.env.IPT_LOG_LEVEL ?? 'warn'),
+      log: createLogger('reassemble', serviceLogLevel()),
     }).finally(progress.stop);
     console.log(flags.json ? JSON.stringify(report, null, 2) : reassembleSummary(report));
     finish(report);

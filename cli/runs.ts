@@ -11,6 +11,9 @@ interface RunsFlags extends ConnectionFlags {
   progress: ProgressMode;
 }
 
+/** The answer is printed: exit rather than wait for kafkajs sockets and timers to wind down. */
+const done = (): never => process.exit(0);
+
 function common(command: Command): Command {
   command
     .addOption(new Option('--json', 'machine-readable output'))
@@ -31,13 +34,13 @@ async function load(flags: RunsFlags, detailFor: string[] = []) {
   const { brokers, registryUrl, topics } = resolveConnections(flags);
   const show = flags.progress === 'auto' ? Boolean(process.stderr.isTTY) : flags.progress !== 'none';
   const started = Date.now();
-  let lastSaid = 0;
+  let lastSaid = started; // the first line after 2 s: a quick read says nothing
   return loadRuns({
     brokers,
     registryUrl,
     topics,
     detailFor,
-    log: createLogger('runs', process.env.IPT_LOG_LEVEL ?? 'warn'),
+    log: createLogger('runs', process.env.IPT_LOG_LEVEL ?? 'error'),
     onProgress: (read, total) => {
       if (!show || Date.now() - lastSaid < 2_000) return;
       lastSaid = Date.now();
@@ -59,6 +62,7 @@ export function runsCommand(): Command {
       const { index } = await load(flags);
       const list = index.list();
       console.log(flags.json ? JSON.stringify(list, null, 2) : listText(list));
+      done();
     }),
   );
   runs.addCommand(
@@ -68,6 +72,7 @@ export function runsCommand(): Command {
         if (!index.has(runId)) throw new Error(`no run "${runId}" on the topics (see: ipt runs list)`);
         const detail = index.show(runId);
         console.log(flags.json ? JSON.stringify(detail, null, 2) : showText(detail));
+        done();
       },
     ),
   );
@@ -87,6 +92,7 @@ export function runsCommand(): Command {
       }
       const diff = index.diff(a, b);
       console.log(flags.json ? JSON.stringify(diff, null, 2) : diffText(diff));
+      done();
     }),
   );
   return runs;

@@ -154,6 +154,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   await registerSchemas(registryClient(options.registryUrl), topics);
   const expected = await scanRange(kafka, options.registryUrl, topics.raw, ranges);
   const documents = expected.keys.size;
+  // Almost always a mistyped position; creating an empty run would only leave groups behind.
+  if (documents === 0) {
+    throw new Error(
+      `nothing to replay: ${topics.raw} holds no committed records in ${describeRanges(ranges)}`,
+    );
+  }
   say(`${documents} documents in the range`);
 
   // 3. Place the groups before anyone joins them, then start the services and the follower.

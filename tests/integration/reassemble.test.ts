@@ -29,10 +29,13 @@ const DOCS = 16;
 let topics: Topics;
 let namespace: string;
 let triton: SpawnedTriton;
+/** Just before the documents were produced: `--from <time>` must find them all. */
+let producedFrom: string;
 
 beforeAll(async () => {
   [topics, triton] = await Promise.all([freshTopics('reassemble'), spawnTriton()]);
   namespace = topics.raw.slice(0, -'.ipt.docs.raw'.length);
+  producedFrom = new Date(Date.now() - 1_000).toISOString();
   const docs = Array.from({ length: DOCS }, (_, i) => rawDocument(100 + i));
   await produceRawDocuments(kafka, endpoints.registry.url, topics.raw, docs, (_d, i) => i % 2);
 }, 60_000);
@@ -50,7 +53,7 @@ describe('ipt reassemble', () => {
         '--run-id',
         'src',
         '--from',
-        'earliest',
+        producedFrom,
         '--k',
         '2',
         '--triton',

@@ -215,6 +215,12 @@ describe('ipt replay', () => {
     await expect(replay('x2', '0:9', '0:4')).rejects.toThrow('--to is before --from on partition 0 (4 < 9)');
     await expect(replay('x3', '0:500')).rejects.toThrow('--from 0:500 is past the end of partition 0 (20)');
     await expect(replay('bad id!', 'earliest')).rejects.toThrow(/^--run-id must be/);
+    await expect(replay('x8', '0:20', '0:20')).rejects.toThrow(
+      /^nothing to replay: .* holds no committed records/,
+    );
+    // Times resolve through the broker's offsets-for-time: none of the records is that old, or that new.
+    await expect(replay('x9', '2020-01-01', '2020-01-02')).rejects.toThrow('nothing to replay');
+    await expect(replay('x10', '2099-01-01T00:00:00Z')).rejects.toThrow('nothing to replay');
     const reassemble = (fromRun: string, runId: string, templateVersion?: string) =>
       runReassemble({ ...base, fromRun, runId, ...(templateVersion ? { templateVersion } : {}) });
     await expect(reassemble('nope', 'x6')).rejects.toThrow(`run "nope" has no rounds on ${topics.rounds}`);
