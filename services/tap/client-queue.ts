@@ -12,7 +12,8 @@
 /** The part of a ws WebSocket the queue uses (a fake in unit tests). */
 export interface QueueSocket {
   readonly bufferedAmount: number;
-  send(data: Buffer | string): void;
+  /** `binary: false`: payloads are JSON held as Buffers (encoded once), sent as text frames. */
+  send(data: Buffer | string, options: { binary: false }): void;
 }
 
 export interface QueueLimits {
@@ -85,7 +86,7 @@ export class ClientQueue {
   offerIfIdle(payload: Buffer): boolean {
     if (this.closed || this.length > 0 || this.socket.bufferedAmount >= this.limits.sendHighWaterBytes)
       return false;
-    this.socket.send(payload);
+    this.socket.send(payload, TEXT);
     return true;
   }
 
@@ -96,7 +97,7 @@ export class ClientQueue {
       const payload = this.items[this.head] as Buffer;
       this.items[this.head++] = EMPTY;
       this.bytes -= payload.length;
-      this.socket.send(payload);
+      this.socket.send(payload, TEXT);
       this.sent++;
     }
     if (this.head > 1024 && this.head * 2 > this.items.length) {
@@ -153,7 +154,10 @@ export class ClientQueue {
    */
   private notice(): void {
     this.lastNoticeAt = this.now();
-    this.socket.send(JSON.stringify({ type: 'dropped', count: this.droppedUnreported, total: this.dropped }));
+    this.socket.send(
+      JSON.stringify({ type: 'dropped', count: this.droppedUnreported, total: this.dropped }),
+      TEXT,
+    );
     this.droppedUnreported = 0;
   }
 
@@ -166,3 +170,4 @@ export class ClientQueue {
 }
 
 const EMPTY = Buffer.alloc(0);
+const TEXT = { binary: false } as const;

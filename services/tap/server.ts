@@ -490,6 +490,10 @@ export async function startTap(options: TapOptions): Promise<TapServer> {
   function servePage(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const page = PAGE_FILES[path];
+    if (path === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (!page) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;

@@ -27,7 +27,9 @@ export class TapTestClient {
     this.closed = new Promise((resolve) =>
       ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
     );
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
+      // The tap sends JSON in text frames only (a browser would get a Blob from a binary one).
+      if (isBinary) throw new Error('the tap sent a binary frame');
       const text = String(data);
       if (text.startsWith('{"type":"record"')) {
         this.records++;

@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawDocument } from '../../core/types.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
+import { avroCodec, registryClient } from '../../lib/registry.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { CLOSE_TOO_SLOW, startTap, type TapServer } from '../../services/tap/server.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
@@ -153,12 +154,17 @@ describe('ipt tap', () => {
     await slow.subscribed;
 
     const batch = docs(N, 1_500);
+    const codec = await avroCodec<RawDocument>(registryClient(endpoints.registry.url), topics.raw);
+    const producer = kafka.producer();
+    await producer.connect();
     const started = Date.now();
     for (let i = 0; i < N; i += 200) {
-      await produce(batch.slice(i, i + 200));
+      const messages = batch.slice(i, i + 200).map((doc) => ({ key: doc.doc_id, value: codec.encode(doc) }));
+      await producer.send({ topic: topics.raw, acks: -1, messages });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const produced = Date.now();
+    await producer.disconnect();
     await Promise.all(fast.map((c) => c.until(() => c.records >= N, 45_000)));
     const delivered = Date.now();
     // Every fast client has every record, exactly once.

@@ -5,7 +5,8 @@ import { ClientQueue, type QueueLimits, type QueueSocket } from '../../services/
 class FakeSocket implements QueueSocket {
   bufferedAmount = 0;
   readonly frames: (Buffer | string)[] = [];
-  send(data: Buffer | string): void {
+  send(data: Buffer | string, options: { binary: false }): void {
+    expect(options.binary).toBe(false);
     this.frames.push(data);
     this.bufferedAmount += typeof data === 'string' ? data.length : data.length;
   }

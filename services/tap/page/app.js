@@ -109,6 +109,9 @@ function onMessage(message) {
         $('paused-note').textContent = `paused — ${state.pending.length} waiting`;
       } else render(message);
       break;
+    case 'subscribed':
+      setStatus('live', 'live');
+      break;
     case 'stats':
       for (const role of ROLES) setCounter(`read-${role}`, message.read[role] || 0);
       break;
@@ -188,7 +191,7 @@ function render(message) {
     const label =
       value.kind === 'CLOSE'
         ? `chain closed (${value.close ? value.close.reason : 'OTHER'}) · ${value.chain_id}`
-        : `round ${value.round_index} · ${value.pairs.length} pairs · ${value.chain_id} · run ${value.run.run_id}`;
+        : `round ${value.round_index} · ${value.pairs.length} pair${value.pairs.length === 1 ? '' : 's'} · ${value.chain_id} · run ${value.run.run_id}`;
     round.append(el('div', 'round-head', label));
     const list = el('ol', 'pairs');
     for (const pair of value.pairs) {
