@@ -162,27 +162,26 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   }
   say(`${documents} documents in the range`);
 
-  // 3. Place the groups before anyone joins them, then start the services and the follower.
-  const outputs = await RunOutputs.start(kafka, options.registryUrl, topics, runId, log);
-  const setup = kafka.admin();
-  await setup.connect();
-  try {
-    await setup.setOffsets({
+  // 3. Place the groups before anyone joins them, then follow the outputs, then start the services.
+  const roundsEnd = [...(await committedRanges(kafka, topics.rounds))].map(([partition, r]) => ({
+    partition,
+    offset: r.endOffset,
+  }));
+  await placeGroups(kafka, `ipt-replay-setup.${runId}`, [
+    {
       groupId: synthGroup,
       topic: topics.raw,
       partitions: ranges.map((r) => ({ partition: r.partition, offset: String(r.start) })),
-    });
+    },
     // Every round of the new run is produced after this point, so the assembler need not read the
     // rounds topic's history (all other runs').
-    const roundsEnd = await setup.fetchTopicOffsets(topics.rounds);
-    await setup.setOffsets({
+    {
       groupId: assembleGroup,
       topic: topics.rounds,
-      partitions: roundsEnd.map((o) => ({ partition: o.partition, offset: o.high })),
-    });
-  } finally {
-    await setup.disconnect();
-  }
+      partitions: roundsEnd,
+    },
+  ]);
+  const outputs = await RunOutputs.start(kafka, options.registryUrl, topics, runId, log);
 
   const common = { brokers: options.brokers, registryUrl: options.registryUrl, topics };
   let assemble: Awaited<ReturnType<typeof startAssemble>> | undefined;
@@ -256,6 +255,38 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     complete: accountedDocs === documents,
     stoppedBy,
   };
+}
+
+interface Placement {
+  groupId: string;
+  topic: string;
+  partitions: { partition: number; offset: string }[];
+}
+
+/**
+ * Commits starting offsets for consumer groups nobody has joined yet, both in one transaction.
+ * kafkajs's admin.setOffsets joins each group with a throwaway consumer and waits for it to fetch
+ * (seconds per group, and the kind of consumer that can go silent after joining); a transactional
+ * offset commit with no member (generation −1) is what Kafka accepts for an empty group, and it is
+ * one round trip.
+ */
+async function placeGroups(kafka: Kafka, transactionalId: string, placements: Placement[]): Promise<void> {
+  const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const transaction = await producer.transaction();
+    try {
+      for (const { groupId, topic, partitions } of placements) {
+        await transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions }] });
+      }
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => {});
+      throw error;
+    }
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 /** The range's offsets now, from the flags. */
