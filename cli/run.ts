@@ -8,6 +8,7 @@ import {
   DEFAULT_TOKEN_THREADS,
 } from '../services/ingest/index.ts';
 import { startPipeline } from '../services/run/pipeline.ts';
+import { DEFAULT_TAP_PORT } from '../services/tap/server.ts';
 import {
   addConnectionOptions,
   type ConnectionFlags,
@@ -33,6 +34,9 @@ interface RunFlags extends Omit<SynthFlags, 'opsPort' | 'opsHost'>, ConnectionFl
   ingestOpsPort: number;
   synthOpsPort: number;
   assembleOpsPort: number;
+  tapToken?: string;
+  tapHost: string;
+  tapPort: number;
 }
 
 const EPILOG = `
@@ -42,6 +46,9 @@ for one run; each is the same service as \`ipt ingest --serve\`, \`ipt synth\` a
 without losing its place. Each keeps its own ops server (/healthz, /readyz, /metrics) on the port
 it uses when run alone. SIGTERM/SIGINT stops accepting documents, flushes them to Kafka and
 commits what synth and assemble have queued; a second signal exits at once.
+
+With a tap token (--tap-token, IPT_TAP_TOKEN or "tapToken" in --config) the process also runs
+the tap, as \`ipt tap\`: its page and WebSocket stream on --tap-port (default 8090).
 
 Files are ingested with \`ipt ingest <paths>\` against the same topics; exports with \`ipt export
 --run <id>\`.
@@ -139,6 +146,20 @@ export function runCommand(): Command {
         .argParser(port)
         .default(9403),
     )
+    .addOption(
+      new Option('--tap-token <token>', 'run the tap (page and WebSocket stream) with this token').env(
+        'IPT_TAP_TOKEN',
+      ),
+    )
+    .addOption(
+      new Option('--tap-host <host>', 'address the tap binds').env('IPT_TAP_HOST').default('127.0.0.1'),
+    )
+    .addOption(
+      new Option('--tap-port <port>', 'port of the tap (0: any free port)')
+        .env('IPT_TAP_PORT')
+        .argParser(port)
+        .default(DEFAULT_TAP_PORT),
+    )
     .addHelpText('after', EPILOG);
   addConnectionOptions(command, { triton: true });
   withConfigFile(command);
@@ -182,6 +203,9 @@ export function runCommand(): Command {
           opsPort: flags.assembleOpsPort,
           ...(flags.templateVersion ? { templateVersion: flags.templateVersion } : {}),
         },
+        ...(flags.tapToken
+          ? { tap: { token: flags.tapToken, host: flags.tapHost, port: flags.tapPort } }
+          : {}),
       });
     } catch (error) {
       if (error instanceof MissingTopicsError) cmd.error(`error: ${error.message}`);
@@ -191,6 +215,7 @@ export function runCommand(): Command {
       [
         `ipt run ${flags.runId}: POST ${pipeline.http?.url}/documents → ${topics.raw} → ${topics.rounds} → ${topics.augmented}`,
         `  ops: ingest ${pipeline.ingestOps?.url}  synth ${pipeline.synth.ops?.url}  assemble ${pipeline.assemble.ops?.url}`,
+        ...(pipeline.tap ? [`  tap: ${pipeline.tap.url}/ (page; /stream with the tap token)`] : []),
       ].join('\n'),
     );
     stopOnSignals(() => pipeline.stop());

@@ -4,8 +4,8 @@
 // from one process to three (or back) changes no topic, group, probe or dashboard.
 //
 // Reads top-down: assemble (downstream first, so it is consuming before anything arrives) → synth →
-// ingest (the ingestor, its HTTP endpoint and ops server: documents are accepted only once the whole
-// pipeline is up) → stop, in the reverse order.
+// the tap (optional) → ingest (the ingestor, its HTTP endpoint and ops server: documents are
+// accepted only once the whole pipeline is up) → stop, in the reverse order.
 
 import type { Logger } from '../../lib/log.ts';
 import { type OpsServer, startOpsServer } from '../../lib/ops-server.ts';
@@ -19,6 +19,7 @@ import {
   startIngestHttp,
 } from '../ingest/index.ts';
 import { type SynthOptions, type SynthService, startSynth } from '../synth/service.ts';
+import { startTap, type TapOptions, type TapServer } from '../tap/server.ts';
 
 type Shared = 'brokers' | 'registryUrl' | 'topics';
 
@@ -38,6 +39,8 @@ export interface PipelineOptions {
   };
   synth?: Omit<SynthOptions, Shared | 'tritonUrls' | 'runId'>;
   assemble?: Omit<AssembleOptions, Shared | 'run' | 'asRun'>;
+  /** The WebSocket tap and its page; absent: no tap. */
+  tap?: Omit<TapOptions, Shared>;
   log?: Logger;
 }
 
@@ -49,6 +52,7 @@ export interface Pipeline {
   readonly ingestOps: OpsServer | undefined;
   readonly synth: SynthService;
   readonly assemble: AssembleService;
+  readonly tap: TapServer | undefined;
   /**
    * Stops accepting documents, flushes what ingest holds to Kafka, then stops synth and assemble,
    * each committing what it has queued (in-flight inference results are committed or left
@@ -91,8 +95,10 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     });
     started.push({ name: 'synth', stop: () => synth.stop() });
 
-    // The tap (services/tap, not built yet) joins here: start it with the same topics, push it on
-    // `started` so it stops before synth and assemble, and expose it on Pipeline like the others.
+    // The tap watches from "now": started before ingest accepts anything, it sees every document of
+    // this process; it stops before synth and assemble, so its clients are told first.
+    const tap = options.tap ? await startTap({ ...options.tap, brokers, registryUrl, topics }) : undefined;
+    if (tap) started.push({ name: 'tap', stop: () => tap.stop() });
 
     const { http: httpOptions, opsPort, opsHost, ...ingestorOptions } = options.ingest ?? {};
     const ingestor = await createIngestor({ ...ingestorOptions, brokers, registryUrl, topics });
@@ -127,6 +133,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       ingestOps,
       synth,
       assemble,
+      tap,
       stop: () => {
         stopping ??= stopAll();
         return stopping;
