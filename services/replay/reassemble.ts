@@ -95,6 +95,18 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
   const outputs = await RunOutputs.start(kafka, options.registryUrl, topics, runId, log);
   let assemble: Awaited<ReturnType<typeof startAssemble>> | undefined;
   let stoppedBy: ReassembleReport['stoppedBy'] = 'done';
+  const progressNow = (): RunProgress => {
+    outputs.check();
+    let done = 0;
+    for (const id of source.chains) if (outputs.chains.has(id)) done++;
+    return {
+      done,
+      total: source.chains.size,
+      chains: outputs.records.size,
+      deadLetters: outputs.deadLetters.length,
+      elapsedMs: Date.now() - started,
+    };
+  };
   try {
     assemble = await startAssemble({
       brokers: options.brokers,
@@ -106,22 +118,13 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
       log: log.child({ service: 'assemble' }),
     });
     say(`assemble (group ${group}) started`);
-    stoppedBy = await waitForProgress(() => {
-      outputs.check();
-      let done = 0;
-      for (const id of source.chains) if (outputs.chains.has(id)) done++;
-      return {
-        done,
-        total: source.chains.size,
-        chains: outputs.records.size,
-        deadLetters: outputs.deadLetters.length,
-        elapsedMs: Date.now() - started,
-      };
-    }, options);
+    stoppedBy = await waitForProgress(progressNow, options);
   } finally {
     await assemble?.stop();
     await outputs.stop();
   }
+  // What was committed by the time everything stopped (after Ctrl-C, more than the last poll saw).
+  options.onProgress?.(progressNow());
 
   const records = [...outputs.records.values()];
   const framings: Record<string, number> = {};

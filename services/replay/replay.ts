@@ -187,6 +187,18 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   let assemble: Awaited<ReturnType<typeof startAssemble>> | undefined;
   let synth: Awaited<ReturnType<typeof startSynth>> | undefined;
   let stoppedBy: ReplayReport['stoppedBy'] = 'done';
+  const progressNow = (): RunProgress => {
+    outputs.check();
+    let done = 0;
+    for (const key of expected.keys) if (outputs.accounted.has(key)) done++;
+    return {
+      done,
+      total: documents,
+      chains: outputs.records.size,
+      deadLetters: outputs.deadLetters.length,
+      elapsedMs: Date.now() - started,
+    };
+  };
   try {
     assemble = await startAssemble({ ...common, run: runId, log: log.child({ service: 'assemble' }) });
     synth = await startSynth({
@@ -200,23 +212,14 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       log: log.child({ service: 'synth' }),
     });
     say(`synth run "${runId}" (group ${synthGroup}) and assemble (group ${assembleGroup}) started`);
-    stoppedBy = await waitForProgress(() => {
-      outputs.check();
-      let done = 0;
-      for (const key of expected.keys) if (outputs.accounted.has(key)) done++;
-      return {
-        done,
-        total: documents,
-        chains: outputs.records.size,
-        deadLetters: outputs.deadLetters.length,
-        elapsedMs: Date.now() - started,
-      };
-    }, options);
+    stoppedBy = await waitForProgress(progressNow, options);
   } finally {
     await synth?.stop();
     await assemble?.stop();
     await outputs.stop();
   }
+  // What was committed by the time everything stopped (after Ctrl-C, more than the last poll saw).
+  options.onProgress?.(progressNow());
 
   const records = [...outputs.records.values()];
   const inRecords = new Set(records.flatMap((r) => r.doc_ids.map((d) => rawKey(d, 0, 0))));
