@@ -15,6 +15,7 @@ import type { Topics } from '../../lib/topics.ts';
 import { CLOSE_TOO_SLOW, startTap, type TapServer } from '../../services/tap/server.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
 import { produceRawDocuments, rawDocument, sampleText } from '../helpers/raw-docs.ts';
+import { runIpt, spawnIpt } from '../helpers/service-process.ts';
 import { TapTestClient } from '../helpers/tap-client.ts';
 
 const TOKEN = 'tap-test-token-0123456789';
@@ -274,5 +275,44 @@ describe('ipt tap limits', () => {
     const metrics = await (await fetch(`${small.url}/metrics`)).text();
     expect(metrics).toMatch(/ipt_tap_refused_total\{reason="max_clients"\} 1/);
     expect(metrics).toMatch(/ipt_tap_disconnects_total\{reason="heartbeat"\} 1/);
+  });
+});
+
+describe('ipt tap CLI', () => {
+  it('refuses to start without a token, documents itself, and prints a generated token once', async () => {
+    const none = await runIpt(['tap', '--topic-namespace', 'unused'], {
+      env: { IPT_TAP_TOKEN: '' },
+      timeoutMs: 30_000,
+    });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('the tap needs a token: set IPT_TAP_TOKEN');
+    const help = await runIpt(['tap', '--help'], { timeoutMs: 30_000 });
+    for (const flag of [
+      '--token',
+      '--generate-token',
+      '--allow-origin',
+      '--max-clients',
+      '--max-dropped',
+      '--config',
+    ])
+      expect(help.stdout).toContain(flag);
+    expect(help.stdout).toContain('"type":"subscribe"');
+
+    const namespace = topics.raw.slice(0, -'.ipt.docs.raw'.length);
+    const cli = spawnIpt(['tap', '--generate-token', '--port', '0', '--topic-namespace', namespace], 'tap');
+    try {
+      await expect
+        .poll(() => /open: (http:\/\/\S+)\/#token=(\S+)/.test(cli.tail()), { timeout: 30_000 })
+        .toBe(true);
+      const [, url, token] = /open: (http:\/\/\S+)\/#token=(\S+)/.exec(cli.tail()) as RegExpExecArray;
+      expect(cli.tail().split(token as string)).toHaveLength(3); // the token line and the page line, nothing else
+      expect(await refusal(url as string, { token: 'nope' })).toBe(401);
+      const client = await TapTestClient.connect(url as string, { token });
+      await client.until(() => client.messages.some((m) => m.type === 'hello'), 5_000);
+      client.close();
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    } finally {
+      await cli.stop();
+    }
   });
 });
