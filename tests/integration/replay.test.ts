@@ -5,6 +5,7 @@
 
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { replayCommand } from '../../cli/replay.ts';
 import { listText, showText } from '../../cli/runs.ts';
 import { slotOf } from '../../core/layout.ts';
 import type { AugmentedRecord, SynthRound } from '../../core/types.ts';
@@ -191,14 +192,36 @@ describe('ipt replay', () => {
 
   it('refuses bad options with one clear line', async () => {
     const ns = ['--topic-namespace', namespace];
-    // A few through the CLI: the one-line "error: …" and exit 1 are the CLI's.
+    // Two through the CLI: the one-line "error: …" and exit 1 are the CLI's.
     const cases: [string[], RegExp][] = [
       [['replay', '--run-id', 'ra', '--from', 'earliest', ...ns], /^error: run "ra" exists already/],
-      [['replay', '--run-id', 'x4', '--from', 'yesterday'], /argument 'yesterday' is invalid/],
-      [['replay', '--run-id', 'x5', '--from', 'earliest', '--idle-ms', '5'], /unknown option '--idle-ms'/],
       [['runs', 'show', 'nope', ...ns], /^error: no run "nope"/],
     ];
-    const cli = Promise.all(cases.map(([args]) => runIpt(args, { timeoutMs: 30_000 })));
+    const cli = Promise.all(cases.map(([args]) => runIpt(args, { timeoutMs: 50_000 })));
+    // Option parsing in-process, through the same commander definitions.
+    const parse = async (args: string[]) => {
+      const command = replayCommand()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {}, writeOut: () => {} })
+        .action(() => {});
+      return command.parseAsync(args, { from: 'user' }).then(
+        () => 'parsed',
+        (error: Error) => error.message,
+      );
+    };
+    expect(await parse(['--run-id', 'x4', '--from', 'yesterday'])).toMatch(
+      /^error: option '--from <position>' argument 'yesterday' is invalid\. not understood \(expected earliest/,
+    );
+    expect(await parse(['--run-id', 'x5', '--from', 'earliest', '--idle-ms', '5'])).toBe(
+      "error: unknown option '--idle-ms'",
+    );
+    expect(await parse(['--from', 'earliest'])).toMatch(/required option '--run-id <id>' not specified/);
+    expect(await parse(['--run-id', 'x', '--from', '0:1', '--to', '0:x'])).toMatch(
+      /"0:x" is not partition:offset/,
+    );
+    expect(await parse(['--run-id', 'x', '--from', '0:1', '--k', '0'])).toMatch(
+      /--k <chains>.*must be a positive integer/,
+    );
     // The rest in-process: the same functions, the same messages.
     const base = {
       brokers: endpoints.kafka.brokers,
@@ -209,23 +232,24 @@ describe('ipt replay', () => {
     };
     const replay = (runId: string, from: string, to = 'latest') =>
       runReplay({ ...base, runId, from: parsePosition(from, '--from'), to: parsePosition(to, '--to') });
-    await expect(replay('x1', '7:0')).rejects.toThrow(
-      '--from: the raw topic has no partition 7 (it has 0, 1)',
-    );
-    await expect(replay('x2', '0:9', '0:4')).rejects.toThrow('--to is before --from on partition 0 (4 < 9)');
-    await expect(replay('x3', '0:500')).rejects.toThrow('--from 0:500 is past the end of partition 0 (20)');
-    await expect(replay('bad id!', 'earliest')).rejects.toThrow(/^--run-id must be/);
-    await expect(replay('x8', '0:20', '0:20')).rejects.toThrow(
-      /^nothing to replay: .* holds no committed records/,
-    );
-    // Times resolve through the broker's offsets-for-time: none of the records is that old, or that new.
-    await expect(replay('x9', '2020-01-01', '2020-01-02')).rejects.toThrow('nothing to replay');
-    await expect(replay('x10', '2099-01-01T00:00:00Z')).rejects.toThrow('nothing to replay');
     const reassemble = (fromRun: string, runId: string, templateVersion?: string) =>
       runReassemble({ ...base, fromRun, runId, ...(templateVersion ? { templateVersion } : {}) });
-    await expect(reassemble('nope', 'x6')).rejects.toThrow(`run "nope" has no rounds on ${topics.rounds}`);
-    await expect(reassemble('ra', 'x7', 'v9')).rejects.toThrow('--template-version "v9" is not available');
-    await expect(reassemble('ra', 'ra')).rejects.toThrow('--run-id must differ from --from-run');
+    // Independent of each other (none gets as far as creating a group): all at once.
+    await Promise.all([
+      expect(replay('x1', '7:0')).rejects.toThrow('--from: the raw topic has no partition 7 (it has 0, 1)'),
+      expect(replay('x2', '0:9', '0:4')).rejects.toThrow('--to is before --from on partition 0 (4 < 9)'),
+      expect(replay('x3', '0:500')).rejects.toThrow('--from 0:500 is past the end of partition 0 (20)'),
+      expect(replay('bad id!', 'earliest')).rejects.toThrow(/^--run-id must be/),
+      expect(replay('x8', '0:20', '0:20')).rejects.toThrow(
+        /^nothing to replay: .* holds no committed records/,
+      ),
+      // Times resolve through the broker's offsets-for-time: none of the records is that old, or that new.
+      expect(replay('x9', '2020-01-01', '2020-01-02')).rejects.toThrow('nothing to replay'),
+      expect(replay('x10', '2099-01-01T00:00:00Z')).rejects.toThrow('nothing to replay'),
+      expect(reassemble('nope', 'x6')).rejects.toThrow(`run "nope" has no rounds on ${topics.rounds}`),
+      expect(reassemble('ra', 'x7', 'v9')).rejects.toThrow('--template-version "v9" is not available'),
+      expect(reassemble('ra', 'ra')).rejects.toThrow('--run-id must differ from --from-run'),
+    ]);
 
     for (const [i, r] of (await cli).entries()) {
       const [args, pattern] = cases[i] as [string[], RegExp];
@@ -234,5 +258,5 @@ describe('ipt replay', () => {
       expect(errors, args.join(' ')).toHaveLength(1);
       expect(errors[0], args.join(' ')).toMatch(pattern);
     }
-  }, 40_000);
+  }, 60_000);
 });
