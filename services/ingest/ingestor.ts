@@ -376,7 +376,24 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   ): Promise<void> {
     const first = await peek(raw, SNIFF_BYTES);
     const compression = sniffCompression(first.head);
-    const plain = await peek(decompress(compression, first.body), SNIFF_BYTES);
+    let plain: Awaited<ReturnType<typeof peek>>;
+    try {
+      plain = await peek(decompress(compression, first.body), SNIFF_BYTES);
+    } catch (error) {
+      // Corrupt from the very first bytes (gzip or zstd magic, then junk): the decoder fails before
+      // anything reaches drain, which handles a stream that breaks later. Same outcome here — the
+      // input is dead-lettered and the run goes on — instead of the error ending the whole run.
+      const format = forced ?? sniffFormat(name, Buffer.alloc(0));
+      await handle({
+        kind: 'reject',
+        reason: 'read_error',
+        message: `reading stopped: ${(error as Error).message}`,
+        source: location === 'stdin' ? 'stdin' : `${SOURCE_KIND[format]}:${location}`,
+        origin: 'stream',
+        original: first.head,
+      });
+      return;
+    }
     const format = forced ?? sniffFormat(name, plain.head);
     const source = location === 'stdin' ? 'stdin' : `${SOURCE_KIND[format]}:${location}`;
     if (format === 'parquet') {
