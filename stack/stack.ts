@@ -120,3 +120,46 @@ export async function status(cfg: StackConfig): Promise<StackStatus> {
     ...Object.fromEntries(entries),
   } as StackStatus;
 }
+
+function component(cfg: StackConfig, name: Component['name']): Component {
+  const c = components(cfg).find((x) => x.name === name);
+  if (!c) throw new Error(`no stack component ${name}`);
+  return c;
+}
+
+/**
+ * Stops one component of a running stack (SIGTERM, then SIGKILL after `graceMs`), leaving the
+ * others and every component's data alone; endpoints.json stays, since clients should find the
+ * component at the same address once it is back. For failure drills (the reliability suite
+ * restarts the broker and takes Triton away), not for normal operation.
+ */
+export async function stopComponent(
+  cfg: StackConfig,
+  name: Component['name'],
+  opts: { graceMs?: number } = {},
+): Promise<'stopped' | 'not running'> {
+  return stop(paths(cfg, component(cfg, name)).pidFile, opts.graceMs);
+}
+
+/** Starts one stopped component on its configured ports and waits until it is ready (as `up` does). */
+export async function startComponent(cfg: StackConfig, name: Component['name'], say: Say): Promise<void> {
+  const c = component(cfg, name);
+  const { pidFile, log } = paths(cfg, c);
+  if (!isOurs(readPidFile(pidFile))) {
+    // A port lingers briefly after its process exits; wait for it rather than fail the restart.
+    const deadline = Date.now() + 30_000;
+    for (const port of c.ports) {
+      while (!(await portFree(port))) {
+        if (Date.now() > deadline) {
+          throw new ComponentStartError(c.name, `${c.title}: port ${port} still taken after 30 s`, '');
+        }
+        await sleep(250);
+      }
+    }
+    const { command, env } = c.prepare(say);
+    startDetached(command, { log, pidFile, env, cwd: cfg.stateDir });
+    say(`${c.name}: starting (log ${log})`);
+  }
+  await waitReady(c, pidFile, log);
+  say(`${c.name}: ready`);
+}
