@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 TOKEN_MODES = ("generated", "max_tokens")
+# "mined": the CPU synthesizer's answers (realistic text, ~7 ms of Python per prompt).
+# "echo": pairs cut from the prompt's own text, nearly free — benchmarks that measure the pipeline's
+# own overhead need a model whose cost is ~0, which the miner's CPU time on a small box is not.
+ANSWER_MODES = ("mined", "echo")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class SimConfig:
     max_batch: int = 16
     instances: int = 1
     token_mode: str = "generated"
+    answer: str = "mined"
 
     def __post_init__(self) -> None:
         if self.batch_delay_ms < 0 or self.per_token_ms < 0:
@@ -41,6 +46,8 @@ class SimConfig:
             raise ValueError("sim max_batch and instances must be >= 1")
         if self.token_mode not in TOKEN_MODES:
             raise ValueError(f"sim token_mode must be one of {TOKEN_MODES}")
+        if self.answer not in ANSWER_MODES:
+            raise ValueError(f"sim answer must be one of {ANSWER_MODES}")
 
 
 def batch_tokens(cfg: SimConfig, generated_tokens: Sequence[int], max_tokens: Sequence[int]) -> int:
@@ -64,3 +71,30 @@ def wait_until(deadline: float, sleep: Callable[[float], None] = time.sleep) -> 
     remaining = deadline - time.monotonic()
     if remaining > 0:
         sleep(remaining)
+
+
+ECHO_QUESTIONS = (
+    "What does the text say first?",
+    "What comes next in the text?",
+    "How does the passage continue?",
+    "What does the text say after that?",
+)
+
+
+def echo_answer(prompt: str) -> str:
+    """Synthesizer-format pairs whose answers are slices of the prompt's last text (no mining).
+
+    About the size of a mined answer, and different per text, so downstream parsing and token
+    counting see realistic work rather than one cached string.
+    """
+    start = prompt.rfind("<CON> ")
+    end = prompt.rfind(" </CON>")
+    text = prompt[start + 6 : end] if 0 <= start < end else prompt
+    step = 240
+    pairs = []
+    for i, question in enumerate(ECHO_QUESTIONS):
+        piece = text[i * step : (i + 1) * step].strip()
+        if not piece:
+            break
+        pairs.append(f"<QUE> {question} <ANS> {piece} </END>")
+    return "\n\n".join(pairs)

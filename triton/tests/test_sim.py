@@ -58,3 +58,15 @@ def test_execute_splits_outputs_per_request_and_observes(tmp_path) -> None:  # t
     (line,) = [json.loads(x) for x in log.read_text().splitlines()]
     assert line["model"] == service.CPU_MODEL and line["batch_size"] == 3 and line["requests"] == 2
     assert line["prompts"][2].startswith("<s> <CON> Short text") and isinstance(line["time"], float)
+
+
+def test_echo_answers_cost_nothing_and_parse_as_pairs() -> None:
+    cfg = sim.SimConfig(batch_delay_ms=0, per_token_ms=0, answer="echo")
+    batch = items(32, 400)
+    out, elapsed = timed(service.run_sim, batch, cfg)
+    assert elapsed < 0.05  # no mining: the pipeline's own cost is what a zero-cost bench measures
+    first = out[0]
+    assert first.startswith("<QUE> ") and first.endswith(" </END>")
+    assert RICH_TEXT[:40].strip() in first
+    with pytest.raises(ValueError):
+        sim.SimConfig(answer="bogus")
