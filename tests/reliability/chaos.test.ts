@@ -144,6 +144,22 @@ class Progress {
     }
   }
 
+  /**
+   * End offsets of the rounds topic, summed: how far synth has got while no chain is complete yet (all
+   * round-0 prompts go first). Counts transaction markers and aborted writes too, so it is a gauge only.
+   */
+  async roundsLogEnd(): Promise<number> {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      return (await admin.fetchTopicOffsets(this.topics.rounds)).reduce((n, p) => n + Number(p.high), 0);
+    } catch {
+      return -1;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
   async stop(): Promise<void> {
     const follower = this.follower;
     this.follower = undefined;
@@ -263,7 +279,7 @@ describe('chaos run', () => {
         `the pipeline finished before "${event}" (after ${done.join(', ')}): raise the documents`,
       ).toBeLessThan(docs.length);
       const t0 = Date.now();
-      const at = `${((t0 - started) / 1000).toFixed(0)} s, ${accounted} documents accounted`;
+      const at = `${((t0 - started) / 1000).toFixed(0)} s, ${accounted} documents accounted, rounds log end ${await progress.roundsLogEnd()}`;
       if (event === 'kill') {
         // Either service, keeping the two within one kill of each other so both are exercised.
         const target =
