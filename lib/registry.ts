@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AvroDeserializer,
-  AvroSerializer,
-  type Compatibility,
-  SchemaRegistryClient,
-  SerdeType,
-} from '@confluentinc/schemaregistry';
+import { type Compatibility, SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import avro from 'avsc';
 import { REPO_ROOT } from '../stack/config.ts';
 import { TOPICS, type TopicRole, type Topics } from './topics.ts';
@@ -96,11 +90,22 @@ export interface TopicSerde<T> {
 }
 
 export function topicSerde<T>(client: SchemaRegistryClient, topic: string): TopicSerde<T> {
-  const serializer = new AvroSerializer(client, SerdeType.VALUE, { useLatestVersion: true });
-  const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {});
+  // The same bytes as @confluentinc/schemaregistry's AvroSerializer/AvroDeserializer (wire format,
+  // latest schema on write, writer schema resolved on read), but through avroCodec: the Confluent
+  // serde re-stringifies the whole schema deterministically on every call to find its cached type
+  // (with rule execution on top), which cost assemble ≈ 10 % of its CPU per record (bench/pipeline.ts
+  // profile). The codec is fetched on first use; a failed fetch is retried by the next call.
+  let codec: Promise<AvroCodec<T>> | undefined;
+  const get = () => {
+    codec ??= avroCodec<T>(client, topic).catch((error: unknown) => {
+      codec = undefined;
+      throw error;
+    });
+    return codec;
+  };
   return {
-    serialize: (value) => serializer.serialize(topic, value),
-    deserialize: (bytes) => deserializer.deserialize(topic, bytes) as Promise<T>,
+    serialize: async (value) => (await get()).encode(value),
+    deserialize: async (bytes) => (await get()).decode(bytes),
   };
 }
 
