@@ -18,15 +18,13 @@ import { createLogger } from '../lib/log.ts';
 import { registerSchemas, registryClient } from '../lib/registry.ts';
 import { createTopics, topicsFor } from '../lib/topics.ts';
 import { createIngestor, DEFAULT_TOKEN_THREADS } from '../services/ingest/ingestor.ts';
+import { NARROW_WORDS } from './texts.ts';
 
 const N = Number(process.argv[2] ?? 3000);
 // Tokenizer worker threads for the second pass (the first pass counts on the main thread).
 const THREADS = Number(process.argv[3] ?? DEFAULT_TOKEN_THREADS);
 const DOC_BYTES = 2048;
-const VOCAB =
-  'the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there one all we their can has been if more when will would who so no tides moon because however therefore protein market harbor council engine'.split(
-    ' ',
-  );
+const VOCAB = NARROW_WORDS;
 
 function makeText(rng: Rng, i: number): string {
   let s = `Document ${i}. `;

@@ -9,84 +9,20 @@
 // real words by frequency, then made-up words — with capitals, punctuation, numbers and paragraph
 // breaks, so the cache sees a long tail of rare words as it would on web text.
 
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DEFAULT_BUDGET, promptTokenModel } from '../core/budget.ts';
 import { compactRound, planPrompt } from '../core/chain.ts';
 import { mistralReferenceTokenizer, newMistralTokenizer } from '../core/mistral.ts';
-import { Rng } from '../core/prng.ts';
 import { DEFAULT_PIECE_CACHE, type PieceCacheStats, type TokenCounter } from '../core/tokens.ts';
+import { WebText } from './texts.ts';
 
 const seconds = Number(process.argv[2] ?? 3);
-const TYPES = 200_000;
-
-function vocabulary(rng: Rng): string[] {
-  const corpus = readFileSync(join(import.meta.dirname, '../demo/corpus/sample.jsonl'), 'utf8');
-  const freq = new Map<string, number>();
-  for (const w of corpus.toLowerCase().match(/[a-z']+/g) ?? []) freq.set(w, (freq.get(w) ?? 0) + 1);
-  const words = [...freq.entries()].sort((a, b) => b[1] - a[1]).map(([w]) => w);
-  const seen = new Set(words);
-  const syll =
-    'ba be ca co de di fa ge ha in jo ka la le ma mo na ne or pa pe ra re sa se ta ti to un ve wa'.split(' ');
-  while (words.length < TYPES) {
-    let w = '';
-    for (let k = 2 + rng.int(3); k > 0; k--) w += rng.pick(syll);
-    if (!seen.has(w)) {
-      seen.add(w);
-      words.push(w);
-    }
-  }
-  return words;
-}
-
-/** Draws ranks with P(r) ∝ 1/r. */
-function zipf(rng: Rng, n: number): () => number {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let r = 0; r < n; r++) {
-    sum += 1 / (r + 1);
-    cdf[r] = sum;
-  }
-  return () => {
-    const u = rng.float() * sum;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((cdf[mid] as number) < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
-
-const rng = new Rng(1);
-const WORDS = vocabulary(rng);
-const rank = zipf(rng, WORDS.length);
-
-function makeText(bytes: number, word: () => string): string {
-  let s = '';
-  let capital = true;
-  while (s.length < bytes) {
-    let w = word();
-    if (capital) w = w.charAt(0).toUpperCase() + w.slice(1);
-    capital = false;
-    const r = rng.float();
-    if (r < 0.005) w = `${1 + rng.int(2030)}`;
-    s += w;
-    if (r < 0.04) s += ', ';
-    else if (r < 0.1) {
-      s += rng.chance(0.15) ? '.\n\n' : '. ';
-      capital = true;
-    } else s += ' ';
-  }
-  return s.slice(0, bytes).trim();
-}
-
-const zipfWord = () => WORDS[rank()] as string;
+// The texts and their random stream come from bench/texts.ts (shared with the pipeline bench).
+const web = new WebText(1);
+const makeText = (bytes: number, word: () => string) => web.make(bytes, word);
+const zipfWord = web.zipfWord;
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 let unique = 0;
 const uniqueWord = () => `q${(unique++).toString(36)}x`;
