@@ -12,11 +12,13 @@ export interface SimSettings {
   delayMs: number;
   maxBatch: number;
   instances: number;
+  /** 'echo': answers cut from the prompt's text at ~no CPU (triton/ipt_synth/sim.py); default 'mined'. */
+  answer?: 'mined' | 'echo';
 }
 
 export const theoreticalCapacity = (s: SimSettings) => (s.instances * s.maxBatch) / (s.delayMs / 1000);
 
-export function startSim(s: SimSettings): Promise<SpawnedTriton> {
+export async function startSim(s: SimSettings): Promise<SpawnedTriton> {
   const args = [
     '--models',
     SIM_MODEL,
@@ -28,9 +30,20 @@ export function startSim(s: SimSettings): Promise<SpawnedTriton> {
     String(s.maxBatch),
     '--sim-instances',
     String(s.instances),
+    '--sim-answer',
+    s.answer ?? 'mined',
   ];
   console.log(`starting sim: ${args.join(' ')}`);
-  return spawnTriton({ args });
+  // On a loaded box PyTriton's model load now and then fails ("failed to load all models") and
+  // then succeeds on a second start with the same flags: try three times before giving up.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnTriton({ args });
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.log(`sim did not start (attempt ${attempt}); starting it again`);
+    }
+  }
 }
 
 /** Steady-state prompts/s with `concurrency` loops each re-sending a full batch as soon as it returns. */

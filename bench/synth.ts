@@ -13,23 +13,20 @@
  *   [--instances=2] [--memory-docs=5000,40000]
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_BUDGET, promptTokenModel } from '../core/budget.ts';
-import { compactRound, planPrompt } from '../core/chain.ts';
 import { readingBlock } from '../core/format.ts';
 import { mistralTokenizer } from '../core/mistral.ts';
-import { parseOutput } from '../core/parse.ts';
 import type { RawDocument } from '../core/types.ts';
 import { loadEndpoints } from '../lib/endpoints.ts';
 import { kafkaClient } from '../lib/kafka/client.ts';
 import type { Topics } from '../lib/topics.ts';
-import { MicroBatcher, TritonCluster } from '../lib/triton/index.ts';
 import { freshTopics } from '../tests/helpers/pipeline-topics.ts';
 import { produceRawDocuments, rawDocument } from '../tests/helpers/raw-docs.ts';
 import { spawnIpt } from '../tests/helpers/service-process.ts';
-import { measureCapacity, SIM_MODEL, SIM_PARAMS, startSim, theoreticalCapacity } from './sim.ts';
+import { offlineRoundSynchronous } from './offline.ts';
+import { metric, rssMiB, sleep } from './proc.ts';
+import { measureCapacity, SIM_MODEL, startSim, theoreticalCapacity } from './sim.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -52,7 +49,6 @@ const sim = {
 };
 const endpoints = loadEndpoints();
 const kafka = kafkaClient('bench-synth', endpoints.kafka.brokers);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // 200 distinct texts (each counted once), reused under distinct doc ids: a big backlog without
 // spending minutes in the tokenizer. Synth treats every record as a new document either way.
@@ -97,28 +93,6 @@ function synthProcess(topics: Topics, tritonUrl: string, opsPort: number) {
   );
 }
 
-async function metric(opsPort: number, name: string): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(' ').pop());
-    }
-    return sum;
-  } catch {
-    return 0;
-  }
-}
-
-const rssMiB = (pid: number): number => {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-};
-
 /** The child process's pid (spawnIpt starts `node bin/ipt.js` as the group leader). */
 async function streaming(tritonUrl: string): Promise<{ steady: number; endToEnd: number; seconds: number }> {
   const topics = await backlog('bench-synth', N);
@@ -149,50 +123,6 @@ async function streaming(tritonUrl: string): Promise<{ steady: number; endToEnd:
     endToEnd: (last.rounds - first.rounds) / ((last.t - first.t) / 1000),
     seconds: (last.t - first.t) / 1000,
   };
-}
-
-/** The paper's loop: round r of every chain as one job, then round r + 1. */
-async function offline(
-  tritonUrl: string,
-): Promise<{ rate: number; seconds: number; roundSeconds: number[] }> {
-  const cluster = await new TritonCluster({
-    urls: [tritonUrl],
-    models: [SIM_MODEL],
-    maxInFlightPerEndpoint: 2 * sim.instances,
-  }).start();
-  const batcher = new MicroBatcher(cluster, { model: SIM_MODEL, params: SIM_PARAMS, maxBatch: sim.maxBatch });
-  const model = promptTokenModel(tokenizer);
-  const half = Math.ceil(N / 2);
-  const docs = Array.from({ length: N }, (_, i) => doc(i));
-  const started = performance.now();
-  const roundSeconds: number[] = [];
-  // Round 0: text i of the first portion, for every chain i.
-  let t = performance.now();
-  const outputs0 = await Promise.all(docs.slice(0, half).map((d) => batcher.submit(readingBlock(d.text))));
-  roundSeconds.push((performance.now() - t) / 1000);
-  // Round 1: text B + i with chain i's round 0 as history.
-  t = performance.now();
-  const prompts1 = docs.slice(half).map((d, i) => {
-    const first = docs[i] as RawDocument;
-    const round0 = compactRound(
-      {
-        round_index: 0,
-        doc_id: first.doc_id,
-        text: first.text,
-        pairs: parseOutput(outputs0[i] as string),
-        inherit_from_prev: false,
-        text_tokens: first.token_count,
-      },
-      model,
-    );
-    return planPrompt([round0], { text: d.text, text_tokens: d.token_count }, DEFAULT_BUDGET, model).prompt;
-  });
-  await Promise.all(prompts1.map((p) => batcher.submit(p)));
-  roundSeconds.push((performance.now() - t) / 1000);
-  const seconds = (performance.now() - started) / 1000;
-  batcher.close();
-  await cluster.close();
-  return { rate: N / seconds, seconds, roundSeconds };
 }
 
 async function memory(
@@ -229,7 +159,12 @@ try {
     `streaming synth, M = 2, ${N} docs, ${PARTITIONS} partitions: steady ${stream.steady.toFixed(1)} rounds/s ` +
       `(ratio ${(stream.steady / C).toFixed(3)}), end to end ${stream.endToEnd.toFixed(1)} rounds/s (ratio ${(stream.endToEnd / C).toFixed(3)}) in ${stream.seconds.toFixed(1)} s`,
   );
-  const paper = await offline(server.url);
+  const paper = await offlineRoundSynchronous(
+    server.url,
+    sim,
+    Array.from({ length: N }, (_, i) => doc(i)),
+    tokenizer,
+  );
   console.log(
     `offline round-synchronous loop: ${paper.rate.toFixed(1)} rounds/s (ratio ${(paper.rate / C).toFixed(3)}) in ${paper.seconds.toFixed(1)} s; ` +
       `rounds took ${paper.roundSeconds.map((s) => s.toFixed(1)).join(' s + ')} s`,

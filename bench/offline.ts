@@ -1,0 +1,67 @@
+// The paper's offline loop, for comparison with streaming: with N texts and M = 2 rounds, all
+// round-0 prompts go out as one job, and only when every answer is back are the round-1 prompts
+// built (each chain's round 0 as history) and sent as the next job. Same Triton client as synth.
+
+import { DEFAULT_BUDGET, promptTokenModel } from '../core/budget.ts';
+import { compactRound, planPrompt } from '../core/chain.ts';
+import { readingBlock } from '../core/format.ts';
+import { parseOutput } from '../core/parse.ts';
+import type { TokenCounter } from '../core/tokens.ts';
+import type { RawDocument } from '../core/types.ts';
+import { MicroBatcher, TritonCluster } from '../lib/triton/index.ts';
+import { SIM_MODEL, SIM_PARAMS, type SimSettings } from './sim.ts';
+
+export interface OfflineResult {
+  /** rounds/s over the whole job */
+  rate: number;
+  seconds: number;
+  roundSeconds: number[];
+}
+
+export async function offlineRoundSynchronous(
+  tritonUrl: string,
+  sim: SimSettings,
+  docs: RawDocument[],
+  tokenizer: TokenCounter,
+): Promise<OfflineResult> {
+  const cluster = await new TritonCluster({
+    urls: [tritonUrl],
+    models: [SIM_MODEL],
+    maxInFlightPerEndpoint: 2 * sim.instances,
+  }).start();
+  const batcher = new MicroBatcher(cluster, { model: SIM_MODEL, params: SIM_PARAMS, maxBatch: sim.maxBatch });
+  const model = promptTokenModel(tokenizer);
+  const half = Math.ceil(docs.length / 2);
+  const started = performance.now();
+  const roundSeconds: number[] = [];
+  try {
+    // Round 0: text i of the first portion, for every chain i.
+    let t = performance.now();
+    const outputs0 = await Promise.all(docs.slice(0, half).map((d) => batcher.submit(readingBlock(d.text))));
+    roundSeconds.push((performance.now() - t) / 1000);
+    // Round 1: text B + i with chain i's round 0 as history.
+    t = performance.now();
+    const prompts1 = docs.slice(half).map((d, i) => {
+      const first = docs[i] as RawDocument;
+      const round0 = compactRound(
+        {
+          round_index: 0,
+          doc_id: first.doc_id,
+          text: first.text,
+          pairs: parseOutput(outputs0[i] as string),
+          inherit_from_prev: false,
+          text_tokens: first.token_count,
+        },
+        model,
+      );
+      return planPrompt([round0], { text: d.text, text_tokens: d.token_count }, DEFAULT_BUDGET, model).prompt;
+    });
+    await Promise.all(prompts1.map((p) => batcher.submit(p)));
+    roundSeconds.push((performance.now() - t) / 1000);
+  } finally {
+    batcher.close();
+    await cluster.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { rate: docs.length / seconds, seconds, roundSeconds };
+}
