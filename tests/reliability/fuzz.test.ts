@@ -99,7 +99,11 @@ async function topicState(since?: TopicState): Promise<TopicState> {
  * Runs `ipt ingest` on `paths` and checks it exited 0, that its summary adds up, and that the raw topic
  * and the DLQ grew by exactly what the summary says (records, reasons).
  */
-async function ingestAndAccount(label: string, paths: string[], expectInputs?: number): Promise<IngestStats> {
+async function ingestAndAccount(
+  label: string,
+  paths: string[],
+  expectInputs?: number,
+): Promise<IngestStats & { added: TopicState }> {
   const before = await topicState();
   const result = await runIpt(
     [
@@ -142,7 +146,7 @@ async function ingestAndAccount(label: string, paths: string[], expectInputs?: n
   console.log(
     `[fuzz] ${label}: ${JSON.stringify({ ...stats, rejectedByReason: undefined })} ${JSON.stringify(reasons)}`,
   );
-  return stats;
+  return { ...stats, added };
 }
 
 /** A good line's text: distinct per seed, so accepted lines are not dropped as duplicates of each other. */
@@ -312,11 +316,15 @@ describe('ingest fuzz', () => {
   it('a JSON Lines file of mutated lines, a 100 000-level nested value and a huge line', async () => {
     const path = join(dir, 'fuzz.jsonl');
     const fd = openSync(path, 'w');
-    let lines = 0;
+    // Line numbers that are inputs: ingest passes over blank lines (spaces, tabs, CR only) as no input
+    // at all, and a mutation can produce one.
+    const inputLines: number[] = [];
+    let lineNumber = 0;
     const put = (line: Buffer) => {
       writeSync(fd, line);
       writeSync(fd, '\n');
-      lines++;
+      lineNumber++;
+      if (!line.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) inputLines.push(lineNumber);
     };
     const depth = params.nestingDepth;
     for (let i = 0; i < params.jsonlLines; i++) {
@@ -337,12 +345,21 @@ describe('ingest fuzz', () => {
     const block = Buffer.alloc(1024 * 1024, 'y');
     for (let n = 0; n < params.hugeLineBytes; n += block.length) writeSync(fd, block);
     writeSync(fd, '"}\n');
-    lines++;
+    inputLines.push(++lineNumber);
     writeSync(fd, JSON.stringify(goodDoc(999_999)));
-    lines++;
+    inputLines.push(++lineNumber);
     closeSync(fd);
+    const lines = inputLines.length;
     const stats = await ingestAndAccount('jsonl', [path], lines);
     expect(stats.rejectedByReason.too_long ?? 0).toBeGreaterThanOrEqual(1);
+    // Line by line: each input line is on the raw topic (metadata.line) or in the DLQ (origin "line N"),
+    // never both; the lines in neither are exactly the duplicates ingest reported.
+    const onRaw = new Set(stats.added.raw.map((r) => Number(r.metadata.line)));
+    const inDlq = new Set(stats.added.dlq.map((d) => Number(d.context.origin?.replace(/^line /, ''))));
+    expect([...onRaw].filter((n) => inDlq.has(n))).toEqual([]);
+    const neither = inputLines.filter((n) => !onRaw.has(n) && !inDlq.has(n));
+    expect(neither.length).toBe(stats.duplicates);
+    expect(onRaw.size + inDlq.size + neither.length).toBe(lines);
     // Running the same file again: everything accepted before is now a duplicate, nothing new reaches Kafka.
     const again = await ingestAndAccount('jsonl again', [path], lines);
     expect(again.accepted).toBe(0);
