@@ -272,6 +272,8 @@ function cpuSnapshot(p: RunningPipeline, triton: SpawnedTriton): Record<string, 
 // ---------------------------------------------------------------------------------------------
 
 const report: string[] = [];
+/** Targets of issue #10 this run missed; any makes the exit status 1. */
+const missed: string[] = [];
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 let gpuServer: SpawnedTriton | undefined;
@@ -318,6 +320,8 @@ try {
         metadata: {},
       }),
     );
+    if (!(stream.steadyRounds >= 0.95 * C))
+      missed.push(`saturation ${fmt(stream.steadyRounds / C, 3)}·C < 0.95·C`);
     const paper = await offlineRoundSynchronous(server.url, gpu, raw, tokenizer);
     console.log(`offline: ${JSON.stringify(paper)}`);
     report.push(
@@ -356,6 +360,8 @@ try {
           docs,
         );
         results.push({ kind, r });
+        if (!(r.docsPerSec >= 1000))
+          missed.push(`overhead (${kind} text) ${fmt(r.docsPerSec, 0)} docs/s < 1 000`);
       }
       const label = (kind: string) =>
         kind === 'narrow'
@@ -569,8 +575,14 @@ const section = [
   `Command: \`node bin/run-ts.js bench/pipeline.ts ${process.argv.slice(2).join(' ')}\`.`,
   '',
   ...report,
+  missed.length
+    ? `Targets missed in this run: ${missed.join('; ')}.`
+    : 'Every target measured in this run was met.',
+  '',
 ].join('\n');
 console.log(`\n${section}`);
+if (missed.length) console.log(`missed: ${missed.join('; ')}`);
+process.exitCode = missed.length ? 1 : 0;
 if (argv.write) {
   const path = join(import.meta.dirname, 'RESULTS.md');
   const START = '<!-- pipeline-bench:start -->';

@@ -1,0 +1,30 @@
+// `npm run bench`: every benchmark in turn, each its own process. One that misses its target (or
+// fails) does not stop the others — a slow run of one should not leave the rest unmeasured; the
+// exit status says whether all passed.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const REPO = join(import.meta.dirname, '..');
+const runs: [string, ...string[]][] = [
+  ['bench/tokenizer.ts'],
+  ['bench/triton-client.ts'],
+  ['bench/ingest.ts'],
+  // Writes its section of bench/RESULTS.md; its flags (sizes, sections) can be passed to npm run bench.
+  ['bench/pipeline.ts', '--write', ...process.argv.slice(2)],
+];
+const failed: string[] = [];
+const started = Date.now();
+for (const [file, ...args] of runs) {
+  console.log(`\n=== ${file} ${args.join(' ')}`);
+  const t = Date.now();
+  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'run-ts.js'), file, ...args], {
+    cwd: REPO,
+    stdio: 'inherit',
+  });
+  console.log(`=== ${file}: exit ${r.status ?? r.signal} after ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  if (r.status !== 0) failed.push(file);
+}
+console.log(
+  `\nbench: ${((Date.now() - started) / 60_000).toFixed(1)} min; ${failed.length ? `failed: ${failed.join(', ')}` : 'all passed'}`,
+);
+process.exitCode = failed.length ? 1 : 0;
