@@ -29,8 +29,12 @@ export function schemaText(name: string): string {
   return readFileSync(join(REPO_ROOT, 'schemas', `${name}.avsc`), 'utf8');
 }
 
+const REGISTRY_TIMEOUT_MS = 15_000;
+
 export function registryClient(url: string): SchemaRegistryClient {
-  return new SchemaRegistryClient({ baseURLs: [url] });
+  // axios waits forever by default; a request the registry never answers (seen once in CI, just after
+  // a 404) must time out so the client's retries can take over.
+  return new SchemaRegistryClient({ baseURLs: [url], createAxiosDefaults: { timeout: REGISTRY_TIMEOUT_MS } });
 }
 
 /**

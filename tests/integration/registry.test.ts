@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AvroDeserializer,
-  AvroSerializer,
-  SchemaRegistryClient,
-  SerdeType,
-} from '@confluentinc/schemaregistry';
+import { AvroDeserializer, AvroSerializer, SerdeType } from '@confluentinc/schemaregistry';
 import { describe, expect, it } from 'vitest';
 import { loadEndpoints } from '../../lib/endpoints.ts';
+import { registryClient } from '../../lib/registry.ts';
 
-const client = new SchemaRegistryClient({ baseURLs: [loadEndpoints().registry.url] });
+const client = registryClient(loadEndpoints().registry.url);
 const topic = `test.registry.${randomUUID().slice(0, 8)}`;
 const subject = `${topic}-value`;
 
