@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { AvroDeserializer, AvroSerializer, SerdeType } from '@confluentinc/schemaregistry';
+import { AvroDeserializer, SerdeType } from '@confluentinc/schemaregistry';
 import { describe, expect, it } from 'vitest';
 import { loadEndpoints } from '../../lib/endpoints.ts';
-import { registryClient } from '../../lib/registry.ts';
+import { avroCodec, registryClient } from '../../lib/registry.ts';
 
 const client = registryClient(loadEndpoints().registry.url);
 const topic = `test.registry.${randomUUID().slice(0, 8)}`;
@@ -23,12 +23,15 @@ describe('schema registry (Apicurio, Confluent-compatible API)', () => {
     const id = await client.register(subject, { schemaType: 'AVRO', schema: JSON.stringify(pageV1) });
     expect(id).toBeGreaterThan(0);
 
-    const serializer = new AvroSerializer(client, SerdeType.VALUE, { useLatestVersion: true });
+    // What the services write (lib/registry.ts avroCodec) …
+    const codec = await avroCodec<{ url: string; words: number }>(client, topic);
     const value = { url: 'https://example.org/a', words: 42 };
-    const bytes = await serializer.serialize(topic, value);
+    const bytes = codec.encode(value);
     expect(bytes[0]).toBe(0); // magic byte
     expect(bytes.readInt32BE(1)).toBe(id); // schema id, big-endian
+    expect(await codec.decode(bytes)).toEqual(value);
 
+    // … is what a Confluent consumer reads.
     const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {});
     expect(await deserializer.deserialize(topic, bytes)).toEqual(value);
   });
