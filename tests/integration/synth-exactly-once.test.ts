@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../core/prng.ts';
 import type { DeadLetter, SynthRound } from '../../core/types.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
@@ -41,18 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await triton?.stop();
 });
-
-/** Seeded so a failing run can be repeated; the seed is printed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -128,7 +117,7 @@ describe('synth exactly once on the real stack', () => {
   it('survives SIGKILL at random moments: every document gives exactly one round', async () => {
     const seed = Number(process.env.IPT_TEST_SEED ?? Date.now() % 100_000);
     console.log(`SIGKILL test seed ${seed} (IPT_TEST_SEED to repeat)`);
-    const random = prng(seed);
+    const random = mulberry32(seed); // seeded: a failing run is repeated from the printed seed
     const topics = await freshTopics('synth-kill', 3);
     const docs = Array.from({ length: 3000 }, (_, i) => rawDocument(i));
     await produceRawDocuments(kafka, endpoints.registry.url, topics.raw, docs);

@@ -2,6 +2,8 @@
 // reduced one that fits a CI time slot (same kinds of faults, fewer documents and kills, shorter outage).
 // Any figure can be overridden from the environment.
 
+import { mulberry32 } from '../../core/prng.ts';
+
 export interface ChaosParams {
   profile: 'full' | 'ci';
   documents: number;
@@ -90,14 +92,5 @@ export function fuzzParams(): FuzzParams {
   };
 }
 
-/** A small seeded PRNG (mulberry32): a failing run is repeated with IPT_RELIABILITY_SEED. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (core's mulberry32): a failing run is repeated with IPT_RELIABILITY_SEED. */
+export const prng = mulberry32;
