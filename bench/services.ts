@@ -8,8 +8,7 @@ import type { Kafka } from 'kafkajs';
 import { loadEndpoints } from '../lib/endpoints.ts';
 import { kafkaClient } from '../lib/kafka/client.ts';
 import type { Topics } from '../lib/topics.ts';
-import { REPO_ROOT } from '../stack/config.ts';
-import { groupAlive, killGroup, portFree, signalGroup, startDetached, tail } from '../stack/processes.ts';
+import { portFree } from '../stack/processes.ts';
 import { freshTopics } from '../tests/helpers/pipeline-topics.ts';
 import { type ServiceProcess, spawnIpt } from '../tests/helpers/service-process.ts';
 import { metric, sleep } from './proc.ts';
@@ -148,37 +147,8 @@ export async function startServices(topics: Topics, s: PipelineSettings): Promis
 function spawnService(args: string[], name: string): ServiceProcess {
   const dir = process.env.IPT_BENCH_CPU_PROF;
   if (!dir) return spawnIpt(args, name);
-  const log = join(dir, `${name}.log`);
-  const { pid } = startDetached(
-    [
-      process.execPath,
-      '--cpu-prof',
-      // A directory per service: each thread (the ESM loader's hooks worker too) writes its own file.
-      '--cpu-prof-dir',
-      join(dir, name),
-      join(REPO_ROOT, 'bin', 'ipt.js'),
-      ...args,
-    ],
-    { log, cwd: REPO_ROOT, env: { ...process.env, IPT_LOG_LEVEL: process.env.IPT_LOG_LEVEL ?? 'info' } },
-  );
-  return {
-    pid,
-    log,
-    alive: () => groupAlive(pid),
-    kill: () => killGroup(pid),
-    async stop(timeoutMs = 30_000) {
-      signalGroup(pid, 'SIGTERM');
-      const deadline = Date.now() + timeoutMs;
-      while (groupAlive(pid)) {
-        if (Date.now() > deadline) {
-          await killGroup(pid);
-          throw new Error(`${name} did not stop within ${timeoutMs} ms`);
-        }
-        await sleep(100);
-      }
-    },
-    tail: (lines = 40) => tail(log, lines),
-  };
+  // A directory per service: each thread (the ESM loader's hooks worker too) writes its own file.
+  return spawnIpt(args, name, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(dir, name)], logDir: dir });
 }
 
 /** Every service answers /readyz 200 (assigned, restored, Triton reachable). */

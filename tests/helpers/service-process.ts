@@ -17,10 +17,15 @@ export interface ServiceProcess {
   tail(lines?: number): string;
 }
 
-export function spawnIpt(args: string[], name = args[0] ?? 'ipt'): ServiceProcess {
-  const dir = mkdtempSync(join(tmpdir(), `ipt-${name}-`));
+export function spawnIpt(
+  args: string[],
+  name = args[0] ?? 'ipt',
+  options: { nodeArgs?: string[]; logDir?: string } = {},
+): ServiceProcess {
+  const dir = options.logDir ?? mkdtempSync(join(tmpdir(), `ipt-${name}-`));
   const log = join(dir, `${name}.log`);
-  const { pid } = startDetached([process.execPath, join(REPO_ROOT, 'bin', 'ipt.js'), ...args], {
+  const command = [process.execPath, ...(options.nodeArgs ?? []), join(REPO_ROOT, 'bin', 'ipt.js'), ...args];
+  const { pid } = startDetached(command, {
     log,
     cwd: REPO_ROOT,
     env: { ...process.env, IPT_LOG_LEVEL: process.env.IPT_LOG_LEVEL ?? 'info' },
