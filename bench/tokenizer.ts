@@ -3,7 +3,8 @@
 // Mistral-7B-v0.1 tokenizer (special markers handled), once with the full encoder (the reference)
 // and once with the piece-cached count that mistralTokenizer() uses — cold cache, warm cache, and
 // a stream of never-seen words (every piece a miss) — plus the cache's size bound, and planning
-// a prompt from per-part counts versus tokenizing the whole prompt.
+// a prompt from per-part counts versus tokenizing the whole prompt. The fast count encodes cache
+// misses with core/bpe.ts (same merges, one typed array), the reference with the package encoder.
 //
 // Texts: words drawn with Zipf's law (s = 1) from 200 000 word types — the demo corpus's 3 000
 // real words by frequency, then made-up words — with capitals, punctuation, numbers and paragraph
@@ -81,6 +82,7 @@ const reference = mistralReferenceTokenizer();
 {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
+  newMistralTokenizer().count('warm'); // the shared encoder tables are not part of the cache
   gc();
   const heap0 = process.memoryUsage().heapUsed;
   const t = newMistralTokenizer();

