@@ -21,7 +21,7 @@ import {
   startProgress,
   summaryText,
 } from '../services/ingest/progress.ts';
-import { DEFAULT_SINK } from '../services/ingest/sink.ts';
+import { DEFAULT_SINK, SINK_COMPRESSIONS, type SinkCompression } from '../services/ingest/sink.ts';
 import { FORMATS, type Format } from '../services/ingest/sniff.ts';
 
 interface IngestFlags {
@@ -43,6 +43,7 @@ interface IngestFlags {
   batchSize: number;
   lingerMs: number;
   maxBufferedMb: number;
+  compression: SinkCompression;
   progress: ProgressMode;
   json?: boolean;
   host: string;
@@ -194,6 +195,12 @@ export function ingestCommand(): Command {
         .env('IPT_INGEST_MAX_BUFFERED_MB'),
     )
     .addOption(
+      new Option('--compression <codec>', 'compression of the record batches sent to Kafka')
+        .choices(SINK_COMPRESSIONS)
+        .default(DEFAULT_SINK.compression)
+        .env('IPT_INGEST_COMPRESSION'),
+    )
+    .addOption(
       new Option('--progress <mode>', 'bar on a terminal, periodic lines otherwise (auto)')
         .choices(PROGRESS_MODES)
         .default('auto')
@@ -285,6 +292,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
         maxBatchMessages: flags.batchSize,
         lingerMs: flags.lingerMs,
         maxBufferedBytes: flags.maxBufferedMb * 1024 * 1024,
+        compression: flags.compression,
       },
       log,
     },

@@ -1,8 +1,8 @@
 // Batching in front of one idempotent kafkajs producer, with backpressure.
 //
 // kafkajs sends what it is given right away, so batching is ours: messages queue until a batch is
-// full (count or bytes) or has lingered, then go out in one compressed `sendBatch` (one record
-// batch per partition). One send is in flight at a time — the idempotent producer keeps per-
+// full (count or bytes) or has lingered, then go out in one `sendBatch` (one record batch per
+// partition), gzip-compressed if asked. One send is in flight at a time — the idempotent producer keeps per-
 // partition order only then — so a slow broker stalls the queue, and `push` waits while the queued
 // plus in-flight bytes are over `maxBufferedBytes`: readers slow down instead of memory growing.
 
@@ -17,13 +17,23 @@ export interface SinkOptions {
   lingerMs: number;
   /** Queued + in-flight bytes above which `push` waits. */
   maxBufferedBytes: number;
+  /**
+   * Record-batch compression. Off by default, as in Kafka's own producer: gzip (the one codec
+   * kafkajs ships) cost the pipeline ≈ 0.5 ms of CPU per 2 KB document — ingest compressing, the
+   * broker validating, every consumer inflating — about a fifth of the whole (bench/RESULTS.md).
+   */
+  compression: SinkCompression;
 }
+
+export const SINK_COMPRESSIONS = ['none', 'gzip'] as const;
+export type SinkCompression = (typeof SINK_COMPRESSIONS)[number];
 
 export const DEFAULT_SINK: Readonly<SinkOptions> = {
   maxBatchMessages: 1000,
   maxBatchBytes: 1024 * 1024,
   lingerMs: 20,
   maxBufferedBytes: 16 * 1024 * 1024,
+  compression: 'none',
 };
 
 interface Queued {
@@ -144,7 +154,7 @@ export class BatchingSink {
       try {
         await this.producer.sendBatch({
           acks: -1,
-          compression: CompressionTypes.GZIP,
+          compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
         for (const q of batch) q.resolve();
