@@ -2,6 +2,7 @@
 // only core/mistral.ts knows about the real one.
 
 import type { PieceEncoder } from './bpe.ts';
+import { hashRange, PieceTable } from './piece-table.ts';
 
 /** Anything that can count tokens of a text. */
 export interface TokenCounter {
@@ -97,40 +98,45 @@ export function spacePieceCounter(
   short?: PieceEncoder,
 ): StretchCounter {
   const { generationSize, maxPieceLength } = { ...DEFAULT_PIECE_CACHE, ...options };
-  let young = new Map<string, number>();
-  let old = new Map<string, number>();
+  let young = new PieceTable(generationSize);
+  let old = new PieceTable(generationSize);
   let hits = 0;
   let misses = 0;
   let uncached = 0;
 
-  const keep = (piece: string, n: number): void => {
-    young.set(ownCopy(piece), n);
+  const keep = (piece: string, hash: number, n: number): void => {
+    young.add(ownCopy(piece), hash, n);
     if (young.size >= generationSize) {
+      const emptied = old;
+      emptied.clear();
       old = young;
-      young = new Map();
+      young = emptied;
     }
   };
   const encodeCount = (piece: string): number =>
     short && piece.length <= short.maxLength ? short.count(piece) : raw.encode(piece, false, false).length;
-  /** Tokens of `▁` + piece (the piece's own leading space stripped by the caller). */
-  const pieceCount = (piece: string): number => {
-    if (piece.length === 0) return 1; // a lone `▁`: one vocabulary token
-    if (piece.length > maxPieceLength) {
+  /** Tokens of `▁` + text[start, end) (the piece's own leading space is text[start - 1]). */
+  const pieceCount = (text: string, start: number, end: number): number => {
+    const length = end - start;
+    if (length === 0) return 1; // a lone `▁`: one vocabulary token
+    if (length > maxPieceLength) {
       uncached++;
-      return encodeCount(piece);
+      return encodeCount(text.slice(start, end));
     }
-    let n = young.get(piece);
-    if (n !== undefined) {
+    const hash = hashRange(text, start, end);
+    let n = young.get(text, start, end, hash);
+    if (n >= 0) {
       hits++;
       return n;
     }
-    n = old.get(piece);
-    if (n !== undefined) hits++;
+    const piece = text.slice(start, end);
+    n = old.get(text, start, end, hash);
+    if (n >= 0) hits++;
     else {
       misses++;
       n = encodeCount(piece);
     }
-    keep(piece, n);
+    keep(piece, hash, n);
     return n;
   };
   const count = (text: string): number => {
@@ -143,7 +149,7 @@ export function spacePieceCounter(
       let c = text.charCodeAt(i);
       while (c === SPACE || c === LOWER_ONE_EIGHTH_BLOCK) c = ++i < len ? text.charCodeAt(i) : -1;
       while (i < len && c !== SPACE && c !== LOWER_ONE_EIGHTH_BLOCK) c = ++i < len ? text.charCodeAt(i) : -1;
-      n += pieceCount(text.slice(start, i));
+      n += pieceCount(text, start, i);
       start = i + 1; // text[i] is the space that begins the next piece
     }
     return n;
