@@ -27,6 +27,8 @@ export interface RawEncoder {
  */
 export const SPECIAL_TOKENS: Readonly<Record<string, number>> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
 const SPECIAL_RE = /<unk>|<s>|<\/s>/g;
+const HAS_SPECIAL = /<unk>|<s>|<\/s>/;
+const STARTS_WITH_SPECIAL = /^(?:<unk>|<s>|<\/s>)/;
 
 /** Counters for a tokenizer's piece cache (see {@link PieceCacheOptions}). */
 export interface PieceCacheStats {
@@ -206,4 +208,75 @@ export function markerAwareTokenizer(
     return n;
   };
   return stretches ? { name, encode, count, pieceStats: stretches.stats } : { name, encode, count };
+}
+
+/** A stretch of a text whose token count is already known (a round's text, counted at ingest). */
+export interface CountedPart {
+  text: string;
+  tokens: number;
+}
+
+const isCutChar = (c: number): boolean => c === SPACE || c === LOWER_ONE_EIGHTH_BLOCK;
+/** The longest marker (`<unk>`) minus one: how far a marker can reach across a boundary. */
+const MARKER_REACH = 4;
+
+/** Whether a marker found in `text` would overlap position `at` from both sides. */
+function markerStraddles(text: string, at: number): boolean {
+  const from = Math.max(0, at - MARKER_REACH);
+  for (const m of text.slice(from, at + MARKER_REACH).matchAll(SPECIAL_RE)) {
+    const start = from + (m.index ?? 0);
+    if (start < at && start + m[0].length > at) return true;
+  }
+  return false;
+}
+
+/**
+ * `counter.count(text)` for a text that embeds parts whose counts are known, tokenizing only what
+ * lies around them — for the Mistral count (spacePieceCounter + markerAwareTokenizer).
+ *
+ * The count is a sum over pieces that start at cuts: a space (or `▁`) right after a non-space.
+ * Inside an embedded part, cuts depend only on the part's own characters, so between its first
+ * cut j and its last cut k the text has exactly the part's own pieces, which sum to the part's
+ * count minus its first piece (`part[0, j)` with the dummy prefix) and its last (`part(k, end]`).
+ * What lies outside — text before the first part's j, between one part's k and the next part's j,
+ * after the last part's k — starts and ends at cuts, so each stretch is counted on its own, the
+ * space at its start played by the dummy prefix. A part takes this path only if it holds no
+ * marker (its count is one stretch), no marker straddles its edges, and it has a cut; otherwise
+ * it is simply counted with its surroundings. Parts are found in order, each after the previous.
+ */
+export function countWithParts(counter: TokenCounter, text: string, parts: readonly CountedPart[]): number {
+  let n = 0;
+  let counted = 0; // text before this is accounted for, and it is 0 or a cut
+  let searchFrom = 0;
+  for (const part of parts) {
+    const t = part.text;
+    if (t.length === 0) continue;
+    const at = text.indexOf(t, searchFrom);
+    if (at < 0) continue;
+    searchFrom = at + t.length;
+    let j = -1;
+    let k = -1;
+    for (let i = 1; i < t.length; i++) {
+      if (isCutChar(t.charCodeAt(i)) && !isCutChar(t.charCodeAt(i - 1))) {
+        if (j < 0) j = i;
+        k = i;
+      }
+    }
+    if (j < 0 || HAS_SPECIAL.test(t) || markerStraddles(text, at) || markerStraddles(text, at + t.length))
+      continue;
+    n += counted === 0 ? counter.count(text.slice(0, at + j)) : fromCut(counter, text, counted, at + j);
+    n += part.tokens - counter.count(t.slice(0, j)) - fromCut(counter, t, k, t.length);
+    counted = at + k;
+  }
+  return n + (counted === 0 ? counter.count(text) : fromCut(counter, text, counted, text.length));
+}
+
+/**
+ * Tokens of text[cut, end) where `cut` is a cut: the dummy prefix stands for the space at `cut`,
+ * except where no stretch follows it (the end, or a marker right after) — then that space is a
+ * lone `▁`, one token of its own.
+ */
+function fromCut(counter: TokenCounter, text: string, cut: number, end: number): number {
+  const rest = text.slice(cut + 1, end);
+  return rest === '' || STARTS_WITH_SPECIAL.test(rest) ? 1 + counter.count(rest) : counter.count(rest);
 }

@@ -3,7 +3,7 @@
 
 import { followedByNext } from '../../core/chain.ts';
 import { renderChain, templateSeed } from '../../core/templates/render.ts';
-import type { TokenCounter } from '../../core/tokens.ts';
+import { countWithParts, type TokenCounter } from '../../core/tokens.ts';
 import type { AssembleState, AugmentedRecord, AugmentedRound } from '../../core/types.ts';
 
 export interface BuildOptions {
@@ -58,11 +58,18 @@ export function buildAugmentedRecord(state: AssembleState, options: BuildOptions
     followed_by_next: followed[i] ?? false,
     text_tokens: r.text_tokens,
   }));
+  // Each round's text sits verbatim in its rendered text with its count known from ingest, so only
+  // the wording around it is tokenized (exact; see countWithParts).
+  const byIndex = new Map(rounds.map((r) => [r.round_index, { text: r.text, tokens: r.text_tokens }]));
   const texts = rendered.map((t) => ({
     text: t.text,
     round_indexes: t.round_indexes,
     framing: t.framing,
-    token_count: options.tokens.count(t.text),
+    token_count: countWithParts(
+      options.tokens,
+      t.text,
+      t.round_indexes.flatMap((i) => byIndex.get(i) ?? []),
+    ),
   }));
   return {
     id,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mistralReferenceTokenizer, mistralTokenizer } from '../../core/mistral.ts';
 import { renderChain, templateSeed } from '../../core/templates/render.ts';
 import { pairFragments } from '../../core/templates/structure.ts';
 import { TEMPLATE_VERSION } from '../../core/templates/version.ts';
@@ -7,8 +8,10 @@ import { ChainCollector } from '../../services/assemble/collect.ts';
 import { augmentedRecordId, buildAugmentedRecord, TemplateError } from '../../services/assemble/record.ts';
 import { chainRounds, closeOf, testRun } from '../fixtures/synth-rounds.ts';
 
-// Counting words keeps the test independent of the tokenizer; the service passes the Mistral one.
-const words = { count: (text: string) => text.split(/\s+/).filter(Boolean).length };
+// The service's tokenizer: rendered counts are derived from the rounds' ingest counts plus the
+// wording around them, and must equal counting each rendered text whole.
+const tokens = mistralTokenizer();
+const whole = mistralReferenceTokenizer();
 const NOW = 5_000;
 
 function finished(records: ReturnType<typeof chainRounds>): AssembleState {
@@ -23,10 +26,23 @@ function finished(records: ReturnType<typeof chainRounds>): AssembleState {
 describe('buildAugmentedRecord', () => {
   const run = testRun('rec-run', 3);
 
+  it('counts every rendered text exactly over 300 chains (every framing, 1 to 4 rounds)', () => {
+    const framings = new Set<string>();
+    for (let index = 0; index < 300; index++) {
+      const rounds = chainRounds({ run: testRun('rec-run', 1 + (index % 4)), index });
+      const record = buildAugmentedRecord(finished(rounds), { tokens, now: NOW });
+      for (const t of record.texts) {
+        framings.add(t.framing);
+        expect(t.token_count, `${record.id} ${t.framing}`).toBe(whole.count(t.text));
+      }
+    }
+    expect(framings.size).toBeGreaterThan(5);
+  });
+
   it('records rounds, followed_by_next, texts, seed, version and token sums', () => {
     // Pair sets 0 and 1 have pairs, 5 has none: round 1 inherits, round 2 starts a new segment.
     const rounds = chainRounds({ run, index: 0, pairs: [0, 1, 5] });
-    const record = buildAugmentedRecord(finished(rounds), { tokens: words, now: NOW });
+    const record = buildAugmentedRecord(finished(rounds), { tokens, now: NOW });
 
     expect(record.id).toBe(rounds[0]?.chain_id);
     expect(record.chain_id).toBe(rounds[0]?.chain_id);
@@ -42,7 +58,7 @@ describe('buildAugmentedRecord', () => {
     expect(
       record.texts.map(({ text, round_indexes, framing }) => ({ text, round_indexes, framing })),
     ).toEqual(renderChain(rounds, record.template_seed));
-    for (const t of record.texts) expect(t.token_count).toBe(words.count(t.text));
+    for (const t of record.texts) expect(t.token_count).toBe(whole.count(t.text));
     expect(record.rendered_tokens).toBe(record.texts.reduce((n, t) => n + t.token_count, 0));
     expect(record.text_tokens).toBe(rounds.reduce((n, r) => n + r.text_tokens, 0));
     expect(record.close).toBeNull();
@@ -52,7 +68,7 @@ describe('buildAugmentedRecord', () => {
   it('puts every pair of every round into the rendered texts', () => {
     for (let index = 0; index < 40; index++) {
       const rounds = chainRounds({ run, index });
-      const record = buildAugmentedRecord(finished(rounds), { tokens: words, now: NOW });
+      const record = buildAugmentedRecord(finished(rounds), { tokens, now: NOW });
       const all = record.texts.map((t) => t.text).join('\n');
       for (const round of rounds) {
         for (const pair of round.pairs) for (const f of pairFragments(pair)) expect(all).toContain(f);
@@ -64,7 +80,7 @@ describe('buildAugmentedRecord', () => {
   it('a closed chain keeps only the rounds it has and records why it closed', () => {
     const rounds = chainRounds({ run, index: 1, rounds: 1 });
     const close = closeOf(run, 1, 1);
-    const record = buildAugmentedRecord(finished([...rounds, close]), { tokens: words, now: NOW });
+    const record = buildAugmentedRecord(finished([...rounds, close]), { tokens, now: NOW });
     expect(record.rounds).toHaveLength(1);
     expect(record.rounds[0]?.followed_by_next).toBe(false);
     expect(record.close).toEqual(close.close);
@@ -73,10 +89,10 @@ describe('buildAugmentedRecord', () => {
 
   it('is deterministic, and a re-assembly as another run gets its own id and seed', () => {
     const state = finished(chainRounds({ run, index: 2 }));
-    expect(buildAugmentedRecord(state, { tokens: words, now: NOW })).toEqual(
-      buildAugmentedRecord(state, { tokens: words, now: NOW }),
+    expect(buildAugmentedRecord(state, { tokens, now: NOW })).toEqual(
+      buildAugmentedRecord(state, { tokens, now: NOW }),
     );
-    const again = buildAugmentedRecord(state, { tokens: words, now: NOW, runId: 'rec-run-2' });
+    const again = buildAugmentedRecord(state, { tokens, now: NOW, runId: 'rec-run-2' });
     expect(again.id).toBe(`rec-run-2/${state.chain_id}`);
     expect(again.run.run_id).toBe('rec-run-2');
     expect(again.chain_id).toBe(state.chain_id);
@@ -85,11 +101,11 @@ describe('buildAugmentedRecord', () => {
 
   it('an unknown template version is a TemplateError', () => {
     const state = finished(chainRounds({ run, index: 3 }));
-    expect(() => buildAugmentedRecord(state, { tokens: words, now: NOW, templateVersion: 'nope' })).toThrow(
+    expect(() => buildAugmentedRecord(state, { tokens, now: NOW, templateVersion: 'nope' })).toThrow(
       TemplateError,
     );
     const oldRun = { ...state, run: { ...state.run, template_version: 'ipt-templates-0' } };
-    expect(() => buildAugmentedRecord(oldRun, { tokens: words, now: NOW })).toThrow(/ipt-templates-0/);
+    expect(() => buildAugmentedRecord(oldRun, { tokens, now: NOW })).toThrow(/ipt-templates-0/);
   });
 });
 

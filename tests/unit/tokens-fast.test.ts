@@ -15,6 +15,8 @@ import {
   newMistralTokenizer,
 } from '../../core/mistral.ts';
 import {
+  type CountedPart,
+  countWithParts,
   markerAwareTokenizer,
   type PieceCacheStats,
   type RawEncoder,
@@ -244,6 +246,44 @@ describe('fast count equals the full encoder', { timeout: 60_000 }, () => {
     const want = reference.count(CORPUS);
     expect(fresh.count(CORPUS)).toBe(want);
     expect(fresh.count(CORPUS)).toBe(want);
+  });
+});
+
+describe('countWithParts: the count around parts whose counts are known', { timeout: 60_000 }, () => {
+  /** A text made of gaps and parts in turn; every part's count from the reference. */
+  const withParts = (gap: fc.Arbitrary<string>, part: fc.Arbitrary<string>) =>
+    fc.tuple(gap, fc.array(fc.tuple(part, gap), { maxLength: 4 })).map(([first, rest]) => ({
+      text: first + rest.map(([p, g]) => p + g).join(''),
+      parts: rest.map(([p]) => ({ text: p, tokens: reference.count(p) })),
+    }));
+  const same = ({ text, parts }: { text: string; parts: CountedPart[] }) =>
+    countWithParts(shared, text, parts) === reference.count(text);
+
+  it('equals the full count on 4 000 hostile texts (markers, space runs, ▁, parts at the edges)', () => {
+    fc.assert(fc.property(withParts(nastyText, nastyText), same), { numRuns: 4000 });
+  });
+
+  it('equals the full count on 500 texts of corpus prose framed by template-like wording', () => {
+    const wording = fc.constantFrom(
+      '',
+      ' ',
+      '\n\n',
+      'Question: ',
+      '\nAnswer:',
+      ' — ',
+      '<s> ',
+      ' </s>',
+      '\n\nRead the text:\n',
+    );
+    fc.assert(fc.property(withParts(wording, corpusSlice(800)), same), { numRuns: 500 });
+  });
+
+  it('uses the known counts: a wrong part count shows in the result', () => {
+    const part = 'the quick brown fox jumps over the lazy dog';
+    const text = `Read this: ${part}\n\nWhat jumps?`;
+    const right = countWithParts(shared, text, [{ text: part, tokens: reference.count(part) }]);
+    expect(right).toBe(reference.count(text));
+    expect(countWithParts(shared, text, [{ text: part, tokens: reference.count(part) + 5 }])).toBe(right + 5);
   });
 });
 
