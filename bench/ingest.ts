@@ -1,7 +1,7 @@
 // Ingest throughput into the real local Kafka: `node bin/run-ts.js bench/ingest.ts [docs] [threads]`.
-// N distinct ~2 KB English-like documents, once as JSON Lines and once as a RefinedWeb-style
+// N distinct ~2 KB web-like documents (bench/texts.ts: Zipf over 200 000 word types), once as JSON Lines and once as a RefinedWeb-style
 // Parquet shard (row groups of 1 000), each ingested end to end (read, normalize, hash, dedup,
-// count tokens, Avro through the registry, batched gzip produce, acknowledged) into fresh
+// count tokens, Avro through the registry, batched produce, acknowledged) into fresh
 // namespaced topics that are deleted afterwards. Also times token counting alone on the same
 // texts, since that is ingest's dominant cost.
 
@@ -11,26 +11,20 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { mistralTokenizer } from '../core/mistral.ts';
-import { Rng } from '../core/prng.ts';
 import { loadEndpoints } from '../lib/endpoints.ts';
 import { kafkaClient } from '../lib/kafka/client.ts';
 import { createLogger } from '../lib/log.ts';
 import { registerSchemas, registryClient } from '../lib/registry.ts';
 import { createTopics, topicsFor } from '../lib/topics.ts';
-import { createIngestor, DEFAULT_TOKEN_THREADS } from '../services/ingest/ingestor.ts';
-import { NARROW_WORDS } from './texts.ts';
+import { createIngestor } from '../services/ingest/ingestor.ts';
+import { WebText } from './texts.ts';
 
 const N = Number(process.argv[2] ?? 3000);
 // Tokenizer worker threads for the second pass (the first pass counts on the main thread).
-const THREADS = Number(process.argv[3] ?? DEFAULT_TOKEN_THREADS);
+const THREADS = Number(process.argv[3] ?? 2);
 const DOC_BYTES = 2048;
-const VOCAB = NARROW_WORDS;
-
-function makeText(rng: Rng, i: number): string {
-  let s = `Document ${i}. `;
-  while (s.length < DOC_BYTES) s += `${rng.pick(VOCAB)}${rng.chance(0.07) ? '. ' : ' '}`;
-  return s.slice(0, DOC_BYTES).trim();
-}
+const web = new WebText(7);
+const makeText = (i: number): string => `Document ${i}. ${web.make(DOC_BYTES - 16, web.zipfWord)}`;
 
 const endpoints = loadEndpoints();
 const log = createLogger('bench-ingest', 'warn');
@@ -69,8 +63,7 @@ async function bench(label: string, file: string, tokenThreads: number): Promise
   }
 }
 
-const rng = new Rng(7);
-const texts = Array.from({ length: N }, (_, i) => makeText(rng, i));
+const texts = Array.from({ length: N }, (_, i) => makeText(i));
 const jsonlPath = join(dir, 'bench.jsonl');
 writeFileSync(
   jsonlPath,

@@ -11,7 +11,7 @@
  * - growth: throughput with 1, 2, 4 synth instances (M = 2) and at M = 1, 2, 4 (one instance).
  *
  * node bin/run-ts.js bench/pipeline.ts [--sections=saturation,overhead,memory,latency,growth]
- *   [--docs=4000] [--overhead-docs=5000,15000] [--overhead-texts=web,narrow]
+ *   [--docs=4000] [--overhead-docs=20000,20000] [--overhead-texts=web,narrow]
  *   [--memory-docs=100000,1000000] [--memory-s=20] [--latency-s=30] [--growth-docs=2500]
  *   [--partitions=4] [--delay-ms=400] [--max-batch=32] [--instances=2] [--saturate-s=10]
  *   [--doc-bytes=2048] [--token-threads=0] [--write]   (--write: replace the section in bench/RESULTS.md)
@@ -46,7 +46,7 @@ const { values: argv } = parseArgs({
   options: {
     sections: { type: 'string', default: 'saturation,overhead,memory,latency,growth' },
     docs: { type: 'string', default: '4000' },
-    'overhead-docs': { type: 'string', default: '5000,15000' },
+    'overhead-docs': { type: 'string', default: '20000,20000' },
     'overhead-texts': { type: 'string', default: 'web,narrow' },
     'memory-docs': { type: 'string', default: '100000,1000000' },
     'memory-s': { type: 'string', default: '20' },
