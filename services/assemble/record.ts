@@ -7,6 +7,10 @@ import { countWithParts, type TokenCounter } from '../../core/tokens.ts';
 import type { AssembleState, AugmentedRecord, AugmentedRound } from '../../core/types.ts';
 
 export interface BuildOptions {
+  /**
+   * The tokenizer ingest counted `text_tokens` with (the Mistral one): rendered counts add what it
+   * counts around the rounds' texts to those counts.
+   */
   tokens: TokenCounter;
   now: number;
   /** Render with this template set instead of the run's own (re-assembly). */
