@@ -1,9 +1,10 @@
 // Ingest throughput into the real local Kafka: `node bin/run-ts.js bench/ingest.ts [docs] [threads]`.
-// N distinct ~2 KB web-like documents (bench/texts.ts: Zipf over 200 000 word types), once as JSON Lines and once as a RefinedWeb-style
-// Parquet shard (row groups of 1 000), each ingested end to end (read, normalize, hash, dedup,
-// count tokens, Avro through the registry, batched produce, acknowledged) into fresh
-// namespaced topics that are deleted afterwards. Also times token counting alone on the same
-// texts, since that is ingest's dominant cost.
+// N distinct ~2 KB web-like documents (bench/texts.ts: Zipf over 200 000 word types), once as JSON
+// Lines and once as a RefinedWeb-style Parquet shard (row groups of 1 000), each ingested end to
+// end (read, normalize, hash, dedup, count tokens, Avro through the registry, batched produce,
+// acknowledged) into fresh namespaced topics that are deleted afterwards; tokens counted inline,
+// then on worker threads. Also times token counting alone on the same texts, ingest's largest
+// single cost.
 
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';

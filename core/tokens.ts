@@ -68,6 +68,8 @@ export interface StretchCounter {
 const SPACE = 0x20;
 /** The encoder turns spaces into U+2581 before encoding, so a literal U+2581 acts as a space too. */
 const LOWER_ONE_EIGHTH_BLOCK = 0x2581;
+/** A character the encoder reads as `▁`; a piece starts at one that follows any other. */
+const isCutChar = (c: number): boolean => c === SPACE || c === LOWER_ONE_EIGHTH_BLOCK;
 
 /**
  * Exact, cached counting for a SentencePiece-style BPE encoder.
@@ -87,12 +89,12 @@ const LOWER_ONE_EIGHTH_BLOCK = 0x2581;
  * (the stretch's first piece has the real dummy prefix); a lone `▁` (a trailing space) is one
  * token. Runs of several spaces stay whole, glued to the word that follows them.
  *
- * The cache is two generations of `generationSize` entries: lookups check the young map, then the
- * old one (promoting a hit); when the young map fills it becomes the old one and the old one is
- * dropped. So at most 2 × `generationSize` pieces of at most `maxPieceLength` units are held —
- * with the defaults 131 072 pieces, about 80–110 bytes each (≤ 14 MiB) — however many distinct
- * words go through. A piece that is not in the cache is encoded by `short` when given and long
- * enough for it (the same merges in the same order, core/bpe.ts), else by `raw`.
+ * The cache is two generations of `generationSize` entries: lookups check the young table, then
+ * the old one (promoting a hit); when the young table fills it becomes the old one and the old one
+ * is emptied. So at most 2 × `generationSize` pieces of at most `maxPieceLength` units are held —
+ * with the defaults 131 072 pieces, ≈ 5 MiB of heap measured (bench/tokenizer.ts) — however many
+ * distinct words go through. A piece that is not in the cache is encoded by `short` when given and
+ * short enough for it (the same merges in the same order, core/bpe.ts), else by `raw`.
  */
 export function spacePieceCounter(
   raw: RawEncoder,
@@ -149,8 +151,8 @@ export function spacePieceCounter(
     let i = 0;
     while (i < len) {
       let c = text.charCodeAt(i);
-      while (c === SPACE || c === LOWER_ONE_EIGHTH_BLOCK) c = ++i < len ? text.charCodeAt(i) : -1;
-      while (i < len && c !== SPACE && c !== LOWER_ONE_EIGHTH_BLOCK) c = ++i < len ? text.charCodeAt(i) : -1;
+      while (isCutChar(c)) c = ++i < len ? text.charCodeAt(i) : -1;
+      while (i < len && !isCutChar(c)) c = ++i < len ? text.charCodeAt(i) : -1;
       n += pieceCount(text, start, i);
       start = i + 1; // text[i] is the space that begins the next piece
     }
@@ -216,7 +218,6 @@ export interface CountedPart {
   tokens: number;
 }
 
-const isCutChar = (c: number): boolean => c === SPACE || c === LOWER_ONE_EIGHTH_BLOCK;
 /** The longest marker (`<unk>`) minus one: how far a marker can reach across a boundary. */
 const MARKER_REACH = 4;
 
