@@ -1,6 +1,8 @@
 // The paper's offline loop, for comparison with streaming: with N texts and M = 2 rounds, all
 // round-0 prompts go out as one job, and only when every answer is back are the round-1 prompts
-// built (each chain's round 0 as history) and sent as the next job. Same Triton client as synth.
+// built (each chain's round 0 as history) and sent as the next job. Same Triton client as synth,
+// with a fixed in-flight limit: the job's prompts wait in the client beyond it (vLLM's offline
+// LLM.generate is the case where the limit is the whole job).
 
 import { DEFAULT_BUDGET, promptTokenModel } from '../core/budget.ts';
 import { compactRound, planPrompt } from '../core/chain.ts';
@@ -8,8 +10,17 @@ import { readingBlock } from '../core/format.ts';
 import { parseOutput } from '../core/parse.ts';
 import type { TokenCounter } from '../core/tokens.ts';
 import type { RawDocument } from '../core/types.ts';
+import type { GenerationParams } from '../lib/triton/index.ts';
 import { MicroBatcher, TritonCluster } from '../lib/triton/index.ts';
-import { SIM_MODEL, SIM_PARAMS, type SimSettings } from './sim.ts';
+
+export interface OfflineClient {
+  model: string;
+  params: GenerationParams;
+  /** prompts per request (1 for a decoupled model whatever this says) */
+  maxBatch: number;
+  /** requests outstanding per endpoint */
+  maxInFlight: number;
+}
 
 export interface OfflineResult {
   /** rounds/s over the whole job */
@@ -19,17 +30,21 @@ export interface OfflineResult {
 }
 
 export async function offlineRoundSynchronous(
-  tritonUrl: string,
-  sim: SimSettings,
+  tritonUrls: string[],
+  client: OfflineClient,
   docs: RawDocument[],
   tokenizer: TokenCounter,
 ): Promise<OfflineResult> {
   const cluster = await new TritonCluster({
-    urls: [tritonUrl],
-    models: [SIM_MODEL],
-    maxInFlightPerEndpoint: 2 * sim.instances,
+    urls: tritonUrls,
+    models: [client.model],
+    maxInFlightPerEndpoint: client.maxInFlight,
   }).start();
-  const batcher = new MicroBatcher(cluster, { model: SIM_MODEL, params: SIM_PARAMS, maxBatch: sim.maxBatch });
+  const batcher = new MicroBatcher(cluster, {
+    model: client.model,
+    params: client.params,
+    maxBatch: client.maxBatch,
+  });
   const model = promptTokenModel(tokenizer);
   const half = Math.ceil(docs.length / 2);
   const started = performance.now();

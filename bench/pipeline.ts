@@ -17,29 +17,24 @@
  *   [--doc-bytes=2048] [--token-threads=0] [--write]   (--write: replace the section in bench/RESULTS.md)
  * IPT_BENCH_CPU_PROF=<dir>: every service runs under `node --cpu-prof`, a directory per service.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mistralTokenizer } from '../core/mistral.ts';
-import type { AugmentedRecord, RawDocument, SynthRound } from '../core/types.ts';
-import { type Follower, followTopics } from '../lib/kafka/follow-topics.ts';
-import { avroCodec, registryClient } from '../lib/registry.ts';
-import type { Topics } from '../lib/topics.ts';
-import { stackConfig } from '../stack/config.ts';
-import { endpointsFile } from '../stack/stack.ts';
+import type { RawDocument } from '../core/types.ts';
 import type { SpawnedTriton } from '../tests/helpers/triton-server.ts';
-import { type FeedDoc, ndjsonBodies, postAll, postPaced, produceBacklog } from './feed.ts';
+import { type FeedDoc, produceBacklog } from './feed.ts';
 import { offlineRoundSynchronous } from './offline.ts';
-import { cpuSeconds, groupCpuSeconds, machine, metric, rssMiB, sleep } from './proc.ts';
+import { latencyRows, latencyRun, type RunResult, type RunShape, throughput } from './pipeline-run.ts';
+import { machine, metric, rssMiB, sleep } from './proc.ts';
+import { fmt, quantile, ranLine, writeResultsBlock } from './results.ts';
+import { type PipelineSettings, startServices, withTopics } from './services.ts';
 import {
-  benchKafka,
-  endpoints,
-  type PipelineSettings,
-  type RunningPipeline,
-  startServices,
-  withTopics,
-} from './services.ts';
-import { measureCapacity, SIM_MODEL, type SimSettings, startSim, theoreticalCapacity } from './sim.ts';
+  measureCapacity,
+  SIM_MODEL,
+  type SimSettings,
+  simClient,
+  startSim,
+  theoreticalCapacity,
+} from './sim.ts';
 import { NARROW_WORDS, WebText } from './texts.ts';
 
 const { values: argv } = parseArgs({
@@ -77,9 +72,9 @@ const gpu: SimSettings = {
 // Zero-cost model: no simulated GPU time and answers cut from the text (no mining), so what is
 // measured is the pipeline's own cost. Bigger batches: fewer requests for the same work.
 const free: SimSettings = { delayMs: 0, maxBatch: 64, instances: 2, answer: 'echo' };
-// A partial block at the end of the input closes this long after its last record (default 5 s).
-const IDLE_MS = 500;
 const tokenThreads = Number(argv['token-threads']);
+// A partial block at the end of the input closes 500 ms after its last record (default 5 s).
+const shape: RunShape = { partitions: PARTITIONS, idleMs: 500, tokenThreads };
 
 const started = new Date();
 const host = machine();
@@ -108,180 +103,18 @@ const narrowTexts = (n: number): FeedDoc[] => {
   return Array.from({ length: n }, (_, i) => ({ id: `n${i}`, text: web.make(DOC_BYTES, word) }));
 };
 const tokenizer = mistralTokenizer();
-const registry = registryClient(endpoints.registry.url);
-// The stack's endpoints file also names the broker's pid (not part of the Endpoints type).
-const BROKER_PID = Number(
-  (
-    JSON.parse(readFileSync(process.env.IPT_ENDPOINTS ?? endpointsFile(stackConfig()), 'utf8')) as {
-      kafka?: { pid?: number };
-    }
-  ).kafka?.pid ?? 0,
-);
-
-interface Arrivals {
-  follower: Follower;
-  /** doc id → ms since the epoch its augmented record arrived (committed) here */
-  arrived: Map<string, number>;
-  /** doc id → position of its round in the chain */
-  position: Map<string, number>;
-  /** doc id → RawDocument.ingested_at, when the raw topic is followed too */
-  ingested: Map<string, number>;
-  /** doc id → when its SynthRound arrived here, when the rounds topic is followed too */
-  synthesized: Map<string, number>;
-}
-
-/** Follows the augmented topic (and optionally the raw one) read_committed, noting arrival times. */
-async function follow(topics: Topics, all: boolean): Promise<Arrivals> {
-  const augmented = await avroCodec<AugmentedRecord>(registry, topics.augmented);
-  const rawCodec = all ? await avroCodec<RawDocument>(registry, topics.raw) : undefined;
-  const roundCodec = all ? await avroCodec<SynthRound>(registry, topics.rounds) : undefined;
-  const arrived = new Map<string, number>();
-  const position = new Map<string, number>();
-  const ingested = new Map<string, number>();
-  const synthesized = new Map<string, number>();
-  const follower = await followTopics(benchKafka, {
-    topics: all ? [topics.augmented, topics.raw, topics.rounds] : [topics.augmented],
-    from: 'earliest',
-    async onMessages(topic, _partition, messages) {
-      const now = Date.now();
-      for (const m of messages) {
-        if (!m.value) continue;
-        if (topic === topics.raw && rawCodec) {
-          const d = await rawCodec.decode(m.value);
-          ingested.set(d.doc_id, Number(d.ingested_at));
-        } else if (topic === topics.rounds && roundCodec) {
-          const r = await roundCodec.decode(m.value);
-          if (r.kind === 'ROUND') synthesized.set(r.doc_id, now);
-        } else {
-          const r = await augmented.decode(m.value);
-          r.doc_ids.forEach((id, k) => {
-            arrived.set(id, now);
-            position.set(id, k);
-          });
-        }
-      }
-    },
-  });
-  return { follower, arrived, position, ingested, synthesized };
-}
-
-async function until(
-  what: string,
-  p: RunningPipeline,
-  done: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    for (const s of p.all())
-      if (!s.proc.alive()) throw new Error(`${s.name} exited while waiting for ${what}:\n${s.proc.tail()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** rounds/s over the window in which synth's count went from 10 % to 90 % of `total`. */
-function steadyRate(samples: { t: number; n: number }[], total: number): number {
-  const lo = samples.find((s) => s.n >= 0.1 * total);
-  const hi = samples.find((s) => s.n >= 0.9 * total);
-  if (!lo || !hi || hi.t === lo.t) return Number.NaN;
-  return (hi.n - lo.n) / ((hi.t - lo.t) / 1000);
-}
-
-interface RunResult {
-  docs: number;
-  /** first POST → last document's augmented record arrived */
-  seconds: number;
-  docsPerSec: number;
-  /** synth rounds/s, steady window (10 % → 90 % of the rounds) */
-  steadyRounds: number;
-  /** CPU seconds per document by process */
-  cpuPerDoc: Record<string, number>;
-}
-
-/** Feeds `docs` through ingest as fast as it takes them and waits for every augmented record. */
-async function throughput(
-  label: string,
-  triton: SpawnedTriton,
-  settings: Omit<PipelineSettings, 'tritonUrl'>,
-  docs: FeedDoc[],
-): Promise<RunResult> {
-  return withTopics(`bench-pipe-${label}`, PARTITIONS, async (topics) => {
-    const p = await startServices(topics, {
-      ...settings,
-      tritonUrl: triton.url,
-      synthArgs: ['--idle-ms', String(IDLE_MS), ...(settings.synthArgs ?? [])],
-      tokenThreads,
-    });
-    const arrivals = await follow(topics, false);
-    try {
-      const bodies = ndjsonBodies(docs, 250);
-      const cpu0 = cpuSnapshot(p, triton);
-      const t0Wall = Date.now();
-      const samples: { t: number; n: number }[] = [];
-      let sampling = true;
-      const sampler = (async () => {
-        while (sampling) {
-          samples.push({ t: performance.now(), n: await p.rounds() });
-          await sleep(200);
-        }
-      })();
-      const accepted = await postAll(p.ingest?.url as string, bodies, 2);
-      if (accepted !== docs.length)
-        throw new Error(`${label}: ingest accepted ${accepted} of ${docs.length}`);
-      await until(
-        `${label}: every augmented record`,
-        p,
-        () => arrivals.arrived.size >= docs.length,
-        15 * 60_000,
-      );
-      const cpu1 = cpuSnapshot(p, triton);
-      sampling = false;
-      await sampler;
-      const last = Math.max(...arrivals.arrived.values());
-      const seconds = (last - t0Wall) / 1000;
-      const cpuPerDoc: Record<string, number> = {};
-      for (const k of Object.keys(cpu1)) cpuPerDoc[k] = ((cpu1[k] ?? 0) - (cpu0[k] ?? 0)) / docs.length;
-      const r = {
-        docs: docs.length,
-        seconds,
-        docsPerSec: docs.length / seconds,
-        steadyRounds: steadyRate(samples, docs.length),
-        cpuPerDoc,
-      };
-      console.log(`${label}: ${JSON.stringify(r)}`);
-      return r;
-    } finally {
-      await arrivals.follower.stop();
-      await p.stop();
-    }
-  });
-}
-
-/** CPU seconds so far of each pipeline process, the Triton server's process group, the shared broker and this process. */
-function cpuSnapshot(p: RunningPipeline, triton: SpawnedTriton): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of p.all()) out[s.name] = cpuSeconds(s.proc.pid);
-  out.triton = groupCpuSeconds(triton.pid);
-  out['kafka (shared broker)'] = cpuSeconds(BROKER_PID);
-  const self = process.cpuUsage();
-  out['bench (feeder, follower)'] = (self.user + self.system) / 1e6;
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 
 const report: string[] = [];
-const ARGS = process.argv.slice(2).join(' ');
 /** When a section started, the load then, and the command: sections can be re-run on their own (--sections). */
-const begin = () =>
-  `Ran ${new Date().toISOString()}, load average ${machine().load} as the section started; ` +
-  `\`node bin/run-ts.js bench/pipeline.ts ${ARGS}\`.`;
+const begin = () => ranLine('bench/pipeline.ts');
 /** Targets of issue #10 this run missed; any makes the exit status 1. */
 const missed: string[] = [];
-const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 let gpuServer: SpawnedTriton | undefined;
+const gpuRun = (label: string, settings: Omit<PipelineSettings, 'tritonUrl'>, docs: FeedDoc[]) =>
+  throughput(label, [gpuServer as SpawnedTriton], settings, docs, shape);
 let C = Number.NaN;
 const gpuSim = async () => {
   if (!gpuServer) {
@@ -307,7 +140,7 @@ try {
     const ran = begin();
     const server = await gpuSim();
     const docs = TEXTS.slice(0, Number(argv.docs));
-    const stream = await throughput('saturation', server, gpuPipeline(2, 1), docs);
+    const stream = await gpuRun('saturation', gpuPipeline(2, 1), docs);
     const raw = docs.map(
       (d): RawDocument => ({
         doc_id: d.id,
@@ -328,7 +161,7 @@ try {
     );
     if (!(stream.steadyRounds >= 0.95 * C))
       missed.push(`saturation ${fmt(stream.steadyRounds / C, 3)}·C < 0.95·C`);
-    const paper = await offlineRoundSynchronous(server.url, gpu, raw, tokenizer);
+    const paper = await offlineRoundSynchronous([server.url], simClient(gpu), raw, tokenizer);
     console.log(`offline: ${JSON.stringify(paper)}`);
     report.push(
       '### GPU saturation',
@@ -364,9 +197,10 @@ try {
         const docs = kind === 'narrow' ? narrowTexts(n) : TEXTS.slice(0, n);
         const r = await throughput(
           `overhead-${kind}`,
-          server,
+          [server],
           { model: SIM_MODEL, rounds: 2, maxBatch: free.maxBatch, maxInFlight: 4, synthInstances: 1 },
           docs,
+          shape,
         );
         results.push({ kind, r });
         if (!(r.docsPerSec >= 1000))
@@ -480,77 +314,30 @@ try {
     const server = await gpuSim();
     const rate = 0.5 * C;
     const seconds = Number(argv['latency-s']);
-    const perBody = Math.max(1, Math.round(rate / 10));
-    const intervalMs = (perBody / rate) * 1000;
     const docs = TEXTS.slice(0, Math.round(rate * seconds));
-    const r = await withTopics('bench-pipe-lat', PARTITIONS, async (topics) => {
-      const p = await startServices(topics, {
-        ...gpuPipeline(2, 1),
-        tritonUrl: server.url,
-        synthArgs: ['--idle-ms', String(IDLE_MS)],
-      });
-      const arrivals = await follow(topics, true);
-      try {
-        const feedStart = Date.now();
-        await postPaced(p.ingest?.url as string, ndjsonBodies(docs, perBody), intervalMs);
-        const feedEnd = Date.now();
-        await until('every augmented record', p, () => arrivals.arrived.size >= docs.length, 5 * 60_000);
-        // The first seconds warm caches and fill the first blocks; the last ones end in partial
-        // blocks closed by the idle timer, which a never-ending stream does not have.
-        const lo = feedStart + 5_000;
-        const hi = feedEnd - 5_000;
-        const all: number[] = [];
-        const byPosition: number[][] = [[], []];
-        const toRound: number[][] = [[], []];
-        for (const [id, at] of arrivals.arrived) {
-          const ingestedAt = arrivals.ingested.get(id);
-          if (ingestedAt === undefined || ingestedAt < lo || ingestedAt > hi) continue;
-          const k = arrivals.position.get(id) ?? 0;
-          all.push(at - ingestedAt);
-          byPosition[k]?.push(at - ingestedAt);
-          const synthesizedAt = arrivals.synthesized.get(id);
-          if (synthesizedAt !== undefined) toRound[k]?.push(synthesizedAt - ingestedAt);
-        }
-        return { all, byPosition, toRound, fed: docs.length, feedSeconds: (feedEnd - feedStart) / 1000 };
-      } finally {
-        await arrivals.follower.stop();
-        await p.stop();
-      }
-    });
-    const pct = (xs: number[], q: number) => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length ? (s[Math.min(s.length - 1, Math.floor(q * s.length))] as number) : Number.NaN;
-    };
-    const row = (label: string, xs: number[]) =>
-      `| ${label} | ${xs.length} | ${fmt(pct(xs, 0.5) / 1000, 2)} s | ${fmt(pct(xs, 0.99) / 1000, 2)} s | ${fmt(Math.max(...xs) / 1000, 2)} s |`;
+    const r = await latencyRun('lat', [server], gpuPipeline(2, 1), docs, rate, shape);
     console.log(
-      `latency: p50 ${pct(r.all, 0.5)} ms, p99 ${pct(r.all, 0.99)} ms over ${r.all.length} documents`,
+      `latency: p50 ${quantile(r.all, 0.5)} ms, p99 ${quantile(r.all, 0.99)} ms over ${r.all.length} documents`,
     );
     report.push(
       '### Latency at half capacity',
       '',
       ran,
       '',
-      `${r.fed} documents POSTed to ingest at 0.5·C = ${fmt(rate)} docs/s (bodies of ${perBody} every ${fmt(intervalMs, 0)} ms, ` +
+      `${r.fed} documents POSTed to ingest at 0.5·C = ${fmt(rate)} docs/s (bodies of ${r.perBody} every ${fmt(r.intervalMs, 0)} ms, ` +
         `${fmt(r.feedSeconds)} s), GPU-cost simulator at C, M = 2, K = 16, ${PARTITIONS} partitions. Latency = arrival ` +
         'here of the committed augmented record holding the document (read_committed follower) − its ' +
         '`RawDocument.ingested_at`; documents ingested in the first and last 5 s are left out (warm-up; partial ' +
         'blocks at the end of a finite feed wait for the idle timer).',
       '',
-      '| documents | n | p50 | p99 | max |',
-      '| --- | --- | --- | --- | --- |',
-      row('all', r.all),
-      row('round 0 of their chain', r.byPosition[0] ?? []),
-      row('round 1 of their chain', r.byPosition[1] ?? []),
-      row('… only to their own SynthRound, round 0', r.toRound[0] ?? []),
-      row('… only to their own SynthRound, round 1', r.toRound[1] ?? []),
+      ...latencyRows(r),
       '',
     );
   }
 
   if (sections.has('growth')) {
     const ran = begin();
-    const server = await gpuSim();
+    await gpuSim();
     const docs = TEXTS.slice(0, Number(argv['growth-docs']));
     const rows: string[] = [];
     const cases: [number, number][] = [
@@ -561,7 +348,7 @@ try {
       [1, 4],
     ];
     for (const [instances, m] of cases) {
-      const r = await throughput(`growth-${instances}x-m${m}`, server, gpuPipeline(m, instances), docs);
+      const r = await gpuRun(`growth-${instances}x-m${m}`, gpuPipeline(m, instances), docs);
       rows.push(
         `| ${instances} | ${m} | ${fmt(r.steadyRounds)} | ${fmt(r.steadyRounds / C, 3)} | ${fmt(r.docsPerSec)} | ${fmt(r.seconds)} s |`,
       );
@@ -599,27 +386,6 @@ console.log(`\n${section}`);
 if (missed.length) console.log(`missed: ${missed.join('; ')}`);
 process.exitCode = missed.length ? 1 : 0;
 if (argv.write) {
-  const path = join(import.meta.dirname, 'RESULTS.md');
-  const START = '<!-- pipeline-bench:start -->';
-  const END = '<!-- pipeline-bench:end -->';
-  const old = readFileSync(path, 'utf8');
-  const i = old.indexOf(START);
-  const j = old.indexOf(END);
-  // Sections this run did not measure keep their earlier text (and their own "Ran …" line).
-  const split = (text: string) => {
-    const [first, ...rest] = text.trim().split(/\n(?=### )/);
-    return { head: first ?? '', subs: new Map(rest.map((p) => [p.slice(0, p.indexOf('\n')), p.trim()])) };
-  };
-  const fresh = split(section);
-  const kept = i >= 0 && j > i ? split(old.slice(i + START.length, j)) : { head: '', subs: new Map() };
-  const subs = new Map(kept.subs);
-  for (const [title, text] of fresh.subs) subs.set(title, text);
-  const allRan = ['saturation', 'overhead', 'memory', 'latency', 'growth'].every((x) => sections.has(x));
-  const inner = [allRan || !kept.head ? fresh.head : kept.head, ...subs.values()].join('\n\n');
-  const block = `${START}\n${inner}\n${END}`;
-  writeFileSync(
-    path,
-    i >= 0 && j > i ? old.slice(0, i) + block + old.slice(j + END.length) : `${old.trimEnd()}\n\n${block}\n`,
-  );
-  console.log(`wrote ${path}`);
+  const all = ['saturation', 'overhead', 'memory', 'latency', 'growth'].every((x) => sections.has(x));
+  writeResultsBlock('pipeline-bench', section, all);
 }

@@ -4,6 +4,7 @@
 import { Pool } from 'undici';
 import { buildInferBody, parseInferResponse } from '../lib/triton/protocol.ts';
 import { type SpawnedTriton, spawnTriton } from '../tests/helpers/triton-server.ts';
+import type { OfflineClient } from './offline.ts';
 
 export const SIM_MODEL = 'instruction_synthesizer_sim';
 export const SIM_PARAMS = { sampling: { temperature: 0, max_tokens: 400 }, excludeInputInOutput: true };
@@ -15,6 +16,14 @@ export interface SimSettings {
   /** 'echo': answers cut from the prompt's text at ~no CPU (triton/ipt_synth/sim.py); default 'mined'. */
   answer?: 'mined' | 'echo';
 }
+
+/** How a client of the simulator sends (bench/offline.ts): full batches, two per instance in flight. */
+export const simClient = (s: SimSettings): OfflineClient => ({
+  model: SIM_MODEL,
+  params: SIM_PARAMS,
+  maxBatch: s.maxBatch,
+  maxInFlight: 2 * s.instances,
+});
 
 export const theoreticalCapacity = (s: SimSettings) => (s.instances * s.maxBatch) / (s.delayMs / 1000);
 

@@ -26,7 +26,7 @@ import { produceRawDocuments, rawDocument } from '../tests/helpers/raw-docs.ts';
 import { spawnIpt } from '../tests/helpers/service-process.ts';
 import { offlineRoundSynchronous } from './offline.ts';
 import { metric, rssMiB, sleep } from './proc.ts';
-import { measureCapacity, SIM_MODEL, startSim, theoreticalCapacity } from './sim.ts';
+import { measureCapacity, SIM_MODEL, simClient, startSim, theoreticalCapacity } from './sim.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -160,8 +160,8 @@ try {
       `(ratio ${(stream.steady / C).toFixed(3)}), end to end ${stream.endToEnd.toFixed(1)} rounds/s (ratio ${(stream.endToEnd / C).toFixed(3)}) in ${stream.seconds.toFixed(1)} s`,
   );
   const paper = await offlineRoundSynchronous(
-    server.url,
-    sim,
+    [server.url],
+    simClient(sim),
     Array.from({ length: N }, (_, i) => doc(i)),
     tokenizer,
   );
