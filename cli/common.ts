@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { commaList, port } from '../lib/cli-options.ts';
 import { type Endpoints, loadEndpoints } from '../lib/endpoints.ts';
+import { routeLogsToFile } from '../lib/log.ts';
 import { type Topics, topicsFor } from '../lib/topics.ts';
+import { stackConfig } from '../stack/config.ts';
 
 /** Where a service finds Kafka, the registry and Triton, and which topic namespace it uses. */
 export interface ConnectionFlags {
@@ -103,4 +106,20 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+}
+
+export interface VerboseFlags {
+  verbose?: boolean;
+}
+
+/** --verbose, for commands whose console is progress and a summary (their logs go to a file). */
+export function addVerboseOption(command: Command): Command {
+  return command.addOption(
+    new Option('--verbose', 'service and library logs as JSON on stderr (info) instead of the log file'),
+  );
+}
+
+/** Sends this command's logs to <state dir>/logs/<command>.log unless --verbose or IPT_LOG_LEVEL. */
+export function logCommandToFile(command: string, flags: VerboseFlags): string | undefined {
+  return routeLogsToFile(join(stackConfig().stateDir, 'logs', `${command}.log`), flags);
 }

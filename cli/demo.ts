@@ -4,6 +4,7 @@ import { topicsFor } from '../lib/topics.ts';
 import { DEMO_DEFAULTS, demoSummaryText, runDemo } from '../services/demo/demo.ts';
 import { stackConfig } from '../stack/config.ts';
 import { up } from '../stack/stack.ts';
+import { addVerboseOption, logCommandToFile, type VerboseFlags } from './common.ts';
 
 const EPILOG = `
 Brings up the local stack (idempotent), creates the demo topics (namespace "demo", 2 partitions)
@@ -17,7 +18,7 @@ reads the same records, so the output is byte-identical (compare the sha256). An
 demo is finished by the next one. To start over, use another --namespace, or
 \`npx ipt stack down --wipe\`.`;
 
-interface DemoFlags {
+interface DemoFlags extends VerboseFlags {
   corpus: string;
   out: string;
   namespace: string;
@@ -27,7 +28,7 @@ interface DemoFlags {
 
 /** The main job on the embedded local default: DESIGN §7. */
 export function demoCommand(): Command {
-  return new Command('demo')
+  const command = new Command('demo')
     .description('bring up the local stack and run the whole pipeline on the bundled sample corpus')
     .addOption(new Option('--corpus <file>', 'JSONL corpus to ingest').default(DEMO_DEFAULTS.corpus))
     .addOption(new Option('--out <dir>', 'where the export goes').default(DEMO_DEFAULTS.outDir))
@@ -40,25 +41,28 @@ export function demoCommand(): Command {
         .default(DEMO_DEFAULTS.timeoutMs / 1000),
     )
     .addOption(new Option('--json', 'print the report as JSON instead of text'))
-    .addHelpText('after', EPILOG)
-    .action(async (flags: DemoFlags, cmd: Command) => {
-      try {
-        topicsFor(flags.namespace);
-      } catch (error) {
-        cmd.error(`error: --namespace: ${(error as Error).message}`);
-      }
-      const say = (line: string) => console.error(`[demo] ${line}`);
-      const stack = await up(stackConfig(), (line) => console.error(`[stack] ${line}`));
-      const report = await runDemo({
-        brokers: stack.kafka.brokers,
-        registryUrl: stack.registry.url,
-        tritonUrls: stack.triton.urls,
-        corpus: flags.corpus,
-        outDir: flags.out,
-        namespace: flags.namespace,
-        timeoutMs: flags.timeoutS * 1000,
-        say,
-      });
-      console.log(flags.json ? JSON.stringify(report, null, 2) : demoSummaryText(report));
+    .addHelpText('after', EPILOG);
+  return addVerboseOption(command).action(async (flags: DemoFlags, cmd: Command) => {
+    try {
+      topicsFor(flags.namespace);
+    } catch (error) {
+      cmd.error(`error: --namespace: ${(error as Error).message}`);
+    }
+    const say = (line: string) => console.error(`[demo] ${line}`);
+    const logFile = logCommandToFile('demo', flags);
+    const stack = await up(stackConfig(), (line) => console.error(`[stack] ${line}`));
+    const report = await runDemo({
+      brokers: stack.kafka.brokers,
+      registryUrl: stack.registry.url,
+      tritonUrls: stack.triton.urls,
+      corpus: flags.corpus,
+      outDir: flags.out,
+      namespace: flags.namespace,
+      timeoutMs: flags.timeoutS * 1000,
+      say,
     });
+    console.log(flags.json ? JSON.stringify(report, null, 2) : demoSummaryText(report));
+    if (logFile && !flags.json)
+      console.log(`  logs             ${logFile} (warnings and errors; --verbose shows them here)`);
+  });
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { recordFatal } from '../lib/log.ts';
 import { stackCommand } from '../stack/cli.ts';
 import { assembleCommand } from './assemble.ts';
 import { demoCommand } from './demo.ts';
@@ -36,7 +37,8 @@ try {
   // A failed start (missing topics, unreachable broker, bad setting) is the operator's to fix: say
   // what went wrong in one line; IPT_DEBUG=1 shows the stack for the rest of us.
   const err = error instanceof Error ? error : new Error(String(error));
-  console.error(`error: ${err.message}`);
+  const logFile = recordFatal(err);
+  console.error(`error: ${err.message}${logFile ? ` (log: ${logFile})` : ''}`);
   if (process.env.IPT_DEBUG) console.error(err.stack);
   process.exit(1);
 }

@@ -1,14 +1,21 @@
 import { Command, type Option as CommanderOption, InvalidArgumentError, Option } from 'commander';
 import { nonNegativeInt, withConfigFile } from '../lib/cli-options.ts';
-import { createLogger } from '../lib/log.ts';
 import { PROGRESS_MODES, type ProgressMode, startProgress } from '../services/replay/progress.ts';
 import { type PositionSpec, parsePosition } from '../services/replay/range.ts';
 import { type ReassembleReport, runReassemble } from '../services/replay/reassemble.ts';
 import { type ReplayReport, runReplay } from '../services/replay/replay.ts';
-import { addConnectionOptions, type ConnectionFlags, resolveConnections, tritonUrls } from './common.ts';
+import {
+  addConnectionOptions,
+  addVerboseOption,
+  type ConnectionFlags,
+  logCommandToFile,
+  resolveConnections,
+  tritonUrls,
+  type VerboseFlags,
+} from './common.ts';
 import { addRunOptions, addSynthOptions, type SynthFlags, synthSettings } from './synth.ts';
 
-interface ReplayFlags extends SynthFlags {
+interface ReplayFlags extends SynthFlags, VerboseFlags {
   from: PositionSpec;
   to: PositionSpec;
   progress: ProgressMode;
@@ -91,9 +98,11 @@ export function replayCommand(): Command {
   );
   addConnectionOptions(command, { triton: true });
   addProgressOptions(command);
+  addVerboseOption(command);
   withConfigFile(command);
   command.addHelpText('after', REPLAY_EPILOG);
   command.action(async (flags: ReplayFlags) => {
+    logCommandToFile('replay', flags);
     const connections = resolveConnections(flags);
     const controller = abortOnSignals();
     const progress = startProgress('replay', 'documents', { mode: flags.progress });
@@ -112,19 +121,12 @@ export function replayCommand(): Command {
       signal: controller.signal,
       onProgress: progress.update,
       say,
-      log: createLogger('replay', serviceLogLevel()),
     }).finally(progress.stop);
     console.log(flags.json ? JSON.stringify(report, null, 2) : replaySummary(report));
     finish(report);
   });
   return command;
 }
-
-/**
- * The services' JSON logs: errors only unless IPT_LOG_LEVEL says otherwise — these commands print
- * their own progress and summary, and what went wrong with a document is in the DLQ counts.
- */
-const serviceLogLevel = () => process.env.IPT_LOG_LEVEL ?? 'error';
 
 function finish(report: { complete: boolean; stoppedBy: 'done' | 'signal' | 'timeout' }): never {
   if (report.stoppedBy === 'signal') process.exit(130);
@@ -155,7 +157,7 @@ export function replaySummary(r: ReplayReport): string {
   ].join('\n');
 }
 
-interface ReassembleFlags extends ConnectionFlags {
+interface ReassembleFlags extends ConnectionFlags, VerboseFlags {
   fromRun: string;
   runId: string;
   templateVersion?: string;
@@ -172,6 +174,7 @@ export function reassembleCommand(): Command {
     .addOption(new Option('--template-version <v>', 'template set (default: the current one)'));
   addConnectionOptions(command);
   addProgressOptions(command);
+  addVerboseOption(command);
   withConfigFile(command);
   command.addHelpText(
     'after',
@@ -184,6 +187,7 @@ complete chain of the source run is in a record or a dead letter of the new run,
 summary. Chains the source run has not finished yet are left out (counted as open).`,
   );
   command.action(async (flags: ReassembleFlags) => {
+    logCommandToFile('reassemble', flags);
     const { brokers, registryUrl, topics } = resolveConnections(flags);
     const controller = abortOnSignals();
     const progress = startProgress('reassemble', 'chains', { mode: flags.progress });
@@ -200,7 +204,6 @@ summary. Chains the source run has not finished yet are left out (counted as ope
       say: (line) => {
         if (flags.progress !== 'none') console.error(`reassemble: ${line}`);
       },
-      log: createLogger('reassemble', serviceLogLevel()),
     }).finally(progress.stop);
     console.log(flags.json ? JSON.stringify(report, null, 2) : reassembleSummary(report));
     finish(report);

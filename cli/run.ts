@@ -11,14 +11,17 @@ import { startPipeline } from '../services/run/pipeline.ts';
 import { DEFAULT_TAP_PORT } from '../services/tap/server.ts';
 import {
   addConnectionOptions,
+  addVerboseOption,
   type ConnectionFlags,
+  logCommandToFile,
   resolveConnections,
   stopOnSignals,
   tritonUrls,
+  type VerboseFlags,
 } from './common.ts';
 import { addRunOptions, addSynthOptions, type SynthFlags, synthSettings } from './synth.ts';
 
-interface RunFlags extends Omit<SynthFlags, 'opsPort' | 'opsHost'>, ConnectionFlags {
+interface RunFlags extends Omit<SynthFlags, 'opsPort' | 'opsHost'>, ConnectionFlags, VerboseFlags {
   templateVersion?: string;
   commitIntervalMs: number;
   ingestHost: string;
@@ -162,8 +165,10 @@ export function runCommand(): Command {
     )
     .addHelpText('after', EPILOG);
   addConnectionOptions(command, { triton: true });
+  addVerboseOption(command);
   withConfigFile(command);
   command.action(async (flags: RunFlags, cmd: Command) => {
+    const logFile = logCommandToFile('run', flags);
     if (flags.maxNewTokens >= flags.maxModelLen)
       cmd.error('error: --max-new-tokens must be below --max-model-len');
     const { brokers, registryUrl, topics } = resolveConnections(flags);
@@ -216,6 +221,7 @@ export function runCommand(): Command {
         `ipt run ${flags.runId}: POST ${pipeline.http?.url}/documents → ${topics.raw} → ${topics.rounds} → ${topics.augmented}`,
         `  ops: ingest ${pipeline.ingestOps?.url}  synth ${pipeline.synth.ops?.url}  assemble ${pipeline.assemble.ops?.url}`,
         ...(pipeline.tap ? [`  tap: ${pipeline.tap.url}/ (page; /stream with the tap token)`] : []),
+        ...(logFile ? [`  logs: ${logFile} (warnings and errors; --verbose shows them here)`] : []),
       ].join('\n'),
     );
     stopOnSignals(() => pipeline.stop());

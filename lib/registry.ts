@@ -47,8 +47,18 @@ export async function registerSchemas(
 ): Promise<Record<string, number>> {
   const ids: Record<string, number> = {};
   for (const [topic, name] of Object.entries(schemaOfTopic(topics))) {
-    await client.updateConfig(subjectOf(topic), { compatibility: 'BACKWARD' as Compatibility });
-    ids[topic] = await client.register(subjectOf(topic), { schemaType: 'AVRO', schema: schemaText(name) });
+    try {
+      await client.updateConfig(subjectOf(topic), { compatibility: 'BACKWARD' as Compatibility });
+      ids[topic] = await client.register(subjectOf(topic), { schemaType: 'AVRO', schema: schemaText(name) });
+    } catch (error) {
+      const where = client.config().baseURLs.join(', ');
+      throw new Error(
+        `cannot register the schema of ${topic} in the registry at ${where}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
   return ids;
 }

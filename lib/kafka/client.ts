@@ -1,7 +1,9 @@
 import { Kafka, type LogEntry, logLevel } from 'kafkajs';
 import type { Logger } from '../log.ts';
 
-const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+type Level = 'error' | 'warn' | 'info' | 'debug';
+
+const LEVEL: Record<number, Level> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
   [logLevel.INFO]: 'info',
@@ -14,6 +16,26 @@ const KAFKA_LEVELS: Record<string, logLevel> = {
   info: logLevel.INFO,
   debug: logLevel.DEBUG,
 };
+
+/**
+ * Broker answers that kafkajs and our loops retry until they pass — a coordinator still loading or
+ * moving after a start or failover, a transaction marker still being written. They are how Kafka
+ * works, not failures, so they are logged at debug. (The texts are kafkajs's messages for the
+ * error codes 14, 15, 16 and 51; a test checks them against its table.)
+ */
+export const TRANSIENT_BROKER_MESSAGES = [
+  "The coordinator is loading and hence can't process requests for this group",
+  'The group coordinator is not available',
+  'This is not the correct coordinator for this group',
+  'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
+] as const;
+
+/** The level a kafkajs log entry is written at: its own, except transient broker states (debug). */
+export function kafkaLogLevel(level: logLevel, entry: { message?: string; error?: unknown }): Level {
+  const text = `${entry.message ?? ''} ${typeof entry.error === 'string' ? entry.error : ''}`;
+  if (level <= logLevel.WARN && TRANSIENT_BROKER_MESSAGES.some((m) => text.includes(m))) return 'debug';
+  return LEVEL[level] ?? 'info';
+}
 
 /** A kafkajs client whose own logs go through the service's structured logger. */
 export function kafkaClient(clientId: string, brokers: string[], log?: Logger): Kafka {
@@ -29,7 +51,7 @@ export function kafkaClient(clientId: string, brokers: string[], log?: Logger): 
             () =>
             ({ namespace, level, log: entry }: LogEntry) => {
               const { message, ...rest } = entry;
-              log[LEVEL[level] ?? 'info']({ kafka: namespace, ...rest }, message);
+              log[kafkaLogLevel(level, entry)]({ kafka: namespace, ...rest }, message);
             },
         }
       : {}),

@@ -62,8 +62,6 @@ export interface DemoOptions {
   timeoutMs?: number;
   /** Progress lines (stderr in the CLI). */
   say?: (line: string) => void;
-  /** Level of the services' JSON logs (default error: the demo prints its own progress). */
-  logLevel?: string;
 }
 
 export interface DemoReport {
@@ -102,9 +100,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     tritonUrls: options.tritonUrls,
   };
   const say = options.say ?? (() => {});
-  const logLevel = options.logLevel ?? process.env.IPT_LOG_LEVEL ?? 'error';
   const topics = topicsFor(o.namespace);
-  const kafka = kafkaClient('ipt-demo', o.brokers, createLogger('demo', logLevel));
+  const kafka = kafkaClient('ipt-demo', o.brokers, createLogger('demo'));
 
   // Topics (idempotent: existing ones are kept) and their schemas.
   const admin = kafka.admin();
@@ -127,14 +124,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     tritonUrls: o.tritonUrls,
     topics,
     runId: o.runId,
-    ingest: { log: createLogger('ingest', logLevel) },
+    ingest: { log: createLogger('ingest') },
     synth: {
       chainsPerBlock: o.chainsPerBlock,
       roundsPerChain: o.roundsPerChain,
       idleMs: o.idleMs,
-      log: createLogger('synth', logLevel),
+      log: createLogger('synth'),
     },
-    assemble: { log: createLogger('assemble', logLevel) },
+    assemble: { log: createLogger('assemble') },
   });
   let follower: OutputFollower | undefined;
   let ingestStats: IngestStats;
@@ -173,7 +170,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     format: 'jsonl',
     shardSize: 0,
     name: 'augmented',
-    log: createLogger('export', logLevel),
+    log: createLogger('export'),
   });
   say(`exported ${manifest.rows} texts of ${manifest.records} chains`);
   return buildReport({

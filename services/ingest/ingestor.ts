@@ -11,7 +11,7 @@ import type { DeadLetter, RawDocument } from '../../core/types.ts';
 import { deadLetter } from '../../lib/dlq.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
-import { registryClient, subjectOf, type TopicSerde, topicSerde } from '../../lib/registry.ts';
+import { registerSchemas, registryClient, type TopicSerde, topicSerde } from '../../lib/registry.ts';
 import { requireTopics, type Topics, topicsFor } from '../../lib/topics.ts';
 import { DEDUP_HEADER, DedupWindow } from './dedup.ts';
 import { restoreDedupWindow } from './dedup-restore.ts';
@@ -138,7 +138,7 @@ async function readHead(path: string, n: number): Promise<Buffer> {
   }
 }
 
-/** Connects, checks topics and schemas, restores the dedup window; then ready to ingest. */
+/** Connects, checks topics, registers schemas, restores the dedup window; then ready to ingest. */
 export async function createIngestor(options: IngestorOptions): Promise<Ingestor> {
   const log = options.log ?? createLogger('ingest');
   const topics = options.topics ?? topicsFor();
@@ -161,14 +161,9 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   } finally {
     await admin.disconnect();
   }
+  // As synth and assemble do: a user who created the topics can ingest (registering is idempotent).
   const registry = registryClient(options.registryUrl);
-  for (const topic of [topics.raw, topics.dlq]) {
-    await registry.getLatestSchemaMetadata(subjectOf(topic)).catch((error: Error) => {
-      throw new Error(
-        `no schema registered for ${topic} (${error.message}); register them with \`npx ipt schemas register\``,
-      );
-    });
-  }
+  await registerSchemas(registry, topics);
   const rawSerde: TopicSerde<RawDocument> = topicSerde(registry, topics.raw);
   const dlqSerde: TopicSerde<DeadLetter> = topicSerde(registry, topics.dlq);
 

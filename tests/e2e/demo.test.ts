@@ -3,7 +3,7 @@
 // second run that reports the same from the same, byte-identical output.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,14 @@ function demo(...extra: string[]): Promise<IptResult> {
   // Well within "a few minutes" on a 2-core machine, or the demo is broken.
   return runIpt(['demo', '--namespace', namespace, '--out', out, ...extra], {
     env: { IPT_LOG_LEVEL: process.env.IPT_LOG_LEVEL ?? 'info' },
+    timeoutMs: 150_000,
+  });
+}
+
+/** As a user runs it: no IPT_LOG_LEVEL, so the logs go to the demo's log file. */
+function demoAsUser(): Promise<IptResult> {
+  return runIpt(['demo', '--namespace', namespace, '--out', out], {
+    env: { IPT_LOG_LEVEL: undefined },
     timeoutMs: 150_000,
   });
 }
@@ -77,9 +85,18 @@ describe('npm run demo', () => {
     expect(sameAgain).toEqual(same);
     expect(sha256(file)).toBe(report.output.sha256);
 
-    // The text summary a user reads.
-    const third = await demo();
+    // The text summary a user reads, and a console of progress lines and the summary only: the
+    // services' and kafkajs's JSON logs went to the log file the summary names.
+    const third = await demoAsUser();
     expect(third.code, third.stderr).toBe(0);
+    const consoleLines = `${third.stderr}\n${third.stdout}`.split('\n');
+    expect(consoleLines.filter((l) => l.trimStart().startsWith('{"level"'))).toEqual([]);
+    expect(
+      third.stderr.split('\n').filter((l) => l && !l.startsWith('[demo] ') && !l.startsWith('[stack] ')),
+    ).toEqual([]);
+    const logFile = /logs +(\S+demo\.log) /.exec(third.stdout)?.[1];
+    expect(logFile, third.stdout).toBeDefined();
+    expect(existsSync(logFile as string)).toBe(true);
     expect(third.stdout).toMatch(new RegExp(`documents +${corpus.length} \\(`));
     expect(third.stdout).toContain(`sha256 ${report.output.sha256.slice(0, 16)}`);
     expect(third.stdout).toContain(report.example.text);
