@@ -3,6 +3,7 @@
 // straight into the raw topic when only a backlog is wanted.
 
 import { createHash } from 'node:crypto';
+import type { TokenCounter } from '../core/tokens.ts';
 import type { RawDocument } from '../core/types.ts';
 import { avroCodec, registryClient } from '../lib/registry.ts';
 import { sleep } from './proc.ts';
@@ -11,6 +12,26 @@ import { benchKafka, endpoints } from './services.ts';
 export interface FeedDoc {
   id: string;
   text: string;
+}
+
+/** The RawDocuments ingest would make of `docs` (for loops that bypass the pipeline, e.g. the paper's offline loop). */
+export function rawDocuments(docs: FeedDoc[], tokenizer: TokenCounter): RawDocument[] {
+  return docs.map((d) => ({
+    doc_id: d.id,
+    text: d.text,
+    url: null,
+    source: 'bench',
+    crawl_dump: null,
+    crawl_segment: null,
+    crawl_time: null,
+    ingested_at: 0,
+    content_hash: '',
+    token_count: tokenizer.count(d.text),
+    chunk_index: 0,
+    chunk_count: 1,
+    parent_doc_id: null,
+    metadata: {},
+  }));
 }
 
 /** NDJSON bodies of `perBody` documents each, built before any timing starts. */

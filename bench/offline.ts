@@ -4,7 +4,7 @@
 // with a fixed in-flight limit: the job's prompts wait in the client beyond it (vLLM's offline
 // LLM.generate is the case where the limit is the whole job).
 
-import { DEFAULT_BUDGET, promptTokenModel } from '../core/budget.ts';
+import { DEFAULT_BUDGET, type PromptTokenModel, promptTokenModel } from '../core/budget.ts';
 import { compactRound, planPrompt } from '../core/chain.ts';
 import { readingBlock } from '../core/format.ts';
 import { parseOutput } from '../core/parse.ts';
@@ -27,6 +27,31 @@ export interface OfflineResult {
   rate: number;
   seconds: number;
   roundSeconds: number[];
+}
+
+/** Round 0 of a chain: the text alone. */
+export const firstPrompt = (doc: RawDocument): string => readingBlock(doc.text);
+
+/** Round 1 of a chain, as synth builds it: `first`'s round (its text, `output` parsed) as history, then `next`. */
+export function secondPrompt(
+  first: RawDocument,
+  output: string,
+  next: RawDocument,
+  model: PromptTokenModel,
+): string {
+  const round0 = compactRound(
+    {
+      round_index: 0,
+      doc_id: first.doc_id,
+      text: first.text,
+      pairs: parseOutput(output),
+      inherit_from_prev: false,
+      text_tokens: first.token_count,
+    },
+    model,
+  );
+  return planPrompt([round0], { text: next.text, text_tokens: next.token_count }, DEFAULT_BUDGET, model)
+    .prompt;
 }
 
 export async function offlineRoundSynchronous(
@@ -52,25 +77,13 @@ export async function offlineRoundSynchronous(
   try {
     // Round 0: text i of the first portion, for every chain i.
     let t = performance.now();
-    const outputs0 = await Promise.all(docs.slice(0, half).map((d) => batcher.submit(readingBlock(d.text))));
+    const outputs0 = await Promise.all(docs.slice(0, half).map((d) => batcher.submit(firstPrompt(d))));
     roundSeconds.push((performance.now() - t) / 1000);
     // Round 1: text B + i with chain i's round 0 as history.
     t = performance.now();
-    const prompts1 = docs.slice(half).map((d, i) => {
-      const first = docs[i] as RawDocument;
-      const round0 = compactRound(
-        {
-          round_index: 0,
-          doc_id: first.doc_id,
-          text: first.text,
-          pairs: parseOutput(outputs0[i] as string),
-          inherit_from_prev: false,
-          text_tokens: first.token_count,
-        },
-        model,
-      );
-      return planPrompt([round0], { text: d.text, text_tokens: d.token_count }, DEFAULT_BUDGET, model).prompt;
-    });
+    const prompts1 = docs
+      .slice(half)
+      .map((d, i) => secondPrompt(docs[i] as RawDocument, outputs0[i] as string, d, model));
     await Promise.all(prompts1.map((p) => batcher.submit(p)));
     roundSeconds.push((performance.now() - t) / 1000);
   } finally {

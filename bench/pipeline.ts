@@ -19,9 +19,8 @@
  */
 import { parseArgs } from 'node:util';
 import { mistralTokenizer } from '../core/mistral.ts';
-import type { RawDocument } from '../core/types.ts';
 import type { SpawnedTriton } from '../tests/helpers/triton-server.ts';
-import { type FeedDoc, produceBacklog } from './feed.ts';
+import { type FeedDoc, produceBacklog, rawDocuments } from './feed.ts';
 import { offlineRoundSynchronous } from './offline.ts';
 import { latencyRows, latencyRun, type RunResult, type RunShape, throughput } from './pipeline-run.ts';
 import { machine, metric, rssMiB, sleep } from './proc.ts';
@@ -141,24 +140,7 @@ try {
     const server = await gpuSim();
     const docs = TEXTS.slice(0, Number(argv.docs));
     const stream = await gpuRun('saturation', gpuPipeline(2, 1), docs);
-    const raw = docs.map(
-      (d): RawDocument => ({
-        doc_id: d.id,
-        text: d.text,
-        url: null,
-        source: 'bench',
-        crawl_dump: null,
-        crawl_segment: null,
-        crawl_time: null,
-        ingested_at: 0,
-        content_hash: '',
-        token_count: tokenizer.count(d.text),
-        chunk_index: 0,
-        chunk_count: 1,
-        parent_doc_id: null,
-        metadata: {},
-      }),
-    );
+    const raw = rawDocuments(docs, tokenizer);
     if (!(stream.steadyRounds >= 0.95 * C))
       missed.push(`saturation ${fmt(stream.steadyRounds / C, 3)}·C < 0.95·C`);
     const paper = await offlineRoundSynchronous([server.url], simClient(gpu), raw, tokenizer);

@@ -41,8 +41,10 @@ export interface PipelineSettings {
   rounds: number;
   /** K */
   chains?: number;
-  maxBatch: number;
-  maxInFlight: number;
+  /** `--max-batch`; synth's default when absent */
+  maxBatch?: number;
+  /** `--max-in-flight`; synth's default when absent */
+  maxInFlight?: number;
   synthInstances: number;
   /** Extra `ipt synth` flags (e.g. --max-buffered). */
   synthArgs?: string[];
@@ -97,10 +99,8 @@ export async function startServices(topics: Topics, s: PipelineSettings): Promis
           String(s.rounds),
           '--k',
           String(s.chains ?? 16),
-          '--max-batch',
-          String(s.maxBatch),
-          '--max-in-flight',
-          String(s.maxInFlight),
+          ...(s.maxBatch !== undefined ? ['--max-batch', String(s.maxBatch)] : []),
+          ...(s.maxInFlight !== undefined ? ['--max-in-flight', String(s.maxInFlight)] : []),
           ...(s.synthArgs ?? []),
         ]),
       );
