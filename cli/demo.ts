@@ -61,8 +61,6 @@ export function demoCommand(): Command {
       timeoutMs: flags.timeoutS * 1000,
       say,
     });
-    console.log(flags.json ? JSON.stringify(report, null, 2) : demoSummaryText(report));
-    if (logFile && !flags.json)
-      console.log(`  logs             ${logFile} (warnings and errors; --verbose shows them here)`);
+    console.log(flags.json ? JSON.stringify(report, null, 2) : demoSummaryText(report, logFile));
   });
 }

@@ -286,7 +286,8 @@ function pickExample(rows: ExportRow[]): ExportRow {
 }
 
 /** The report as the demo prints it. */
-export function demoSummaryText(r: DemoReport): string {
+/** The report as a person reads it; `logFile` is where the services' logs went, when not the console. */
+export function demoSummaryText(r: DemoReport, logFile?: string): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const ex = r.example;
   return [
@@ -300,6 +301,11 @@ export function demoSummaryText(r: DemoReport): string {
     `  pipeline time    ${r.pipelineSeconds.toFixed(1)} s, first document ingested → last record assembled (${r.documentsPerSecond.toFixed(2)} documents/s)`,
     `  output           ${relative(process.cwd(), r.output.file)} (${n(r.output.rows)} lines, ${n(r.output.bytes)} bytes, sha256 ${r.output.sha256.slice(0, 16)}…) + ${relative(process.cwd(), r.output.manifest)}`,
     `  this invocation  ingested ${n(r.ingest.accepted)} new, ${n(r.ingest.duplicates)} already ingested, ${n(r.ingest.rejected)} rejected; ${r.elapsedSeconds.toFixed(1)} s`,
+    ...(logFile
+      ? [
+          `  logs             ${relative(process.cwd(), logFile)} (warnings and errors; --verbose shows them here)`,
+        ]
+      : []),
     '',
     `Example — ${ex.id} (${ex.metadata.framing}, documents ${ex.metadata.doc_ids.join(' + ')}, ${ex.metadata.pairs} pairs, ${ex.metadata.token_count} tokens):`,
     '─'.repeat(100),

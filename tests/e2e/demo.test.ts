@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DemoReport } from '../../services/demo/demo.ts';
 import type { ExportRow } from '../../services/export/rows.ts';
+import { REPO_ROOT } from '../../stack/config.ts';
 import { corpusDocuments } from '../helpers/pipeline-outputs.ts';
 import { type IptResult, runIpt } from '../helpers/service-process.ts';
 
@@ -96,7 +97,7 @@ describe('npm run demo', () => {
     ).toEqual([]);
     const logFile = /logs +(\S+demo\.log) /.exec(third.stdout)?.[1];
     expect(logFile, third.stdout).toBeDefined();
-    expect(existsSync(logFile as string)).toBe(true);
+    expect(existsSync(join(REPO_ROOT, logFile as string))).toBe(true);
     expect(third.stdout).toMatch(new RegExp(`documents +${corpus.length} \\(`));
     expect(third.stdout).toContain(`sha256 ${report.output.sha256.slice(0, 16)}`);
     expect(third.stdout).toContain(report.example.text);
