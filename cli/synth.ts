@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { nonNegativeInt, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { ADAPTIVE_CEILING } from '../lib/triton/index.ts';
 import { SYNTH_DEFAULTS, startSynth } from '../services/synth/service.ts';
 import {
   addConnectionOptions,
@@ -23,7 +24,7 @@ export interface SynthFlags extends ConnectionFlags, OpsFlags {
   maxBatch: number;
   lingerMs: number;
   maxBuffered: number;
-  maxInFlight: number;
+  maxInFlight: number | undefined;
   attempts: number;
   sessionTimeoutMs: number;
   recordPrompts: boolean;
@@ -96,10 +97,15 @@ export function addSynthOptions(command: Command): Command {
         .default(d.maxBufferedPerPartition),
     )
     .addOption(
-      new Option('--max-in-flight <n>', 'requests outstanding per Triton endpoint')
+      new Option(
+        '--max-in-flight <n>',
+        'requests outstanding per Triton endpoint. Batching models (max_batch_size > 0): the limit, default 4. ' +
+          'Continuous-batching models (vLLM: decoupled, max_batch_size 0): a cap on the adaptive limit, which ' +
+          "starts at the engine's published max_num_seqs and settles where the engine is full; default " +
+          `4 x max_num_seqs (${ADAPTIVE_CEILING} when unpublished)`,
+      )
         .env('IPT_MAX_IN_FLIGHT')
-        .argParser(positiveInt)
-        .default(d.maxInFlightPerEndpoint),
+        .argParser(positiveInt),
     )
     .addOption(
       new Option('--attempts <n>', 'inference attempts before a round fails for good')

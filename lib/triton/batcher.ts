@@ -24,8 +24,14 @@ export interface MicroBatcherOptions {
   metrics?: TritonMetrics;
 }
 
+export interface SubmitOptions {
+  /** Prompts sharing a key (a chain's rounds) prefer the endpoint that served the last one. */
+  affinityKey?: string;
+}
+
 interface Item {
   prompt: string;
+  key: string | undefined;
   enqueuedAt: number;
   resolve: (output: string) => void;
   reject: (err: unknown) => void;
@@ -106,10 +112,10 @@ export class MicroBatcher extends EventEmitter {
     return this.plan === undefined ? undefined : effectiveBatchCap(this.requestedBatch, this.plan.maxBatch);
   }
 
-  submit(prompt: string): Promise<string> {
+  submit(prompt: string, opts: SubmitOptions = {}): Promise<string> {
     if (this.closed) return Promise.reject(new TritonClosedError('MicroBatcher'));
     return new Promise<string>((resolve, reject) => {
-      this.queue.push({ prompt, enqueuedAt: performance.now(), resolve, reject });
+      this.queue.push({ prompt, key: opts.affinityKey, enqueuedAt: performance.now(), resolve, reject });
       this.checkFull();
       this.pump();
     });
@@ -219,7 +225,8 @@ export class MicroBatcher extends EventEmitter {
       return;
     }
     for (const item of batch) {
-      this.cluster.generate(this.model, item.prompt, this.params, opts).then(
+      const one = item.key === undefined ? opts : { ...opts, affinityKey: item.key };
+      this.cluster.generate(this.model, item.prompt, this.params, one).then(
         (output) => {
           this.sentPrompts--;
           item.resolve(output);

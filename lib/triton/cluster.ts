@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { AffinityMemory } from './affinity.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { AdaptiveLimit, type AdaptiveLimitOptions } from './concurrency.ts';
 import {
   errorClass,
   TritonClosedError,
@@ -10,8 +12,15 @@ import {
 } from './errors.ts';
 import { type CallOptions, TritonHttpClient, type TritonHttpOptions } from './http.ts';
 import type { TritonMetrics } from './metrics.ts';
-import { type DispatchPlan, dispatchPlan, type GenerationParams, type ModelConfig } from './protocol.ts';
-import { chooseEndpoint } from './routing.ts';
+import {
+  continuousBatching,
+  type DispatchPlan,
+  dispatchPlan,
+  engineSlotsHint,
+  type GenerationParams,
+  type ModelConfig,
+} from './protocol.ts';
+import { chooseWithAffinity } from './routing.ts';
 
 export type CircuitState = 'closed' | 'open';
 
@@ -19,8 +28,18 @@ export interface TritonClusterOptions {
   urls: readonly string[];
   /** Models an endpoint must report ready before it gets traffic. */
   models?: readonly string[];
-  /** Requests one endpoint may have outstanding; the rest wait in the cluster (or in the batcher). */
+  /**
+   * Requests one endpoint may have outstanding; the rest wait in the cluster (or in the batcher).
+   * For a batching model (max_batch_size > 0) this is the limit (default 4). For a
+   * continuous-batching model (decoupled or max_batch_size 0) the limit adapts to what the engine
+   * can run, and this is only its cap (default: four times the slots the model publishes as
+   * `ipt_max_num_seqs`, or 1024).
+   */
   maxInFlightPerEndpoint?: number;
+  /** Tuning of the adaptive limit (tests); where it starts and its cap come from the model. */
+  adaptiveLimit?: Omit<AdaptiveLimitOptions, 'initial' | 'max'>;
+  /** Chains whose last endpoint is remembered for their next round. */
+  affinityCapacity?: number;
   /** Deadline of one attempt. */
   attemptTimeoutMs?: number;
   /** Deadline of a request across all its attempts, backoffs and waits for a healthy endpoint. */
@@ -41,6 +60,11 @@ export interface RequestOptions {
   /** Overrides the cluster's deadlineMs for this request. */
   deadlineMs?: number;
   signal?: AbortSignal;
+  /**
+   * Requests with the same key (a chain's rounds) go to the endpoint that last served one of them
+   * while it is healthy and has room, so its prefix cache can skip the shared start of the prompt.
+   */
+  affinityKey?: string;
 }
 
 export interface EndpointState {
@@ -52,15 +76,29 @@ export interface EndpointState {
   failed: number;
   consecutiveFailures: number;
   lastError: string | undefined;
+  /** Requests it may have in flight now. */
+  limit: number;
 }
 
 interface Endpoint extends EndpointState {
   client: TritonHttpClient;
-  limit: number;
+  /** Set once the model turns out to batch continuously. */
+  limiter: AdaptiveLimit | undefined;
 }
+
+export interface AffinityStats {
+  hits: number;
+  misses: number;
+}
+
+/** Where the adaptive limit starts when the model publishes no slot count. */
+export const ADAPTIVE_START = 32;
+/** The adaptive limit's cap when none is given and the model publishes no slot count. */
+export const ADAPTIVE_CEILING = 1024;
 
 interface Waiter {
   avoid: ReadonlySet<string>;
+  key: string | undefined;
   resolve: (ep: Endpoint) => void;
   reject: (err: unknown) => void;
 }
@@ -103,6 +141,11 @@ export class TritonCluster extends EventEmitter {
   private readonly random: () => number;
   private readonly waiters: Waiter[] = [];
   private readonly configs = new Map<string, Promise<ModelConfig>>();
+  /** The cap the caller gave; undefined: the defaults above. */
+  private readonly cap: number | undefined;
+  private readonly adaptiveTuning: Omit<AdaptiveLimitOptions, 'initial' | 'max'>;
+  private readonly affinity: AffinityMemory;
+  private readonly affinityCounts: AffinityStats = { hits: 0, misses: 0 };
   private rotate = 0;
   private state: CircuitState = 'open';
   private closed = false;
@@ -126,11 +169,17 @@ export class TritonCluster extends EventEmitter {
     this.backoff = options.backoff ?? {};
     this.metrics = options.metrics;
     this.random = options.random ?? Math.random;
+    this.cap = options.maxInFlightPerEndpoint;
+    this.adaptiveTuning = options.adaptiveLimit ?? {};
+    this.affinity = new AffinityMemory(options.affinityCapacity);
     const limit = this.opts.maxInFlightPerEndpoint;
+    // HTTP/1.1 carries one request per socket at a time, so the pool must reach the highest limit
+    // (sockets open only as requests need them); health checks need sockets of their own beside.
+    const sockets = Math.max(limit, this.cap ?? ADAPTIVE_CEILING) + 2;
     this.endpoints = [...new Set(options.urls)].map((url) => ({
       url,
-      // Health checks need sockets of their own beside the limit's worth of requests.
-      client: new TritonHttpClient(url, { connections: limit + 2, ...options.http }),
+      client: new TritonHttpClient(url, { connections: sockets, ...options.http }),
+      limiter: undefined,
       limit,
       // Nothing gets traffic before its first health check passes.
       healthy: false,
@@ -140,7 +189,10 @@ export class TritonCluster extends EventEmitter {
       consecutiveFailures: 0,
       lastError: undefined,
     }));
-    for (const ep of this.endpoints) this.metrics?.endpointHealthy.set({ endpoint: ep.url }, 0);
+    for (const ep of this.endpoints) {
+      this.metrics?.endpointHealthy.set({ endpoint: ep.url }, 0);
+      this.metrics?.concurrencyLimit.set({ endpoint: ep.url }, ep.limit);
+    }
     this.firstHealth = this.checkHealth();
     this.healthTimer = setInterval(() => void this.checkHealth(), this.opts.healthIntervalMs);
     this.healthTimer.unref();
@@ -190,19 +242,55 @@ export class TritonCluster extends EventEmitter {
   }
 
   endpointStates(): EndpointState[] {
-    return this.endpoints.map(({ client: _c, limit: _l, ...state }) => ({ ...state }));
+    return this.endpoints.map(({ client: _c, limiter: _l, ...state }) => ({ ...state }));
+  }
+
+  /** Rounds routed by chain affinity so far: to their last endpoint (hits) or elsewhere (misses). */
+  affinityStats(): AffinityStats {
+    return { ...this.affinityCounts };
+  }
+
+  /** Whether in-flight limits adapt (the model batches continuously). */
+  get adaptive(): boolean {
+    return this.endpoints.some((ep) => ep.limiter !== undefined);
   }
 
   /** The model's config, read once from a healthy endpoint (replicas serve the same model). */
   modelConfig(model: string, opts: RequestOptions = {}): Promise<ModelConfig> {
     let cfg = this.configs.get(model);
     if (cfg === undefined) {
-      cfg = this.run(model, 'config', (c, call) => c.config(model, call), opts);
+      cfg = this.run(model, 'config', (c, call) => c.config(model, call), opts).then((config) => {
+        this.adopt(config);
+        return config;
+      });
       // A failed read must not be cached: the next caller tries again.
       cfg.catch(() => this.configs.delete(model));
       this.configs.set(model, cfg);
     }
     return cfg;
+  }
+
+  /**
+   * A continuous-batching model gets adaptive limits, starting from the slots its engine publishes;
+   * a batching model keeps the fixed limit.
+   */
+  private adopt(config: ModelConfig): void {
+    if (this.adaptive || !safeContinuous(config)) return;
+    const hint = engineSlotsHint(config);
+    const max = Math.max(
+      1,
+      this.cap ?? Math.min(ADAPTIVE_CEILING, hint === undefined ? ADAPTIVE_CEILING : hint * 4),
+    );
+    for (const ep of this.endpoints) {
+      ep.limiter = new AdaptiveLimit({ ...this.adaptiveTuning, initial: hint ?? ADAPTIVE_START, max });
+      this.setLimit(ep, ep.limiter.limit);
+    }
+    this.pump();
+  }
+
+  private setLimit(ep: Endpoint, limit: number): void {
+    ep.limit = limit;
+    this.metrics?.concurrencyLimit.set({ endpoint: ep.url }, limit);
   }
 
   async dispatchPlan(model: string, opts: RequestOptions = {}): Promise<DispatchPlan> {
@@ -269,7 +357,7 @@ export class TritonCluster extends EventEmitter {
       }
       let ep: Endpoint;
       try {
-        ep = await this.acquire(tried, remaining, opts.signal);
+        ep = await this.acquire(tried, remaining, opts.signal, opts.affinityKey);
       } catch (err) {
         if (err instanceof TritonDeadlineError) {
           fail(`deadline of ${deadlineMs} ms passed waiting for a healthy endpoint`, lastError ?? err);
@@ -284,11 +372,16 @@ export class TritonCluster extends EventEmitter {
       try {
         const result = await fn(ep.client, { timeoutMs, signal: opts.signal });
         this.observe(ep, model, op, started, 'ok');
+        this.sample(ep, op, started, true);
         this.succeeded(ep);
+        if (opts.affinityKey !== undefined) this.affinity.remember(opts.affinityKey, ep.url);
         return result;
       } catch (err) {
         this.observe(ep, model, op, started, 'error');
         if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+        // Only failures that say the endpoint is overloaded or sick bring its limit down; a prompt
+        // the model rejects says nothing about load.
+        if (err instanceof TritonError && err.retryable) this.sample(ep, op, started, false);
         lastError = err;
         this.failed(ep, model, err);
         if (!(err instanceof TritonError) || !err.retryable) fail('not retryable', err);
@@ -314,6 +407,18 @@ export class TritonCluster extends EventEmitter {
     await Promise.all(this.endpoints.map((ep) => ep.client.destroy()));
   }
 
+  /** Feeds the endpoint's adaptive limit (a no-op for batching models and for non-inference calls). */
+  private sample(ep: Endpoint, op: string, started: number, ok: boolean): void {
+    if (ep.limiter === undefined || (op !== 'generate' && op !== 'infer')) return;
+    const changed = ep.limiter.onSample({
+      startedAt: started,
+      now: performance.now(),
+      ok,
+      inFlight: ep.outstanding,
+    });
+    if (changed) this.setLimit(ep, ep.limiter.limit); // release() pumps right after
+  }
+
   private observe(ep: Endpoint, model: string, op: string, started: number, outcome: string): void {
     this.metrics?.requestDuration.observe(
       { endpoint: ep.url, model, op, outcome },
@@ -322,10 +427,15 @@ export class TritonCluster extends EventEmitter {
   }
 
   /** A slot on the best endpoint now, or the first one that frees up (FIFO) before the deadline. */
-  private acquire(avoid: ReadonlySet<string>, timeoutMs: number, signal?: AbortSignal): Promise<Endpoint> {
+  private acquire(
+    avoid: ReadonlySet<string>,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    key?: string,
+  ): Promise<Endpoint> {
     // Only take the fast path when nobody queues ahead: retries waiting for a slot keep their turn.
     if (this.waiters.length === 0) {
-      const ep = this.pick(avoid);
+      const ep = this.pick(avoid, key);
       if (ep !== undefined) {
         this.take(ep);
         return Promise.resolve(ep);
@@ -342,6 +452,7 @@ export class TritonCluster extends EventEmitter {
       };
       const waiter: Waiter = {
         avoid,
+        key,
         resolve: (ep) => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
@@ -364,9 +475,20 @@ export class TritonCluster extends EventEmitter {
     });
   }
 
-  private pick(avoid: ReadonlySet<string>): Endpoint | undefined {
-    const i = chooseEndpoint(this.endpoints, avoid, this.rotate++);
-    return i < 0 ? undefined : this.endpoints[i];
+  private pick(avoid: ReadonlySet<string>, key: string | undefined): Endpoint | undefined {
+    const preferred = key === undefined ? undefined : this.affinity.get(key);
+    const { index, affinity } = chooseWithAffinity(this.endpoints, preferred, avoid, this.rotate++);
+    const ep = index < 0 ? undefined : this.endpoints[index];
+    if (ep !== undefined && affinity !== undefined) {
+      if (affinity === 'hit') {
+        this.affinityCounts.hits++;
+        this.metrics?.affinityHits.inc({ endpoint: ep.url });
+      } else {
+        this.affinityCounts.misses++;
+        this.metrics?.affinityMisses.inc({ reason: affinity });
+      }
+    }
+    return ep;
   }
 
   private take(ep: Endpoint): void {
@@ -384,7 +506,7 @@ export class TritonCluster extends EventEmitter {
   private pump(): void {
     while (this.waiters.length > 0) {
       const head = this.waiters[0] as Waiter;
-      const ep = this.pick(head.avoid);
+      const ep = this.pick(head.avoid, head.key);
       if (ep === undefined) return;
       this.waiters.shift();
       this.take(ep);
@@ -450,6 +572,15 @@ export class TritonCluster extends EventEmitter {
       this.healthRound = undefined;
     });
     return this.healthRound;
+  }
+}
+
+/** A config without the synthesizer's inputs is not ours to judge here; dispatchPlan reports it. */
+function safeContinuous(config: ModelConfig): boolean {
+  try {
+    return continuousBatching(config);
+  } catch {
+    return false;
   }
 }
 

@@ -1,12 +1,22 @@
+export { AffinityMemory } from './affinity.ts';
 export { type BackoffOptions, backoffCeiling, backoffDelay } from './backoff.ts';
-export { MicroBatcher, type MicroBatcherOptions } from './batcher.ts';
+export { MicroBatcher, type MicroBatcherOptions, type SubmitOptions } from './batcher.ts';
 export {
+  ADAPTIVE_CEILING,
+  ADAPTIVE_START,
+  type AffinityStats,
   type CircuitState,
   type EndpointState,
   type RequestOptions,
   TritonCluster,
   type TritonClusterOptions,
 } from './cluster.ts';
+export {
+  AdaptiveLimit,
+  type AdaptiveLimitOptions,
+  type LimitPhase,
+  type LimitSample,
+} from './concurrency.ts';
 export {
   TritonBadResponseError,
   TritonClosedError,
@@ -26,8 +36,10 @@ export {
 } from './http.ts';
 export { TritonMetrics } from './metrics.ts';
 export {
+  continuousBatching,
   type DispatchPlan,
   dispatchPlan,
+  engineSlotsHint,
   type GenerationParams,
   type ModelConfig,
   type SamplingParams,

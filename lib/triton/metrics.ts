@@ -14,6 +14,9 @@ export class TritonMetrics {
   readonly endpointHealthy: Gauge<'endpoint'>;
   readonly batchSize: Histogram<'model'>;
   readonly permanentFailures: Counter<'model'>;
+  readonly concurrencyLimit: Gauge<'endpoint'>;
+  readonly affinityHits: Counter<'endpoint'>;
+  readonly affinityMisses: Counter<'reason'>;
 
   constructor(registry: Registry, prefix = 'ipt_triton_client_') {
     const registers = [registry];
@@ -59,6 +62,24 @@ export class TritonMetrics {
       name: `${prefix}endpoint_healthy`,
       help: '1 when the endpoint is admitted for routing, 0 when ejected',
       labelNames: ['endpoint'],
+      registers,
+    });
+    this.concurrencyLimit = new Gauge({
+      name: `${prefix}concurrency_limit`,
+      help: 'Requests an endpoint may have in flight (adaptive for continuous-batching models)',
+      labelNames: ['endpoint'],
+      registers,
+    });
+    this.affinityHits = new Counter({
+      name: `${prefix}affinity_hits_total`,
+      help: "Chain rounds sent to the endpoint that served the chain's previous round (its prefix cache)",
+      labelNames: ['endpoint'],
+      registers,
+    });
+    this.affinityMisses = new Counter({
+      name: `${prefix}affinity_misses_total`,
+      help: 'Chain rounds sent elsewhere: their endpoint was saturated, unhealthy, or had failed them (retry)',
+      labelNames: ['reason'],
       registers,
     });
     this.batchSize = new Histogram({

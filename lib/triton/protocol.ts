@@ -76,6 +76,33 @@ export function dispatchPlan(config: ModelConfig): DispatchPlan {
   };
 }
 
+/**
+ * Whether the model schedules requests itself (decoupled, or no batch dimension): such a model
+ * wants many single-prompt requests in flight, as many as its engine can run, rather than batches.
+ */
+export function continuousBatching(config: ModelConfig): boolean {
+  return dispatchPlan(config).mode === 'single';
+}
+
+/** Names under which a model's config may publish its engine's sequence slots (vLLM's max_num_seqs). */
+const SLOT_PARAMETERS = ['ipt_max_num_seqs', 'max_num_seqs'];
+
+/**
+ * The engine's sequence slots as the model's config publishes them (a `parameters` entry, string
+ * value as Triton renders it), or undefined when absent or not a positive integer.
+ */
+export function engineSlotsHint(config: ModelConfig): number | undefined {
+  const parameters = config.parameters;
+  if (!isRecord(parameters)) return undefined;
+  for (const key of SLOT_PARAMETERS) {
+    const entry = parameters[key];
+    const raw = isRecord(entry) ? entry.string_value : undefined;
+    const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+    if (Number.isSafeInteger(n) && n > 0) return n;
+  }
+  return undefined;
+}
+
 const DEFAULT_PLAN: DispatchPlan = {
   mode: 'batch',
   maxBatch: Number.MAX_SAFE_INTEGER,

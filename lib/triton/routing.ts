@@ -44,3 +44,36 @@ export function chooseEndpoint(
   }
   return best;
 }
+
+/** How a request with a remembered endpoint was placed. */
+export type AffinityOutcome = 'hit' | 'saturated' | 'unhealthy' | 'retry';
+
+export interface AffinityChoice {
+  /** As chooseEndpoint: -1 when nothing can take the request now. */
+  index: number;
+  /** Undefined when no endpoint was remembered for the request. */
+  affinity: AffinityOutcome | undefined;
+}
+
+/**
+ * The remembered endpoint while it is healthy, has a free slot and has not
+ * already failed this request; otherwise the least-outstanding choice, with
+ * the reason it was not the remembered one.
+ */
+export function chooseWithAffinity(
+  candidates: readonly RouteCandidate[],
+  preferred: string | undefined,
+  avoid: ReadonlySet<string> = new Set(),
+  start = 0,
+): AffinityChoice {
+  if (preferred === undefined)
+    return { index: chooseEndpoint(candidates, avoid, start), affinity: undefined };
+  const i = candidates.findIndex((c) => c.url === preferred);
+  const c = candidates[i];
+  let affinity: AffinityOutcome;
+  if (c === undefined || !c.healthy) affinity = 'unhealthy';
+  else if (avoid.has(c.url)) affinity = 'retry';
+  else if (c.outstanding >= c.limit) affinity = 'saturated';
+  else return { index: i, affinity: 'hit' };
+  return { index: chooseEndpoint(candidates, avoid, start), affinity };
+}

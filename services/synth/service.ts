@@ -37,6 +37,11 @@ export interface SynthOptions {
   maxBatch?: number;
   lingerMs?: number;
   maxBufferedPerPartition?: number;
+  /**
+   * Requests in flight per Triton endpoint. Undefined (the default): 4 for a batching model; for a
+   * continuous-batching model (vLLM) an adaptive limit that fills the engine, capped at four times
+   * the slots its config publishes. Given: the fixed limit, or the adaptive limit's cap.
+   */
   maxInFlightPerEndpoint?: number;
   maxAttempts?: number;
   attemptTimeoutMs?: number;
@@ -72,7 +77,6 @@ export const SYNTH_DEFAULTS = {
   maxBatch: 64,
   lingerMs: 5,
   maxBufferedPerPartition: 2_000,
-  maxInFlightPerEndpoint: 4,
   maxAttempts: 4,
   attemptTimeoutMs: 120_000,
   requestDeadlineMs: 600_000,
@@ -188,7 +192,7 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
             idleMs: o.idleMs,
           },
           codecs,
-          infer: (prompt) => batcher.submit(prompt),
+          infer: (prompt, chainId) => batcher.submit(prompt, { affinityKey: chainId }),
           maxBuffered: o.maxBufferedPerPartition,
           recordPrompts: o.recordPrompts,
           ...(o.endOffsets ? { endOffsets: o.endOffsets } : {}),

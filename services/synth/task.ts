@@ -38,8 +38,11 @@ export interface SynthTaskDeps {
   topics: Topics;
   chains: Omit<PartitionChainsConfig, 'partition' | 'topic' | 'runId'>;
   codecs: SynthCodecs;
-  /** Sends one prompt to the inference cluster (through the micro-batcher). */
-  infer(prompt: string): Promise<string>;
+  /**
+   * Sends one prompt to the inference cluster (through the micro-batcher). `chainId` lets a
+   * chain's rounds return to the endpoint whose prefix cache holds its earlier rounds.
+   */
+  infer(prompt: string, chainId: string): Promise<string>;
   /** Records waiting in state at which the partition stops fetching. */
   maxBuffered: number;
   /** Keep the full prompt on every SynthRound (replay diffs use it); off saves topic space. */
@@ -231,7 +234,7 @@ export async function createSynthTask(deps: SynthTaskDeps, context: TaskContext)
   const launch = (start: RoundStart): void => {
     const sentAt = performance.now();
     metrics.inFlight.inc();
-    deps.infer(start.plan.prompt).then(
+    deps.infer(start.plan.prompt, start.chainId).then(
       (text) => {
         metrics.inFlight.dec();
         if (closed) return;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chooseEndpoint, type RouteCandidate } from '../../lib/triton/routing.ts';
+import { AffinityMemory } from '../../lib/triton/affinity.ts';
+import { chooseEndpoint, chooseWithAffinity, type RouteCandidate } from '../../lib/triton/routing.ts';
 
 const ep = (url: string, outstanding: number, healthy = true, limit = 4): RouteCandidate => ({
   url,
@@ -59,5 +60,70 @@ describe('least-outstanding routing', () => {
         },
       ),
     );
+  });
+});
+
+describe('chain affinity', () => {
+  const eps = () => [ep('a', 1), ep('b', 3), ep('c', 2)];
+
+  it('holds a chain on the endpoint that served it while that one is healthy and has room', () => {
+    expect(chooseWithAffinity(eps(), 'b')).toEqual({ index: 1, affinity: 'hit' });
+  });
+
+  it('falls back to the least loaded when the remembered endpoint is saturated', () => {
+    expect(chooseWithAffinity([ep('a', 1), ep('b', 4), ep('c', 2)], 'b')).toEqual({
+      index: 0,
+      affinity: 'saturated',
+    });
+  });
+
+  it('falls back when the remembered endpoint is ejected or gone', () => {
+    expect(chooseWithAffinity([ep('a', 1), ep('b', 0, false), ep('c', 2)], 'b')).toEqual({
+      index: 0,
+      affinity: 'unhealthy',
+    });
+    expect(chooseWithAffinity(eps(), 'z')).toEqual({ index: 0, affinity: 'unhealthy' });
+  });
+
+  it('sends a retry elsewhere even when the remembered endpoint has room', () => {
+    expect(chooseWithAffinity(eps(), 'b', new Set(['b']))).toEqual({ index: 0, affinity: 'retry' });
+  });
+
+  it('without a memory it is plain least-outstanding routing', () => {
+    expect(chooseWithAffinity(eps(), undefined)).toEqual({ index: 0, affinity: undefined });
+  });
+
+  it('returns -1 when nothing has room, whatever it remembers', () => {
+    expect(chooseWithAffinity([ep('a', 4), ep('b', 4)], 'a').index).toBe(-1);
+  });
+});
+
+describe('affinity memory', () => {
+  it('remembers the last endpoint per key and forgets the least recently used beyond its capacity', () => {
+    const m = new AffinityMemory(3);
+    m.remember('c1', 'a');
+    m.remember('c2', 'b');
+    m.remember('c3', 'a');
+    m.remember('c1', 'b'); // c1 is now the youngest, and moved
+    m.remember('c4', 'a'); // evicts c2, the oldest
+    expect(m.size).toBe(3);
+    expect(m.get('c1')).toBe('b');
+    expect(m.get('c2')).toBeUndefined();
+    expect(m.get('c3')).toBe('a');
+    expect(m.get('c4')).toBe('a');
+  });
+
+  it('never holds more than its capacity', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), (keys) => {
+        const m = new AffinityMemory(8);
+        for (const k of keys) m.remember(`k${k}`, 'a');
+        return m.size === Math.min(8, new Set(keys).size);
+      }),
+    );
+  });
+
+  it('rejects a capacity below 1', () => {
+    expect(() => new AffinityMemory(0)).toThrow(/positive integer/);
   });
 });
