@@ -14,7 +14,12 @@ import {
   DEFAULT_TOKEN_THREADS,
 } from '../services/ingest/ingestor.ts';
 import { expandPaths, InputError } from '../services/ingest/input.ts';
-import { DEFAULT_NORMALIZE } from '../services/ingest/normalize.ts';
+import {
+  DEFAULT_NORMALIZE,
+  NORMALIZE_STEPS,
+  type NormalizeStep,
+  parseNormalizeSteps,
+} from '../services/ingest/normalize.ts';
 import {
   PROGRESS_MODES,
   type ProgressMode,
@@ -35,6 +40,7 @@ interface IngestFlags {
   idField: string;
   minChars: number;
   maxChars: number;
+  normalize: NormalizeStep[];
   maxRecordBytes: number;
   dedupWindow: number;
   maxModelLen: number;
@@ -72,7 +78,10 @@ and globs; "-" reads stdin. The format is sniffed unless --format says it.
 
 Every rejected input goes to the DLQ topic with a reason (invalid_utf8, empty_text, binary,
 too_long, malformed_json, wrong_field_type, truncated_parquet, …) and its original bytes.
-Invalid UTF-8 is rejected, never repaired. Exact duplicates (same normalized text) within the
+Texts are kept byte for byte as given (HTML is turned into clean text); --normalize opts into
+named clean-ups (${NORMALIZE_STEPS.join(', ')}, or all), and a
+record changed by them says which in metadata.normalized. Invalid UTF-8 is rejected, never
+repaired. Exact duplicates (the same stored text) within the
 last --dedup-window documents are dropped; the window is rebuilt from the raw topic at start,
 so re-running on the same files produces nothing new.
 
@@ -130,6 +139,18 @@ export function ingestCommand(): Command {
       new Option('--id-field <name>', 'JSON field / Parquet column of a document id')
         .default('id')
         .env('IPT_INGEST_ID_FIELD'),
+    )
+    .addOption(
+      new Option('--normalize <steps>', 'comma-separated normalization steps to apply (default none)')
+        .argParser((v) => {
+          try {
+            return parseNormalizeSteps(v);
+          } catch (error) {
+            throw new InvalidArgumentError((error as Error).message);
+          }
+        })
+        .default([])
+        .env('IPT_INGEST_NORMALIZE'),
     )
     .addOption(
       new Option('--min-chars <n>', 'shortest text kept, in code points after normalization')
@@ -283,7 +304,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       registryUrl: flags.registry ?? endpoints?.registry.url ?? '',
       topics: topicsFor(flags.topicNamespace),
       fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
-      normalize: { minChars: flags.minChars, maxChars: flags.maxChars },
+      normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
       maxRecordBytes: flags.maxRecordBytes,
       dedupWindow: flags.dedupWindow,
       tokenThreads: flags.tokenThreads,

@@ -3,6 +3,7 @@
 // <template>, inline SVG) and keep link text without the href. Pure functions.
 
 import { compile, type HtmlToTextOptions } from 'html-to-text';
+import { normalizeWhitespace } from './normalize.ts';
 
 const OPTIONS: HtmlToTextOptions = {
   wordwrap: false,
@@ -23,9 +24,12 @@ const OPTIONS: HtmlToTextOptions = {
 // Compiled once: compiling the selectors costs more than converting a typical page.
 const convert = compile(OPTIONS);
 
-/** The visible text of an HTML page. */
+/**
+ * The visible text of an HTML page, whitespace cleaned (every normalization step): this text is
+ * ipt's own extraction, not a text as given, so the layout left over from markup goes.
+ */
 export function htmlToText(html: string): string {
-  return convert(html);
+  return normalizeWhitespace(convert(html));
 }
 
 /** `charset=` of a Content-Type header value, if any. */

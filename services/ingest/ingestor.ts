@@ -276,7 +276,12 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
       });
     }
     const text = normalized.text;
+    // Dedup hashes the stored text: as given by default, so only byte-identical texts are duplicates.
     const hash = contentHash(text);
+    const metadata =
+      normalized.steps.length > 0
+        ? { ...event.metadata, normalized: normalized.steps.join(',') }
+        : event.metadata;
     const docId = docIdFor(event.id, event.url, text);
     if (dedup.checkAndAdd(hash)) {
       stats.duplicates++;
@@ -312,8 +317,8 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
         chunk_count: pieces.length,
         parent_doc_id: chunked ? docId : null,
         metadata: chunked
-          ? { ...event.metadata, parent_content_hash: hash, parent_token_count: String(tokens) }
-          : event.metadata,
+          ? { ...metadata, parent_content_hash: hash, parent_token_count: String(tokens) }
+          : metadata,
       };
       const value = await rawSerde.serialize(record);
       // Chunks are keyed by their parent's id: one partition, in order, for the whole text.

@@ -1,4 +1,13 @@
-// Text normalization and validation for ingest: pure functions, no I/O.
+// Text validation and opt-in normalization for ingest: pure functions, no I/O.
+//
+// Texts as given: a valid text is stored byte for byte by default, because the method hands the
+// synthesizer the raw text and any change alters its prompt. What validity needs is handled by
+// rejecting, never by editing: invalid UTF-8 and lone surrogates (no UTF-8 form; Avro strings are
+// UTF-8), NUL and mostly-control text (binary), empty or whitespace-only text, texts outside the
+// length limits — each a dead letter with its reason, counted by reason in
+// ipt_ingest_rejected_total. The one edit is a leading UTF-8 byte-order mark, which the decoder
+// drops as the encoding's marker, not text. The old clean-ups are named steps a user opts into
+// (`--normalize`); a record they touched says which in `metadata.normalized`.
 //
 // UTF-8 policy: invalid input is REJECTED, never repaired. A repaired text carries U+FFFD where the
 // bytes were wrong; such text is noise to a language model and hides an upstream encoding bug, and
@@ -60,22 +69,62 @@ export interface Rejection {
 export const reject = (reason: RejectReason, message: string, detail?: Record<string, string>): Rejection =>
   detail ? { ok: false, reason, message, detail } : { ok: false, reason, message };
 
+/**
+ * Opt-in normalization steps. They always run in this order, whatever order they are named in;
+ * `all` is every step (what ingest did to every text before texts were kept as given).
+ */
+export const NORMALIZE_STEPS = [
+  /** Unicode NFC, so composed and decomposed spellings are one text (and one dedup hash). */
+  'nfc',
+  /** CRLF, CR, NEL, U+2028/2029, \v and \f → `\n`. */
+  'line-breaks',
+  /** Every Unicode space separator except the plain space (NBSP, ideographic space…) → ` `. */
+  'spaces',
+  /** Zero-width spaces, word joiners and byte-order marks dropped (ZWJ/ZWNJ kept: they carry meaning). */
+  'invisible',
+  /** Control characters other than tab and line breaks dropped. */
+  'controls',
+  /** Spaces and tabs at the end of each line dropped. */
+  'trailing-spaces',
+  /** At most one blank line in a row (paragraph breaks survive). */
+  'blank-lines',
+  /** Whitespace at the start and end of the text dropped. */
+  'trim',
+] as const;
+export type NormalizeStep = (typeof NORMALIZE_STEPS)[number];
+
+/** Parses a comma-separated step list (`nfc,blank-lines`, `all`, `none` or empty). */
+export function parseNormalizeSteps(list: string): NormalizeStep[] {
+  const names = list
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '' && s !== 'none');
+  if (names.includes('all')) return [...NORMALIZE_STEPS];
+  for (const name of names) {
+    if (!(NORMALIZE_STEPS as readonly string[]).includes(name))
+      throw new Error(
+        `unknown normalization step ${JSON.stringify(name)} (known: ${NORMALIZE_STEPS.join(', ')}, all)`,
+      );
+  }
+  return NORMALIZE_STEPS.filter((step) => names.includes(step));
+}
+
 export interface NormalizeOptions {
-  /** Fewest code points a normalized text may have (≥ 1; an empty text is always `empty_text`). */
+  /** Fewest code points a text may have (≥ 1; an empty text is always `empty_text`). */
   minChars: number;
-  /** Most code points a normalized text may have; longer texts are `too_long`, not chunked. */
+  /** Most code points a text may have; longer texts are `too_long`, not chunked. */
   maxChars: number;
-  /**
-   * Largest share of control characters (other than tab and line breaks) a text may have before it
-   * counts as binary. A few stray controls in real text are removed instead.
-   */
+  /** Largest share of control characters (other than tab and line breaks) before a text counts as binary. */
   maxControlRatio: number;
+  /** Normalization steps to apply (none by default: texts are kept as given). */
+  steps: readonly NormalizeStep[];
 }
 
 export const DEFAULT_NORMALIZE: Readonly<NormalizeOptions> = {
   minChars: 1,
   maxChars: 1_000_000,
   maxControlRatio: 0.01,
+  steps: [],
 };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -148,24 +197,32 @@ const INVISIBLE = /[\u200b\u2060\ufeff]/g;
 const TRAILING_SPACE = /[ \t]+$/gm;
 const BLANK_RUNS = /\n{3,}/g;
 
+const APPLY: Record<NormalizeStep, (text: string) => string> = {
+  nfc: (t) => t.normalize('NFC'),
+  'line-breaks': (t) => t.replace(LINE_BREAKS, '\n'),
+  spaces: (t) => t.replace(ODD_SPACES, ' '),
+  invisible: (t) => t.replace(INVISIBLE, ''),
+  controls: (t) => t.replace(CONTROL, ''),
+  'trailing-spaces': (t) => t.replace(TRAILING_SPACE, ''),
+  'blank-lines': (t) => t.replace(BLANK_RUNS, '\n\n'),
+  trim: (t) => t.trim(),
+};
+
+/** Applies the named steps, in {@link NORMALIZE_STEPS} order. */
+export function applySteps(text: string, steps: readonly NormalizeStep[]): string {
+  let out = text;
+  for (const step of NORMALIZE_STEPS) if (steps.includes(step)) out = APPLY[step](out);
+  return out;
+}
+
 /**
- * Whitespace normalization, chosen to keep what a pre-training text means:
- * Unicode NFC (so composed and decomposed spellings hash the same); every line break → `\n`;
- * odd Unicode spaces → ` `; zero-width spaces and BOMs dropped; stray control characters dropped;
- * trailing spaces on each line dropped; at most one blank line in a row (paragraphs survive — the
- * chunker splits on them); leading/trailing whitespace of the whole text dropped. Runs of spaces
- * inside a line and tabs are kept: indentation in code and tables is content.
+ * Every step: NFC, line breaks → `\n`, odd spaces → ` `, invisible characters and stray controls
+ * dropped, trailing spaces dropped, at most one blank line in a row, ends trimmed. Runs of spaces
+ * inside a line and tabs are kept: indentation in code and tables is content. Text that ipt
+ * extracts itself (from HTML) is cleaned this way; given text only when the user opts in.
  */
 export function normalizeWhitespace(text: string): string {
-  return text
-    .normalize('NFC')
-    .replace(LINE_BREAKS, '\n')
-    .replace(ODD_SPACES, ' ')
-    .replace(INVISIBLE, '')
-    .replace(CONTROL, '')
-    .replace(TRAILING_SPACE, '')
-    .replace(BLANK_RUNS, '\n\n')
-    .trim();
+  return applySteps(text, NORMALIZE_STEPS);
 }
 
 /** Code points, not UTF-16 units, so a limit means the same for every script. */
@@ -185,13 +242,14 @@ function controlRatio(text: string): number {
 }
 
 /**
- * Validates and normalizes one decoded text: binary-looking text, lone surrogates, empty, too short
- * and too long are rejected; everything else comes back normalized.
+ * Validates one decoded text and applies the opted-in steps: binary-looking text, lone surrogates,
+ * empty or whitespace-only, too short and too long are rejected; everything else comes back as
+ * given (or normalized as asked), with `steps` naming the steps that changed it.
  */
 export function normalizeText(
   text: string,
   options: NormalizeOptions = DEFAULT_NORMALIZE,
-): { ok: true; text: string } | Rejection {
+): { ok: true; text: string; steps: NormalizeStep[] } | Rejection {
   if (text.includes('\u0000')) return reject('binary', 'text contains NUL characters');
   const ratio = controlRatio(text);
   if (ratio > options.maxControlRatio) {
@@ -202,7 +260,7 @@ export function normalizeText(
   const wellFormed = checkWellFormed(text);
   if (wellFormed !== true) return wellFormed;
   // Cheap pre-check before the normalization passes: UTF-16 length bounds the code points from above
-  // and whitespace normalization only shrinks text, except NFC on rare scripts (bounded by 3×).
+  // and the steps only shrink text, except NFC on rare scripts (bounded by 3×).
   if (text.length > options.maxChars * 3) {
     return reject(
       'too_long',
@@ -213,9 +271,16 @@ export function normalizeText(
       },
     );
   }
-  const normalized = normalizeWhitespace(text);
-  const length = codePointLength(normalized);
-  if (length === 0) return reject('empty_text', 'text is empty after whitespace normalization');
+  const steps: NormalizeStep[] = [];
+  let out = text;
+  for (const step of NORMALIZE_STEPS) {
+    if (!options.steps.includes(step)) continue;
+    const next = APPLY[step](out);
+    if (next !== out) steps.push(step);
+    out = next;
+  }
+  if (!HAS_CONTENT.test(out)) return reject('empty_text', 'text is empty or only whitespace');
+  const length = codePointLength(out);
   if (length < options.minChars) {
     return reject('too_short', `text has ${length} code points (minimum ${options.minChars})`, {
       limit: String(options.minChars),
@@ -228,5 +293,9 @@ export function normalizeText(
       length: String(length),
     });
   }
-  return { ok: true, text: normalized };
+  return { ok: true, text: out, steps };
 }
+
+// Something other than whitespace, invisible characters and controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: controls are what it looks past
+const HAS_CONTENT = /[^\s\u0000-\u001f\u007f-\u009f\u200b\u2060\ufeff]/u;

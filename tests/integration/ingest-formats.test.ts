@@ -13,7 +13,6 @@ import { loadEndpoints } from '../../lib/endpoints.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { contentHash, docIdFor } from '../../services/ingest/ids.ts';
 import { createIngestor, type Ingestor } from '../../services/ingest/ingestor.ts';
-import { normalizeWhitespace } from '../../services/ingest/normalize.ts';
 import {
   CRAWL,
   producedOn,
@@ -34,6 +33,10 @@ let topics: Topics;
 let ingestor: Ingestor;
 let raw: (RawDocument & { key: string | null })[];
 
+// Decomposed accents, odd spaces, a zero-width space, a stray control, CR and NEL breaks, blank
+// runs, trailing spaces: every thing the opt-in steps would change, in a text that must arrive as is.
+const ODD = `\t Cafe\u0301\u00a0na\u0308ive\u200b ${prose(16)}\u0007 \r\r\n\u0085\n\n\n\u3000${prose(17)}   \n\n`;
+
 const bySource = (prefix: string) => raw.filter((r) => r.source.startsWith(prefix));
 
 beforeAll(async () => {
@@ -47,6 +50,7 @@ beforeAll(async () => {
   writeJsonlGz(join(dir, 'docs.jsonl.gz'), [
     { id: 'j-1', text: prose(1), url: 'http://example.com/1', metadata: { lang: 'en' } },
     { id: 'j-2', content: `  ${prose(2)}\r\n\r\n\r\n${prose(3)}  ` },
+    { id: 'j-3', text: ODD },
   ]);
   await writeJsonlZst(join(dir, 'docs.jsonl.zst'), [{ text: prose(4), url: 'http://example.com/4' }]);
   writeParquet(
@@ -92,6 +96,15 @@ beforeAll(async () => {
   await ingestor.ingestPaths([dir]);
   await ingestor.ingestStream(Readable.from([Buffer.from(`${JSON.stringify({ text: prose(15) })}\n`)]));
   await ingestor.close();
+  // The same odd text again through an ingestor that opts into two steps.
+  const normalizing = await createIngestor({
+    brokers: endpoints.kafka.brokers,
+    registryUrl: endpoints.registry.url,
+    topics,
+    normalize: { steps: ['nfc', 'line-breaks'] },
+  });
+  await normalizing.ingestStream(Readable.from([`${JSON.stringify({ id: 'n-1', text: ODD })}\n`]));
+  await normalizing.close();
   raw = (await producedOn(topics)).raw;
 }, 180_000);
 
@@ -103,7 +116,7 @@ afterAll(async () => {
 describe('ingest formats on the real stack', () => {
   it('reads gzip JSON Lines with configurable fields (text or content), keeping given ids and metadata', () => {
     const docs = raw.filter((r) => r.source.endsWith('docs.jsonl.gz'));
-    expect(docs.map((d) => d.doc_id).sort()).toEqual(['j-1', 'j-2']);
+    expect(docs.map((d) => d.doc_id).sort()).toEqual(['j-1', 'j-2', 'j-3']);
     const one = docs.find((d) => d.doc_id === 'j-1') as RawDocument;
     expect(one).toMatchObject({
       text: prose(1),
@@ -114,8 +127,20 @@ describe('ingest formats on the real stack', () => {
     });
     expect(one.metadata).toMatchObject({ lang: 'en', line: '1' });
     expect(one.source).toMatch(/^jsonl:.*docs\.jsonl\.gz$/);
-    // Whitespace normalized: CRLF runs → one blank line, ends trimmed.
-    expect(docs.find((d) => d.doc_id === 'j-2')?.text).toBe(`${prose(2)}\n\n${prose(3)}`);
+    // Texts as given: byte for byte, whitespace, NFD and the stray control included; no step named.
+    expect(docs.find((d) => d.doc_id === 'j-2')?.text).toBe(`  ${prose(2)}\r\n\r\n\r\n${prose(3)}  `);
+    const odd = docs.find((d) => d.doc_id === 'j-3') as RawDocument;
+    expect(Buffer.from(odd.text).equals(Buffer.from(ODD))).toBe(true);
+    expect(odd.content_hash).toBe(contentHash(ODD));
+    for (const d of docs) expect(d.metadata.normalized).toBeUndefined();
+  });
+
+  it('applies opted-in steps only, and names them in the record', () => {
+    const doc = raw.find((d) => d.doc_id === 'n-1') as RawDocument;
+    expect(doc.text).toBe(ODD.normalize('NFC').replace(/\r\n?|\u0085/g, '\n'));
+    expect(doc.text).toContain('\u00a0'); // "spaces" was not asked for
+    expect(doc.metadata.normalized).toBe('nfc,line-breaks');
+    expect(doc.content_hash).toBe(contentHash(doc.text));
   });
 
   it('reads zstd JSON Lines and derives the id from url + text when none is given', () => {
@@ -179,9 +204,7 @@ describe('ingest formats on the real stack', () => {
       .sort((a, b) => a.chunk_index - b.chunk_index);
     expect(chunks.length).toBeGreaterThan(1);
     const parent = chunks[0]?.parent_doc_id as string;
-    const whole = normalizeWhitespace(
-      Array.from({ length: 12 }, (_, i) => prose(100 + i, 2000)).join('\n\n'),
-    );
+    const whole = Array.from({ length: 12 }, (_, i) => prose(100 + i, 2000)).join('\n\n');
     expect(parent).toBe(docIdFor(null, null, whole));
     chunks.forEach((c, i) => {
       expect(c).toMatchObject({
@@ -208,7 +231,7 @@ describe('ingest formats on the real stack', () => {
     const s = ingestor.stats;
     expect(s.rejected).toBe(0);
     expect(s.accepted + s.duplicates + s.rejected + s.skipped).toBe(s.inputs);
-    expect(s.produced).toBe(raw.length);
-    expect(s.accepted).toBe(2 + 1 + 5 + 2 + 2 + 1 + 1 + 1);
+    expect(s.produced).toBe(raw.length - 1); // n-1 came from the second ingestor
+    expect(s.accepted).toBe(3 + 1 + 5 + 2 + 2 + 1 + 1 + 1);
   });
 });

@@ -4,8 +4,11 @@ import {
   DEFAULT_NORMALIZE,
   decodeCharset,
   decodeUtf8,
+  NORMALIZE_STEPS,
+  type NormalizeStep,
   normalizeText,
   normalizeWhitespace,
+  parseNormalizeSteps,
 } from '../../services/ingest/normalize.ts';
 
 const opts = { ...DEFAULT_NORMALIZE, minChars: 1, maxChars: 50 };
@@ -40,7 +43,11 @@ describe('UTF-8: rejected, never repaired', () => {
       reason: 'invalid_utf8',
     });
     // A proper pair is fine.
-    expect(normalizeText(JSON.parse('"abc \\ud83d\\ude42"'), opts)).toEqual({ ok: true, text: 'abc 🙂' });
+    expect(normalizeText(JSON.parse('"abc \\ud83d\\ude42"'), opts)).toEqual({
+      ok: true,
+      text: 'abc 🙂',
+      steps: [],
+    });
   });
 
   it('decodes a declared charset strictly, and refuses unknown ones', () => {
@@ -59,7 +66,62 @@ describe('UTF-8: rejected, never repaired', () => {
   });
 });
 
-describe('whitespace normalization', () => {
+describe('texts as given, normalization opt-in', () => {
+  const odd = '\t Cafe\u0301\u00a0x\u200by\u0007 \r\n\r\n\r\n\u2028z\u3000  \n\n\n';
+  const long = { ...opts, maxChars: 1000, maxControlRatio: 0.5 };
+
+  it('keeps a valid text byte for byte by default: odd whitespace, NFD, a stray control', () => {
+    const result = normalizeText(odd, long);
+    expect(result).toEqual({ ok: true, text: odd, steps: [] });
+    if (result.ok) expect(Buffer.from(result.text).equals(Buffer.from(odd))).toBe(true);
+  });
+
+  const each: [NormalizeStep, string, string][] = [
+    ['nfc', 'Cafe\u0301', 'Caf\u00e9'],
+    ['line-breaks', 'a\r\nb\rc\u0085d\u2028e\u2029f\u000bg\u000ch', 'a\nb\nc\nd\ne\nf\ng\nh'],
+    ['spaces', 'a\u00a0b\u3000c\u2009d', 'a b c d'],
+    ['invisible', 'a\u200bb\ufeffc\u2060d\u200de', 'abcd\u200de'],
+    ['controls', 'a\u0007b\u001bc\td', 'abc\td'],
+    ['trailing-spaces', 'a \t\nb  \nc', 'a\nb\nc'],
+    ['blank-lines', 'a\n\n\n\nb\n\nc', 'a\n\nb\n\nc'],
+    ['trim', ' \n a b \t\n', 'a b'],
+  ];
+  it.each(each)('step %s does what it says, and only that', (step, input, output) => {
+    expect(normalizeText(input, { ...long, steps: [step] })).toEqual({
+      ok: true,
+      text: output,
+      steps: [step],
+    });
+    // No other step does this one's work.
+    const rest = normalizeText(input, { ...long, steps: NORMALIZE_STEPS.filter((s) => s !== step) });
+    expect(rest.ok && rest.text).not.toBe(output);
+  });
+
+  it('names only the steps that changed the text', () => {
+    expect(normalizeText('Cafe\u0301 ok', { ...long, steps: ['nfc', 'trim', 'blank-lines'] })).toEqual({
+      ok: true,
+      text: 'Caf\u00e9 ok',
+      steps: ['nfc'],
+    });
+  });
+
+  it('parses a step list in any order into the fixed order; all, none; refuses unknown names', () => {
+    expect(parseNormalizeSteps('trim, nfc')).toEqual(['nfc', 'trim']);
+    expect(parseNormalizeSteps('all')).toEqual([...NORMALIZE_STEPS]);
+    expect(parseNormalizeSteps('')).toEqual([]);
+    expect(parseNormalizeSteps('none')).toEqual([]);
+    expect(() => parseNormalizeSteps('nfc,nfkc')).toThrow(/unknown normalization step "nfkc"/);
+  });
+
+  it('all steps together are the whitespace clean-up HTML extraction uses', () => {
+    expect(normalizeText(odd, { ...long, steps: [...NORMALIZE_STEPS] })).toMatchObject({
+      ok: true,
+      text: normalizeWhitespace(odd),
+    });
+  });
+});
+
+describe('whitespace clean-up (every step)', () => {
   it('unifies line breaks and odd spaces, drops invisible and trailing space, keeps paragraphs and indentation', () => {
     const input =
       '\ufeff  Title\r\n\r\n\r\n\r\nfirst\u00a0line   \r  indented\tcode\u2028x\u200by\u000b\n\n\n';
@@ -74,20 +136,12 @@ describe('whitespace normalization', () => {
     const once = normalizeWhitespace(' a \r\n\r\n\r\n b\u3000c \n');
     expect(normalizeWhitespace(once)).toBe(once);
   });
-
-  it('drops a few stray control characters', () => {
-    const text = `${'x'.repeat(25)}\u0007${'y'.repeat(24)}`; // 1 control in 50: under the 1 % threshold
-    expect(normalizeText(text, { ...opts, maxControlRatio: 0.05 })).toEqual({
-      ok: true,
-      text: `${'x'.repeat(25)}${'y'.repeat(24)}`,
-    });
-  });
 });
 
 describe('validation', () => {
-  it('rejects empty and whitespace-only text as empty_text', () => {
+  it('rejects empty and whitespace-only text as empty_text (no step needed)', () => {
     expect(normalizeText('', opts)).toMatchObject({ ok: false, reason: 'empty_text' });
-    expect(normalizeText(' \n\t\u00a0\r\n ', opts)).toMatchObject({ ok: false, reason: 'empty_text' });
+    expect(normalizeText(' \n\t\u00a0\r\n\u200b ', opts)).toMatchObject({ ok: false, reason: 'empty_text' });
   });
 
   it('enforces min and max length in code points', () => {
