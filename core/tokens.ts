@@ -80,13 +80,11 @@ const isCutChar = (c: number): boolean => c === SPACE || c === LOWER_ONE_EIGHTH_
  * such a cut would build a token holding "x▁" (x not `▁`); Mistral-7B-v0.1's vocabulary has none
  * (tests/unit/tokens-fast.test.ts checks the vocabulary itself), and byte-fallback tokens never
  * merge, so no merge ever crosses a cut. The pieces therefore evolve independently. Within a
- * piece the encoder's merge order is the same as when the piece is encoded alone: mistral-
- * tokenizer-ts orders merges by rank + position / text length, where ranks are odd numbers (2
- * apart) and two merges that can interact lie in one run of non-byte tokens, at most `length`
- * positions apart, so the order is rank first, then leftmost — unchanged by shifting or by a
- * different text length. So the stretch's count is the sum of its pieces' counts. A piece is
- * encoded alone as the text after its first `▁`, which the encoder restores as its dummy prefix
- * (the stretch's first piece has the real dummy prefix); a lone `▁` (a trailing space) is one
+ * piece the encoder's merge order is the same as when the piece is encoded alone: the best rank
+ * first, the leftmost on a tie (core/bpe.ts, as Hugging Face `tokenizers`), which neither shifting
+ * the piece nor the text around it changes. So the stretch's count is the sum of its pieces'
+ * counts. A piece is encoded alone as the text after its first `▁`, which the encoder restores as
+ * its dummy prefix (the stretch's first piece has the real dummy prefix); a lone `▁` (a trailing space) is one
  * token. Runs of several spaces stay whole, glued to the word that follows them.
  *
  * The cache is two generations of `generationSize` entries: lookups check the young table, then
