@@ -148,8 +148,8 @@ export interface RunResult<P = undefined> {
 }
 
 export interface RunHooks<P> {
-  /** Read with every sample (e.g. an inference server's own accounting). */
-  probe?: () => Promise<P>;
+  /** Read with every sample (e.g. an inference server's own accounting, the services' metrics). */
+  probe?: (p: RunningPipeline) => Promise<P>;
   /** Called with the running pipeline after the last record arrived, before it stops. */
   inspect?: (p: RunningPipeline) => Promise<void>;
 }
@@ -179,7 +179,7 @@ export async function throughput<P = undefined>(
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
-          const [n, probe] = await Promise.all([p.rounds(), hooks.probe?.()]);
+          const [n, probe] = await Promise.all([p.rounds(), hooks.probe?.(p)]);
           samples.push({ t: performance.now(), n, probe: probe as P });
           await sleep(200);
         }

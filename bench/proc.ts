@@ -68,6 +68,24 @@ export async function metric(opsPort: number, name: string, labels?: string): Pr
   }
 }
 
+/** A metric's samples by the value of one label (e.g. per `endpoint`), summed over its other labels; empty if unreachable. */
+export async function metricBy(opsPort: number, name: string, label: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    const pattern = new RegExp(`${label}="([^"]*)"`);
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}{`)) continue;
+      const key = pattern.exec(line)?.[1];
+      if (key === undefined) continue;
+      out.set(key, (out.get(key) ?? 0) + Number(line.split(' ').pop()));
+    }
+  } catch {
+    // not reachable: nothing to report
+  }
+  return out;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function machine(): { cores: number; cpu: string; node: string; load: string } {
