@@ -196,12 +196,12 @@ function findJava(major: number): string {
 }
 
 function triton(cfg: StackConfig): Component {
-  const { httpPort, grpcPort, metricsPort } = cfg.triton;
+  const { httpPort, grpcPort, metricsPort, engineStatsPort } = cfg.triton;
   const url = `http://127.0.0.1:${httpPort}`;
   return {
     name: 'triton',
     title: 'Triton Inference Server (PyTriton, CPU)',
-    ports: [httpPort, grpcPort, metricsPort],
+    ports: [httpPort, grpcPort, metricsPort, engineStatsPort],
     startTimeoutMs: 180_000,
     prepare(say) {
       const python = ensureVenv(cfg, say);
@@ -215,6 +215,8 @@ function triton(cfg: StackConfig): Component {
           String(grpcPort),
           '--metrics-port',
           String(metricsPort),
+          '--engine-stats-port',
+          String(engineStatsPort),
           ...cfg.triton.args,
         ],
         env: { ...process.env, PYTHONUNBUFFERED: '1' },
@@ -228,6 +230,10 @@ function triton(cfg: StackConfig): Component {
         return false;
       }
     },
-    endpoint: () => ({ urls: [url], metrics: `http://127.0.0.1:${metricsPort}/metrics` }),
+    endpoint: () => ({
+      urls: [url],
+      metrics: `http://127.0.0.1:${metricsPort}/metrics`,
+      engineStats: `http://127.0.0.1:${engineStatsPort}/`,
+    }),
   };
 }

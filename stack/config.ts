@@ -18,7 +18,14 @@ export interface StackConfig {
   venvDir: string;
   kafka: { port: number; controllerPort: number; heapMb: number };
   registry: { port: number; heapMb: number };
-  triton: { httpPort: number; grpcPort: number; metricsPort: number; args: string[] };
+  /** engineStatsPort: the engine sim's accounting as JSON (GET http://127.0.0.1:<port>/). */
+  triton: {
+    httpPort: number;
+    grpcPort: number;
+    metricsPort: number;
+    engineStatsPort: number;
+    args: string[];
+  };
 }
 
 export interface StackOverrides {
@@ -51,6 +58,7 @@ export function stackConfig(overrides: StackOverrides = {}): StackConfig {
       httpPort: tritonPort,
       grpcPort: tritonPort + 1,
       metricsPort: tritonPort + 2,
+      engineStatsPort: tritonPort + 3,
       args: (process.env.IPT_TRITON_ARGS ?? '').split(' ').filter(Boolean),
     },
   };

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Local Triton for ipt: PyTriton serving the CPU synthesizer and the GPU-cost simulator.
+"""Local Triton for ipt: PyTriton serving the CPU synthesizer, the GPU-cost simulator and the engine simulator.
 
 Started by the local stack as
 
@@ -7,7 +7,14 @@ Started by the local stack as
 
 It speaks the same KServe v2 protocol as production Triton (readiness at
 /v2/health/ready, configs at /v2/models/<m>/config, batched infer at
-/v2/models/<m>/infer). All three endpoints bind 127.0.0.1 by default.
+/v2/models/<m>/infer; the decoupled engine sim through the generate extension,
+/v2/models/<m>/generate). All three endpoints bind 127.0.0.1 by default.
+
+The engine sim is the model repository's Python-backend model
+(model_repository/instruction_synthesizer_engine_sim), copied into PyTriton's
+model store with its parameters set from the --engine-* flags, so Triton runs
+it exactly as a model repository would: one decoupled instance whose
+execute() returns at once, hundreds of requests in its engine.
 Stops cleanly on SIGTERM or SIGINT (PyTriton shuts Triton down and cleans
 its workspace).
 """
@@ -27,11 +34,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-from ipt_synth import service, sim  # noqa: E402
+from ipt_synth import engine, engine_model, service, sim  # noqa: E402
 from ipt_synth.observe import ENV_VAR as OBSERVE_ENV, Observer  # noqa: E402
 
 LOG = logging.getLogger("ipt.triton")
-MODELS = (service.CPU_MODEL, service.SIM_MODEL)
+MODELS = (service.CPU_MODEL, service.SIM_MODEL, engine_model.ENGINE_MODEL)
+ENGINE_REPO_DIR = Path(__file__).resolve().parent / "model_repository" / engine_model.ENGINE_MODEL
+# Engine-sim parameters that have their own --engine-* flag (the fault and observe files share the
+# flags of the other models).
+ENGINE_FLAG_PARAMS = tuple(p for p in engine_model.PARAMS if p.key not in ("fault_file", "observe_file"))
+
+
+def engine_flag(key: str) -> str:
+    """--engine-<name> for a parameter key: ipt_max_num_seqs → --engine-max-num-seqs."""
+    name = key.removeprefix("ipt_").removeprefix("engine_")
+    return "--engine-" + name.replace("_", "-")
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -39,8 +56,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         prog="serve.py",
         description="Serve ipt's CPU instruction synthesizer and GPU-cost simulator over Triton (PyTriton).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        epilog=f"Sim capacity with full batches: C = instances * max_batch / "
-        f"((batch_delay_ms + per_token_ms * T) / 1000) prompts/s, T = longest generation in tokens.",
+        epilog="Sim capacity with full batches: C = instances * max_batch / "
+        "((batch_delay_ms + per_token_ms * T) / 1000) prompts/s, T = longest generation in tokens. "
+        "Engine sim capacity at saturation, S = max_num_seqs, P uncached prompt tokens, N output tokens: "
+        "C = S * 1000 / ((N * overhead_ms + S * (N - 1) * per_seq_ms + S * P * per_prefill_token_ms) * time_scale) "
+        "requests/s.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address for HTTP, GRPC and metrics endpoints")
     p.add_argument("--http-port", type=int, default=18000)
@@ -59,6 +79,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help="T = longest generated output, or largest requested max_tokens")
     p.add_argument("--sim-answer", choices=sim.ANSWER_MODES, default="mined",
                    help="sim outputs: the CPU synthesizer's, or pairs echoed from the text (near-zero CPU)")
+    for param in ENGINE_FLAG_PARAMS:
+        p.add_argument(engine_flag(param.key), dest=param.key, default=param.default, help=f"engine sim: {param.help}")
     p.add_argument("--observe-file", default=os.environ.get(OBSERVE_ENV),
                    help=f"append one JSON line per executed batch (env {OBSERVE_ENV}); off by default")
     p.add_argument("--fault-file", default=None,
@@ -76,9 +98,27 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     try:
         args.sim = sim.SimConfig(args.sim_batch_delay_ms, args.sim_per_token_ms, args.sim_max_batch,
                                  args.sim_instances, args.sim_token_mode, args.sim_answer)
+        args.engine_params = {param.key: getattr(args, param.key) for param in ENGINE_FLAG_PARAMS}
+        args.engine_params["fault_file"] = args.fault_file or ""
+        args.engine_params["observe_file"] = args.observe_file or ""
+        args.engine = engine_model.settings_from_params(args.engine_params)
     except ValueError as err:
         p.error(str(err))
     return args
+
+
+def write_engine_model(store: Path, params: Dict[str, str]) -> Path:
+    """Put the repository's engine-sim model into a Triton model store, parameters set to `params`."""
+    target = store / engine_model.ENGINE_MODEL
+    (target / "1").mkdir(parents=True, exist_ok=True)
+    template = (ENGINE_REPO_DIR / "config.pbtxt").read_text()
+    (target / "config.pbtxt").write_text(engine_model.render_config(template, params))
+    # A link, so model.py still finds the ipt_synth package next to the repository.
+    link = target / "1" / "model.py"
+    if link.exists() or link.is_symlink():
+        link.unlink()
+    link.symlink_to(ENGINE_REPO_DIR / "1" / "model.py")
+    return target
 
 
 InferFn = Callable[[List[object]], List[Dict[str, np.ndarray]]]
@@ -116,6 +156,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # Imported late so --help works (and fails fast on bad flags) without Triton.
     from pytriton.model_config import DynamicBatcher, ModelConfig, Tensor
     from pytriton.triton import Triton, TritonConfig, TritonLifecyclePolicy
+    from pytriton.utils.workspace import Workspace
 
     observer = Observer(args.observe_file)
     fault = service.FaultSwitch(args.fault_file)
@@ -145,9 +186,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # default policy PyTriton starts an empty server and loads models after it
     # is already "ready": a readiness probe would race the model load.)
     policy = TritonLifecyclePolicy(launch_triton_on_startup=False, local_model_store=True)
+    workspace = Workspace(None)
     try:
-        with Triton(config=config, triton_lifecycle_policy=policy) as triton:
+        with Triton(config=config, triton_lifecycle_policy=policy, workspace=workspace) as triton:
             for model in args.models:
+                if model == engine_model.ENGINE_MODEL:
+                    # Not a PyTriton binding: Triton loads it from the store with the others.
+                    write_engine_model(workspace.model_store_path, args.engine_params)
+                    continue
                 is_sim = model == service.SIM_MODEL
                 cfg = args.sim if is_sim else None
                 n = args.sim_instances if is_sim else args.cpu_instances
@@ -168,6 +214,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 LOG.info("fault switch: every batch fails while %s exists", args.fault_file)
             if service.SIM_MODEL in args.models:
                 LOG.info("sim: %s; capacity at T=400: %.1f prompts/s", args.sim, sim.capacity(args.sim, 400))
+            if engine_model.ENGINE_MODEL in args.models:
+                LOG.info("engine sim: %s; capacity at P=600, N=250: %.1f requests/s%s", args.engine.engine,
+                         engine.capacity(args.engine.engine, 600, 250, args.engine.time_scale),
+                         f"; stats on http://127.0.0.1:{args.engine.stats_port}/" if args.engine.stats_port else "")
             triton.serve()
     except KeyboardInterrupt:
         LOG.info("interrupted, Triton stopped")

@@ -53,6 +53,21 @@ def infer(base: str, model: str, prompts: List[str], sampling: Optional[Dict[str
     return list(tensor["data"])
 
 
+def generate(base: str, model: str, prompt: str, sampling: Optional[Dict[str, Any]] = None,
+             exclude: Optional[bool] = True, timeout: float = 120.0) -> str:
+    """One prompt through Triton's HTTP generate extension, as ipt's client sends it."""
+    body: Dict[str, Any] = {"text_input": prompt}
+    if sampling is not None:
+        body["sampling_parameters"] = json.dumps(sampling)
+    if exclude is not None:
+        body["exclude_input_in_output"] = exclude
+    req = urllib.request.Request(f"{base}/v2/models/{model}/generate", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        out = json.load(r)
+    return out["text_output"]
+
+
 def stop(proc: subprocess.Popen, timeout_s: float = 60.0) -> int:
     if proc.poll() is None:
         proc.terminate()  # SIGTERM: the clean-shutdown path under test

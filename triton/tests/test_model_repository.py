@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 from conftest import RICH_TEXT, TRITON_DIR, free_ports
-from kserve import get, infer, stop, wait_ready
+from kserve import generate, get, infer, stop, wait_ready
 
 from ipt_synth import miner, protocol, service
+from ipt_synth.engine_model import DEFAULTS, ENGINE_MODEL, params_of, settings_from_params
 
 REPO = TRITON_DIR / "model_repository"
 
@@ -52,7 +53,7 @@ def repo_server(tmp_path_factory):  # type: ignore[no-untyped-def]
     proc = subprocess.Popen(
         [str(server_dir / "bin" / "tritonserver"), "--model-repository", str(REPO),
          "--backend-directory", str(server_dir / "backends"), "--model-control-mode", "explicit",
-         "--load-model", service.CPU_MODEL, "--load-model", service.SIM_MODEL,
+         "--load-model", service.CPU_MODEL, "--load-model", service.SIM_MODEL, "--load-model", ENGINE_MODEL,
          "--http-address", "127.0.0.1", "--http-port", str(http), "--allow-grpc", "false",
          "--allow-metrics", "false", "--exit-timeout-secs", "5"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -93,11 +94,43 @@ def test_vllm_config_parses(repo_server) -> None:  # type: ignore[no-untyped-def
     assert "unable to find backend library for backend 'vllm'" in err.value.read().decode()
 
 
+def _param_value(cfg: str, key: str) -> str:
+    import re
+
+    m = re.search(r'key:\s*"' + key + r'"\s*value:\s*\{\s*string_value:\s*"((?:[^"\\]|\\.)*)"', cfg)
+    assert m, key
+    return m.group(1).replace('\\"', '"')  # the text format escapes quotes
+
+
 def test_vllm_model_json() -> None:
     engine = json.loads((REPO / "instruction_synthesizer" / "1" / "model.json").read_text())
     assert engine["model"] == "instruction-pretrain/instruction-synthesizer"
     assert engine["max_model_len"] == 4096
+    assert engine["enable_prefix_caching"] is True  # chain rounds reuse the previous round's prefix
     cfg = (REPO / "instruction_synthesizer" / "config.pbtxt").read_text()
     assert 'backend: "vllm"' in cfg and "decoupled: true" in cfg and "max_batch_size: 0" in cfg
     for name in ("text_input", "sampling_parameters", "exclude_input_in_output", "text_output"):
         assert f'name: "{name}"' in cfg
+    # The published hints are the engine's own settings.
+    assert _param_value(cfg, "ipt_max_num_seqs") == str(engine["max_num_seqs"])
+    assert _param_value(cfg, "ipt_max_model_len") == str(engine["max_model_len"])
+
+
+def test_engine_sim_serves_through_the_binary(repo_server) -> None:  # type: ignore[no-untyped-def]
+    base = repo_server["base"]
+    cfg = get(f"{base}/v2/models/{ENGINE_MODEL}/config")
+    assert cfg["max_batch_size"] == 0 and cfg["model_transaction_policy"]["decoupled"] is True
+    # The repository's parameters are exactly the engine sim's defaults, and agree with the vLLM model's hints.
+    params = params_of(cfg)
+    assert {k: params[k] for k in DEFAULTS} == DEFAULTS
+    assert settings_from_params(params) == settings_from_params({})
+    vllm = (REPO / "instruction_synthesizer" / "config.pbtxt").read_text()
+    for key in ("ipt_sampling_parameters", "ipt_max_num_seqs", "ipt_max_model_len"):
+        assert params[key] == _param_value(vllm, key)
+    prompts = [protocol.reading_block(RICH_TEXT), protocol.reading_block("Tiny.")]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outs = list(pool.map(lambda p: generate(base, ENGINE_MODEL, p, {"temperature": 0, "max_tokens": 400}),
+                             prompts))
+    assert outs == [miner.generate(p, 400, True) for p in prompts]
