@@ -8,6 +8,7 @@ import {
   type OpsFlags,
   resolveConnections,
   stopOnSignals,
+  templateVersionOption,
 } from './common.ts';
 
 interface AssembleFlags extends ConnectionFlags, OpsFlags {
@@ -28,9 +29,7 @@ export function assembleCommand(): Command {
       new Option('--run <id>', 'assemble only this run (default: every run on the topic)').env('IPT_RUN_ID'),
     )
     .addOption(new Option('--as-run <id>', 're-assembly: emit the records as this run id (needs --run)'))
-    .addOption(
-      new Option('--template-version <v>', "render with this template set instead of each run's own"),
-    )
+    .addOption(templateVersionOption("render with this template set instead of each run's own"))
     .addOption(
       new Option('--group-id <id>', 'consumer group (default: ipt-assemble, or ipt-assemble.<run>)').env(
         'IPT_ASSEMBLE_GROUP',

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { TEMPLATE_VERSIONS } from '../core/templates/version.ts';
 import { commaList, port } from '../lib/cli-options.ts';
 import { type Endpoints, loadEndpoints } from '../lib/endpoints.ts';
 import { routeLogsToFile } from '../lib/log.ts';
@@ -122,4 +123,9 @@ export function addVerboseOption(command: Command): Command {
 /** Sends this command's logs to <state dir>/logs/<command>.log unless --verbose or IPT_LOG_LEVEL. */
 export function logCommandToFile(command: string, flags: VerboseFlags): string | undefined {
   return routeLogsToFile(join(stackConfig().stateDir, 'logs', `${command}.log`), flags);
+}
+
+/** --template-version: only the sets this build has are accepted (checked when the flags are read). */
+export function templateVersionOption(description: string): Option {
+  return new Option('--template-version <v>', description).choices(TEMPLATE_VERSIONS);
 }

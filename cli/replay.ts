@@ -1,4 +1,5 @@
 import { Command, type Option as CommanderOption, InvalidArgumentError, Option } from 'commander';
+import { TEMPLATE_VERSION } from '../core/templates/version.ts';
 import { nonNegativeInt, withConfigFile } from '../lib/cli-options.ts';
 import { PROGRESS_MODES, type ProgressMode, startProgress } from '../services/replay/progress.ts';
 import { type PositionSpec, parsePosition } from '../services/replay/range.ts';
@@ -10,6 +11,7 @@ import {
   type ConnectionFlags,
   logCommandToFile,
   resolveConnections,
+  templateVersionOption,
   tritonUrls,
   type VerboseFlags,
 } from './common.ts';
@@ -171,7 +173,7 @@ export function reassembleCommand(): Command {
     .description("re-template an existing run's rounds as a new run (no inference)")
     .addOption(new Option('--from-run <id>', 'the run whose rounds to re-template').makeOptionMandatory())
     .addOption(new Option('--run-id <id>', 'the new run (must not exist yet)').makeOptionMandatory())
-    .addOption(new Option('--template-version <v>', 'template set (default: the current one)'));
+    .addOption(templateVersionOption(`template set (default: ${TEMPLATE_VERSION})`));
   addConnectionOptions(command);
   addProgressOptions(command);
   addVerboseOption(command);

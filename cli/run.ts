@@ -16,6 +16,7 @@ import {
   logCommandToFile,
   resolveConnections,
   stopOnSignals,
+  templateVersionOption,
   tritonUrls,
   type VerboseFlags,
 } from './common.ts';
@@ -68,12 +69,7 @@ export function runCommand(): Command {
         .makeOptionMandatory(),
     );
   addSynthOptions(addRunOptions(command))
-    .addOption(
-      new Option(
-        '--template-version <v>',
-        'assemble: render with this template set instead of the run’s own',
-      ),
-    )
+    .addOption(templateVersionOption('assemble: render with this template set instead of the run’s own'))
     .addOption(
       new Option('--commit-interval-ms <ms>', 'how often synth and assemble commit queued work')
         .env('IPT_COMMIT_INTERVAL_MS')

@@ -1,9 +1,10 @@
-// Renders a synthesized chain into pre-training texts (DESIGN §2 "Templating"). A chain is cut
-// into connected segments; each segment gets one pattern set drawn from a PRNG seeded per
-// chain, so (rounds, seed, version) fully determine the output. The order of PRNG draws is
-// part of the template version.
+// Renders a synthesized chain into pre-training texts. A chain is cut into connected segments;
+// each segment gets one pattern set drawn from a PRNG seeded per chain, so (rounds, seed,
+// version) fully determine the output. The order of PRNG draws is part of the template version.
+// This file holds ipt-templates-1 (kept byte for byte so old runs render as they did) and
+// renderChain, which picks the version; ipt-templates-2 lives in ./v2/.
 
-import { fnv1a32, Rng } from '../prng.ts';
+import { Rng } from '../prng.ts';
 import type { QAPair } from '../types.ts';
 import {
   CLASSIC_INSTRUCTIONS,
@@ -28,12 +29,14 @@ import {
   ROUND_SEPARATORS,
   SPEAKERS,
 } from './patterns.ts';
+import { type Framing, type Rendered, type RenderRound, segmentsOf } from './segments.ts';
 import { analyzePair } from './structure.ts';
-import { TEMPLATE_VERSION } from './version.ts';
+import { renderChainV2 } from './v2/render.ts';
+import { TEMPLATE_VERSION, unknownTemplateVersion } from './version.ts';
 
-export type Framing = 'plain' | 'classic' | 'pairs_first' | 'dialog' | 'numbered' | 'fewshot' | 'next_turn';
+export { type Framing, type Rendered, type RenderRound, segmentsOf, templateSeed } from './segments.ts';
 
-/** Relative frequency of each framing; the last three need ≥ 2 pairs in every round. */
+/** ipt-templates-1: relative frequency of each framing; the last three need ≥ 2 pairs in every round. */
 export const FRAMING_WEIGHTS: Readonly<Record<Exclude<Framing, 'plain'>, number>> = {
   classic: 60,
   dialog: 10,
@@ -43,36 +46,6 @@ export const FRAMING_WEIGHTS: Readonly<Record<Exclude<Framing, 'plain'>, number>
   pairs_first: 4,
 };
 const MULTI_PAIR_FRAMINGS: ReadonlySet<Framing> = new Set(['numbered', 'fewshot', 'next_turn']);
-
-/** What rendering needs of a round. */
-export interface RenderRound {
-  text: string;
-  pairs: readonly QAPair[];
-  inherit_from_prev: boolean;
-}
-
-export interface Rendered {
-  text: string;
-  /** Positions (in the input array) of the rounds this text is made of. */
-  round_indexes: number[];
-  framing: Framing;
-}
-
-/** Positions of the rounds of each connected segment: a new one starts where a round does not inherit. */
-export function segmentsOf(rounds: readonly Pick<RenderRound, 'inherit_from_prev'>[]): number[][] {
-  const out: number[][] = [];
-  rounds.forEach((r, i) => {
-    const last = out[out.length - 1];
-    if (i === 0 || !r.inherit_from_prev || !last) out.push([i]);
-    else last.push(i);
-  });
-  return out;
-}
-
-/** The recorded template seed of a chain (uint32). */
-export function templateSeed(chainId: string, version: string = TEMPLATE_VERSION): number {
-  return fnv1a32(`${version}\u0000${chainId}`);
-}
 
 interface PatternSet {
   framing: Framing;
@@ -199,18 +172,8 @@ function renderRound(round: RenderRound, p: PatternSet, rng: Rng): string {
   }
 }
 
-/**
- * Pre-training texts of a chain: one per connected segment, in chain order. Pure: the same
- * (rounds, seed, version) always gives the same texts.
- */
-export function renderChain(
-  rounds: readonly RenderRound[],
-  seed: number,
-  version: string = TEMPLATE_VERSION,
-): Rendered[] {
-  if (version !== TEMPLATE_VERSION) {
-    throw new Error(`template version ${version} is not available (this build has ${TEMPLATE_VERSION})`);
-  }
+/** ipt-templates-1. */
+function renderChainV1(rounds: readonly RenderRound[], seed: number): Rendered[] {
   const rng = new Rng(seed);
   return segmentsOf(rounds).map((idx) => {
     const segment = idx.map((i) => rounds[i] as RenderRound);
@@ -224,4 +187,23 @@ export function renderChain(
       framing: p.framing,
     };
   });
+}
+
+/**
+ * Pre-training texts of a chain, rendered with template set `version`. Pure: the same (rounds,
+ * seed, version) always gives the same texts. Throws for a version this build does not have.
+ */
+export function renderChain(
+  rounds: readonly RenderRound[],
+  seed: number,
+  version: string = TEMPLATE_VERSION,
+): Rendered[] {
+  switch (version) {
+    case 'ipt-templates-1':
+      return renderChainV1(rounds, seed);
+    case 'ipt-templates-2':
+      return renderChainV2(rounds, seed);
+    default:
+      throw new Error(unknownTemplateVersion(version));
+  }
 }

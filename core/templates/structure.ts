@@ -1,8 +1,11 @@
-// Recognises the structured question kinds the synthesizer writes (DESIGN §2): multiple choice
-// (`\nOptions:\n- a\n- b…`) and chain-of-thought (`\nLet's think step by step.` in the question,
-// `\nTherefore, the answer is X` in the answer). Anything else is a plain pair.
+// ipt-templates-1's reading of the structured question kinds the synthesizer writes: multiple
+// choice (`\nOptions:\n- a\n- b…`) and chain-of-thought (`\nLet's think step by step.` in the
+// question, `\nTherefore, the answer is X` in the answer). Anything else is a plain pair.
+// ipt-templates-2 follows the reference's stricter rules (./v2/rules.ts).
 
 import type { QAPair } from '../types.ts';
+import { keptFragments } from './v2/rules.ts';
+import { TEMPLATE_VERSION } from './version.ts';
 
 export const OPTIONS_MARKER = '\nOptions:\n';
 export const COT_TRIGGER = "\nLet's think step by step.";
@@ -62,8 +65,12 @@ export function analyzePair(pair: QAPair): PairStructure {
   };
 }
 
-/** Substrings of a pair that every rendering must contain verbatim (used by the tests). */
-export function pairFragments(pair: QAPair): string[] {
+/**
+ * Substrings of a pair that every rendering with template set `version` contains verbatim (used
+ * by the tests). ipt-templates-2 drops some pairs: none for those.
+ */
+export function pairFragments(pair: QAPair, version: string = TEMPLATE_VERSION): string[] {
+  if (version !== 'ipt-templates-1') return keptFragments(pair);
   const s = analyzePair(pair);
   const out = [s.stem, ...(s.options ?? []), s.final];
   if (s.reasoning) out.push(s.reasoning);

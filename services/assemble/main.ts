@@ -5,6 +5,7 @@
 
 import { Counter, Gauge, Registry } from 'prom-client';
 import { mistralTokenizer } from '../../core/mistral.ts';
+import { checkTemplateVersion } from '../../core/templates/version.ts';
 import type { TokenCounter } from '../../core/tokens.ts';
 import type { AssembleState, AugmentedRecord, DeadLetter, SynthRound } from '../../core/types.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
@@ -83,6 +84,8 @@ export async function startAssemble(options: AssembleOptions): Promise<AssembleS
     if (id !== undefined && !RUN_ID.test(id))
       throw new Error(`run id must match ${RUN_ID} (letters, digits, . _ -), got "${id}"`);
   }
+  // An unknown set would dead-letter every chain: refuse it before anything starts.
+  if (options.templateVersion !== undefined) checkTemplateVersion(options.templateVersion);
   const log = options.log ?? createLogger('assemble');
   const topics = options.topics ?? { ...TOPICS };
   const groupId = assembleGroupId(options);

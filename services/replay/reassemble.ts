@@ -8,7 +8,7 @@
 // Nothing here talks to Triton: the rounds already hold the synthesizer's outputs.
 
 import type { Kafka } from 'kafkajs';
-import { TEMPLATE_VERSION } from '../../core/templates/version.ts';
+import { checkTemplateVersion, TEMPLATE_VERSION } from '../../core/templates/version.ts';
 import type { Run, SynthRound } from '../../core/types.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
@@ -63,12 +63,10 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
   checkRunId(options.fromRun, '--from-run');
   checkRunId(options.runId);
   if (options.fromRun === options.runId) throw new Error('--run-id must differ from --from-run');
-  const templateVersion = options.templateVersion ?? TEMPLATE_VERSION;
-  if (templateVersion !== TEMPLATE_VERSION) {
-    throw new Error(
-      `--template-version ${JSON.stringify(templateVersion)} is not available (this build has ${TEMPLATE_VERSION})`,
-    );
-  }
+  const templateVersion = checkTemplateVersion(
+    options.templateVersion ?? TEMPLATE_VERSION,
+    '--template-version',
+  );
   const { topics, runId, fromRun } = options;
   const say = options.say ?? (() => {});
   const log = options.log ?? createLogger('reassemble');

@@ -2,10 +2,13 @@
 // serves a source run, and its observed batches are counted before and after the re-assembly —
 // whose process is even handed that server as IPT_TRITON_URLS. The new run's records have their
 // own ids and run metadata, the same rounds as the source's, and `runs diff` sees identical
-// prompts and outputs with different templating.
+// prompts and outputs with different templating. The older template set renders the same run on
+// request, exactly as core renders it.
 
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderChain } from '../../core/templates/render.ts';
+import { TEMPLATE_VERSION } from '../../core/templates/version.ts';
 import type { AugmentedRecord, DeadLetter } from '../../core/types.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
 import type { Topics } from '../../lib/topics.ts';
@@ -129,5 +132,50 @@ describe('ipt reassemble', () => {
     }
     expect(d.answer_chars.a).toEqual(d.answer_chars.b);
     expect(triton.observed()).toHaveLength(before.length);
+  }, 60_000);
+
+  it('renders a run with the older template set when asked, and refuses one that does not exist', async () => {
+    const ns = ['--topic-namespace', namespace];
+    const [old, bad] = await Promise.all([
+      runIpt(
+        [
+          'reassemble',
+          '--from-run',
+          'src',
+          '--run-id',
+          're-v1',
+          '--template-version',
+          'ipt-templates-1',
+          '--json',
+          ...ns,
+        ],
+        { timeoutMs: 45_000 },
+      ),
+      runIpt(['reassemble', '--from-run', 'src', '--run-id', 're-v9', '--template-version', 'v9', ...ns]),
+    ]);
+    expect(old.code, old.stderr).toBe(0);
+    expect(JSON.parse(old.stdout)).toMatchObject({
+      templateVersion: 'ipt-templates-1',
+      deadLettered: 0,
+      complete: true,
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      "error: option '--template-version <v>' argument 'v9' is invalid. Allowed choices are ipt-templates-1, ipt-templates-2.",
+    ]);
+
+    const records = await readDecoded<AugmentedRecord>(kafka, endpoints.registry.url, topics.augmented);
+    const src = records.filter((r) => r.run.run_id === 'src');
+    const mine = records.filter((r) => r.run.run_id === 're-v1');
+    expect(src.length).toBeGreaterThan(0);
+    expect(mine).toHaveLength(src.length);
+    // Each record's texts are exactly what core renders from its rounds, seed and version.
+    for (const r of [...src, ...mine]) {
+      expect(r.template_version).toBe(r.run.run_id === 'src' ? TEMPLATE_VERSION : 'ipt-templates-1');
+      expect(r.texts.map(({ text, round_indexes, framing }) => ({ text, round_indexes, framing }))).toEqual(
+        renderChain(r.rounds, r.template_seed, r.template_version),
+      );
+    }
+    expect(records.some((r) => r.run.run_id === 're-v9')).toBe(false);
   }, 60_000);
 });

@@ -99,6 +99,23 @@ describe('buildAugmentedRecord', () => {
     expect(again.template_seed).toBe(templateSeed(again.id));
   });
 
+  it('renders with the run’s own template version unless told another', () => {
+    const state = finished(chainRounds({ run, index: 4 }));
+    const oldRun = { ...state, run: { ...state.run, template_version: 'ipt-templates-1' } };
+    const old = buildAugmentedRecord(oldRun, { tokens, now: NOW });
+    expect(old.template_version).toBe('ipt-templates-1');
+    expect(old.template_seed).toBe(templateSeed(old.id, 'ipt-templates-1'));
+    const rounds = [...state.rounds].sort((a, b) => a.round_index - b.round_index);
+    const texts = (r: typeof old) =>
+      r.texts.map(({ text, round_indexes, framing }) => ({ text, round_indexes, framing }));
+    expect(texts(old)).toEqual(renderChain(rounds, old.template_seed, 'ipt-templates-1'));
+    const again = buildAugmentedRecord(oldRun, { tokens, now: NOW, templateVersion: TEMPLATE_VERSION });
+    expect(again.template_version).toBe(TEMPLATE_VERSION);
+    expect(again.run.template_version).toBe(TEMPLATE_VERSION);
+    expect(texts(again)).toEqual(renderChain(rounds, again.template_seed, TEMPLATE_VERSION));
+    expect(texts(again)).not.toEqual(texts(old));
+  });
+
   it('an unknown template version is a TemplateError', () => {
     const state = finished(chainRounds({ run, index: 3 }));
     expect(() => buildAugmentedRecord(state, { tokens, now: NOW, templateVersion: 'nope' })).toThrow(

@@ -1,27 +1,53 @@
 // Golden chains: fixed texts and fixed model outputs → the exact prompt of every round and the
-// exact rendered texts for the recorded seed. chain.json is checked in and was read by a person;
-// regenerate it only on purpose (tests/fixtures/golden/make.ts) and review the diff.
+// exact rendered texts for the recorded seed, one file per template version (chain.json is
+// ipt-templates-1, kept so old runs keep rendering as they did). The files are checked in and
+// were read by a person; regenerate them only on purpose (tests/fixtures/golden/make.ts) and
+// review the diff.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TEMPLATE_VERSION } from '../../core/templates/version.ts';
-import { computeGolden, GOLDEN_INPUTS, type GoldenCase } from '../fixtures/golden/chains.ts';
+import { TEMPLATE_VERSION, TEMPLATE_VERSIONS, type TemplateVersion } from '../../core/templates/version.ts';
+import { computeGolden, GOLDEN_FILES, type GoldenCase, goldenInputs } from '../fixtures/golden/chains.ts';
 
-const golden: GoldenCase[] = JSON.parse(
-  readFileSync(new URL('../fixtures/golden/chain.json', import.meta.url), 'utf8'),
-);
-const byName = (n: string): GoldenCase => golden.find((g) => g.name === n) as GoldenCase;
+const load = (version: TemplateVersion): GoldenCase[] =>
+  JSON.parse(readFileSync(new URL(`../fixtures/golden/${GOLDEN_FILES[version]}`, import.meta.url), 'utf8'));
+const files = Object.fromEntries(TEMPLATE_VERSIONS.map((v) => [v, load(v)])) as Record<
+  TemplateVersion,
+  GoldenCase[]
+>;
+const byName = (n: string, version: TemplateVersion = TEMPLATE_VERSION): GoldenCase =>
+  files[version].find((g) => g.name === n) as GoldenCase;
 
 describe('golden chains', () => {
-  it.each(GOLDEN_INPUTS.map((g) => [g.name, g] as const))(
-    '%s: core reproduces chain.json exactly',
-    (_n, input) => {
-      expect(computeGolden(input)).toEqual(byName(input.name));
-    },
-  );
+  it.each(
+    TEMPLATE_VERSIONS.flatMap((v) => goldenInputs(v).map((g) => [GOLDEN_FILES[v], g.name, v, g] as const)),
+  )('%s, %s: core reproduces the file exactly', (_f, name, version, input) => {
+    expect(computeGolden(input, version)).toEqual(byName(name, version));
+  });
 
-  it('are rendered with the current template version', () => {
-    for (const g of golden) expect(g.template_version).toBe(TEMPLATE_VERSION);
+  it('each file is rendered with its version; new runs get the newest', () => {
+    for (const v of TEMPLATE_VERSIONS) for (const g of files[v]) expect(g.template_version).toBe(v);
+    expect(TEMPLATE_VERSION).toBe('ipt-templates-2');
+  });
+
+  it('prompts and pairs do not depend on the template version', () => {
+    const strip = ({ template_version: _, template_seed: __, rendered: ___, ...rest }: GoldenCase) => rest;
+    for (const g of files['ipt-templates-1']) expect(strip(byName(g.name))).toEqual(strip(g));
+  });
+
+  it('dropped: pairs breaking the multiple-choice or chain-of-thought rules are left out', () => {
+    const g = byName('dropped');
+    expect(g.rounds.map((r) => r.pairs.length)).toEqual([3, 2]);
+    expect(g.rounds.map((r) => r.inherit_from_prev)).toEqual([false, true]);
+    // Round 0: the answer that matches no option is dropped, the "none" answer and the plain pair
+    // stay. Round 1: a conclusion twice, a trigger before the options — nothing left, so the round
+    // stands alone as its text, after its segment's text.
+    expect(g.rendered.map((t) => t.round_indexes)).toEqual([[0], [1]]);
+    const text = g.rendered[0]?.text ?? '';
+    expect(text).not.toContain('saltiest');
+    expect(text).toContain('Which gas do plants take in?');
+    expect(text).toContain('What do plants release?');
+    expect(g.rendered[1]).toEqual({ text: g.texts[1], round_indexes: [1], framing: 'plain' });
   });
 
   it('connected: prompts spelled out by hand', () => {

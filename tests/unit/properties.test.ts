@@ -10,6 +10,7 @@ import { pairBlocks, readingBlock } from '../../core/format.ts';
 import { parseOutput } from '../../core/parse.ts';
 import { renderChain } from '../../core/templates/render.ts';
 import { pairFragments } from '../../core/templates/structure.ts';
+import { TEMPLATE_VERSIONS } from '../../core/templates/version.ts';
 import type { TokenCounter } from '../../core/tokens.ts';
 import type { CompactRound, QAPair } from '../../core/types.ts';
 
@@ -110,37 +111,46 @@ describe('chain properties', () => {
     );
   });
 
-  it('every parsed pair of the chain appears in the rendered texts', () => {
-    fc.assert(
-      fc.property(chainInput, ({ texts, outputs, limit, seed }) => {
-        const { rounds } = simulate(texts, outputs, budgetOf(limit));
-        const rendered = renderChain(rounds, seed);
-        expect(rendered.flatMap((t) => t.round_indexes)).toEqual(rounds.map((_, i) => i));
-        for (const t of rendered) {
-          for (const i of t.round_indexes) {
-            const r = rounds[i] as CompactRound;
-            expect(t.text).toContain(r.text);
-            for (const p of r.pairs) for (const f of pairFragments(p)) expect(t.text).toContain(f);
+  it.each(TEMPLATE_VERSIONS)(
+    '%s: every round, and every pair it keeps, appears in the rendered texts',
+    (version) => {
+      fc.assert(
+        fc.property(chainInput, ({ texts, outputs, limit, seed }) => {
+          const { rounds } = simulate(texts, outputs, budgetOf(limit));
+          const rendered = renderChain(rounds, seed, version);
+          // Each round in exactly one text (ipt-templates-2 puts a round whose pairs it all dropped
+          // in a text of its own, after its segment's).
+          const placed = rendered.flatMap((t) => t.round_indexes);
+          expect([...placed].sort((a, b) => a - b)).toEqual(rounds.map((_, i) => i));
+          for (const t of rendered) {
+            for (const i of t.round_indexes) {
+              const r = rounds[i] as CompactRound;
+              expect(t.text).toContain(r.text);
+              for (const p of r.pairs) for (const f of pairFragments(p, version)) expect(t.text).toContain(f);
+            }
           }
-        }
-      }),
-      { numRuns: 300, seed: 20261122 },
-    );
-  });
+        }),
+        { numRuns: 300, seed: 20261122 },
+      );
+    },
+  );
 
-  it('rendering is a pure function of (chain, seed, template version)', () => {
-    fc.assert(
-      fc.property(chainInput, ({ texts, outputs, limit, seed }) => {
-        const { rounds } = simulate(texts, outputs, budgetOf(limit));
-        const copy = structuredClone(rounds);
-        const a = renderChain(rounds, seed);
-        renderChain(rounds, (seed + 1) >>> 0); // no hidden state carried between calls
-        expect(renderChain(copy, seed)).toEqual(a);
-        expect(rounds).toEqual(copy); // inputs untouched
-      }),
-      { numRuns: 200, seed: 20261123 },
-    );
-  });
+  it.each(TEMPLATE_VERSIONS)(
+    '%s: rendering is a pure function of (chain, seed, template version)',
+    (version) => {
+      fc.assert(
+        fc.property(chainInput, ({ texts, outputs, limit, seed }) => {
+          const { rounds } = simulate(texts, outputs, budgetOf(limit));
+          const copy = structuredClone(rounds);
+          const a = renderChain(rounds, seed, version);
+          renderChain(rounds, (seed + 1) >>> 0, version); // no hidden state carried between calls
+          expect(renderChain(copy, seed, version)).toEqual(a);
+          expect(rounds).toEqual(copy); // inputs untouched
+        }),
+        { numRuns: 200, seed: 20261123 },
+      );
+    },
+  );
 
   it('parsed pairs are well-formed and unique by lower-cased question', () => {
     fc.assert(

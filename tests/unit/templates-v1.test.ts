@@ -1,3 +1,5 @@
+// ipt-templates-1, kept for re-rendering old runs: its behaviour is pinned here and its exact
+// output by the golden chains (chain.json).
 import { describe, expect, it } from 'vitest';
 import { LABEL_STYLES, NONE_OPTIONS, QA_STYLES } from '../../core/templates/patterns.ts';
 import {
@@ -8,8 +10,10 @@ import {
   templateSeed,
 } from '../../core/templates/render.ts';
 import { analyzePair, pairFragments } from '../../core/templates/structure.ts';
-import { TEMPLATE_VERSION } from '../../core/templates/version.ts';
 import type { QAPair } from '../../core/types.ts';
+
+const V1 = 'ipt-templates-1';
+const render = (rounds: Parameters<typeof renderChain>[0], seed: number) => renderChain(rounds, seed, V1);
 
 const MC: QAPair = {
   question: 'How often do tides rise?\nOptions:\n- once a day\n- twice a day\n- never',
@@ -25,7 +29,7 @@ const round = (text: string, pairs: QAPair[], inherit = false) => ({
   pairs,
   inherit_from_prev: inherit,
 });
-const SEEDS = Array.from({ length: 600 }, (_, i) => templateSeed(`chain-${i}`));
+const SEEDS = Array.from({ length: 600 }, (_, i) => templateSeed(`chain-${i}`, V1));
 
 describe('structure of pairs', () => {
   it('multiple choice: stem, options, the option the answer names', () => {
@@ -80,33 +84,31 @@ describe('segments', () => {
   });
 });
 
-describe('renderChain', () => {
+describe('renderChain, ipt-templates-1', () => {
   it('has at least 20 plain Q/A variants', () => {
     expect(QA_STYLES.length).toBeGreaterThanOrEqual(20);
     expect(new Set(QA_STYLES.map((s) => JSON.stringify(s))).size).toBe(QA_STYLES.length);
   });
 
   it('a round without pairs is emitted as its plain text', () => {
-    const out = renderChain([round('Just text.', [])], 1);
+    const out = render([round('Just text.', [])], 1);
     expect(out).toEqual([{ text: 'Just text.', round_indexes: [0], framing: 'plain' }]);
   });
 
   it('one text per connected segment, in chain order', () => {
     const rounds = [round('one', [PLAIN]), round('two', []), round('three', [PLAIN])];
-    const out = renderChain(rounds, 9);
+    const out = render(rounds, 9);
     expect(out.map((t) => t.round_indexes)).toEqual([[0], [1], [2]]);
     expect(out[1]?.text).toBe('two');
-    const joined = renderChain([round('one', [PLAIN]), round('two', [PLAIN], true)], 9);
+    const joined = render([round('one', [PLAIN]), round('two', [PLAIN], true)], 9);
     expect(joined).toHaveLength(1);
     expect(joined[0]?.text.indexOf('one')).toBeLessThan(joined[0]?.text.indexOf('two') ?? -1);
   });
 
   it('is a pure function of (rounds, seed, version)', () => {
     const rounds = [round('one', [PLAIN, MC, COT]), round('two', [PLAIN, COT], true)];
-    for (const seed of SEEDS.slice(0, 50))
-      expect(renderChain(rounds, seed)).toEqual(renderChain(rounds, seed));
+    for (const seed of SEEDS.slice(0, 50)) expect(render(rounds, seed)).toEqual(render(rounds, seed));
     expect(() => renderChain(rounds, 1, 'ipt-templates-0')).toThrow(/not available/);
-    expect(renderChain(rounds, 1, TEMPLATE_VERSION)).toEqual(renderChain(rounds, 1));
   });
 
   it('seeds are per chain and stable', () => {
@@ -123,7 +125,7 @@ describe('renderChain', () => {
     ];
     const counts: Partial<Record<Framing, number>> = {};
     for (const seed of SEEDS) {
-      const f = renderChain(rounds, seed)[0]?.framing as Framing;
+      const f = render(rounds, seed)[0]?.framing as Framing;
       counts[f] = (counts[f] ?? 0) + 1;
     }
     for (const f of Object.keys(FRAMING_WEIGHTS)) expect(counts[f as Framing], f).toBeGreaterThan(0);
@@ -135,13 +137,13 @@ describe('renderChain', () => {
   it('numbered, few-shot and next-turn need ≥ 2 pairs in every round of the segment', () => {
     const rounds = [round('Text one.', [PLAIN, MC]), round('Text two.', [COT], true)];
     for (const seed of SEEDS) {
-      expect(['classic', 'dialog', 'pairs_first']).toContain(renderChain(rounds, seed)[0]?.framing);
+      expect(['classic', 'dialog', 'pairs_first']).toContain(render(rounds, seed)[0]?.framing);
     }
   });
 
   it('pairs before the text, rarely', () => {
     const rounds = [round('THE TEXT', [PLAIN, MC])];
-    const pf = SEEDS.map((s) => renderChain(rounds, s)[0]).filter((t) => t?.framing === 'pairs_first');
+    const pf = SEEDS.map((s) => render(rounds, s)[0]).filter((t) => t?.framing === 'pairs_first');
     expect(pf.length).toBeGreaterThan(0);
     expect(pf.length).toBeLessThan(SEEDS.length / 10);
     for (const t of pf)
@@ -153,7 +155,7 @@ describe('renderChain', () => {
     const labelStyles = new Set<number>();
     let withNone = 0;
     for (const seed of SEEDS) {
-      const text = renderChain([round('T', [MC])], seed)[0]?.text ?? '';
+      const text = render([round('T', [MC])], seed)[0]?.text ?? '';
       expect(text).not.toContain('- once a day');
       const pos = ['once a day', 'twice a day', 'never'].map((o) => text.indexOf(o));
       expect(pos.every((p) => p >= 0)).toBe(true);
@@ -178,7 +180,7 @@ describe('renderChain', () => {
   it('never offers "none" when the answer is not one of the options', () => {
     const odd = { ...MC, answer: 'it depends' };
     for (const seed of SEEDS) {
-      const text = renderChain([round('T', [odd])], seed)[0]?.text ?? '';
+      const text = render([round('T', [odd])], seed)[0]?.text ?? '';
       expect(NONE_OPTIONS.some((n) => text.includes(n))).toBe(false);
       expect(text).toContain('it depends');
     }
@@ -187,7 +189,7 @@ describe('renderChain', () => {
   it('the answer cites the label the correct option got', () => {
     let checked = 0;
     for (const seed of SEEDS.slice(0, 200)) {
-      const text = renderChain([round('T', [MC])], seed)[0]?.text ?? '';
+      const text = render([round('T', [MC])], seed)[0]?.text ?? '';
       for (const style of LABEL_STYLES) {
         for (let k = 0; k < 4; k++) {
           const listed = `\n${style.label(k)} twice a day\n`;
@@ -206,7 +208,7 @@ describe('renderChain', () => {
 
   it('renders chain-of-thought with reasoning and final answer', () => {
     for (const seed of SEEDS.slice(0, 100)) {
-      const text = renderChain([round('T', [COT])], seed)[0]?.text ?? '';
+      const text = render([round('T', [COT])], seed)[0]?.text ?? '';
       expect(text).toContain('Do tides depend on the moon?');
       expect(text).toContain('The text says the moon causes them.');
       expect(text).toMatch(/yes$|yes\n/);
@@ -219,7 +221,7 @@ describe('renderChain', () => {
       round('two', [{ question: 'Q?', answer: 'A!' }, PLAIN], true),
     ];
     for (const seed of SEEDS) {
-      const text = renderChain(rounds, seed)
+      const text = render(rounds, seed)
         .map((t) => t.text)
         .join('\n');
       for (const r of rounds)
