@@ -9,8 +9,11 @@ Modules:
     textutil  sentence / word splitting used by the miner
     miner     the deterministic rule-based task miner (the "CPU synthesizer")
     sim       the GPU-cost simulator's delay model
+    engine    the continuous-batching engine simulator (scheduler and step cost)
+    runner    plays engine steps in wall time; the engine's JSON stats endpoint
+    engine_model  the engine simulator's Triton model and parameters
     observe   optional server-side log of executed batches
     service   batch execution on numpy tensors (what both front ends call)
 """
 
-__all__ = ["protocol", "textutil", "miner", "sim", "observe", "service"]
+__all__ = ["protocol", "textutil", "miner", "sim", "engine", "runner", "engine_model", "observe", "service"]

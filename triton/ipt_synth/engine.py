@@ -73,23 +73,17 @@ class Preset:
     source: str
 
 
-# "h100-7b": Mistral-7B (the synthesizer's base) in bf16 on one H100 80 GB, vLLM defaults.
-#  - overhead_ms 6.0: one decode step at batch 1 is bound by reading the 14.5 GB of weights
-#    (4.3 ms at 3.35 TB/s) plus launch/scheduling; published batch-1 inter-token latencies for
-#    7–8B models on one H100 are 4.6–7 ms (NVIDIA NIM Llama-3.1-8B table: 4.6 ms), and vLLM's own
-#    nightly latency test (Llama-3.1-8B, batch 8, 32 in / 128 out: 833 ms ≈ 6.5 ms/step on H200).
-#  - per_seq_ms 0.057: vLLM on one H100 peaks near 12 500 output tokens/s for Llama-3.1-8B
-#    (Lambda/morphllm vLLM benchmarks), i.e. a 256-sequence decode step of 256 / 12 500 s = 20.5 ms
-#    = 6.0 + 256 × 0.057; the same line gives 6.5 ms at batch 8, matching vLLM's latency test.
-#  - per_prefill_token_ms 0.035: prefill is compute-bound: 2 × 7.2 G FLOP per token at ~40 % of the
-#    H100's 989 dense bf16 TFLOP/s ≈ 28 000 tokens/s.
-#  - kv_cache_tokens 448 000: Mistral-7B keeps 2 × 32 layers × 8 KV heads × 128 × 2 bytes = 128 KiB
-#    per token; 0.9 × 80 GiB − 13.5 GiB weights − ~4 GiB activations/graphs ≈ 55 GiB → 28 000 blocks of 16.
+# "h100-7b": Mistral-7B (the synthesizer's base) in bf16 on one H100 80 GB, vLLM defaults. Sources
+# (triton/README.md has the arithmetic): overhead_ms — a batch-1 decode step reads all weights (4.3 ms
+# at 3.35 TB/s) plus launch, and vLLM's nightly latency test runs Llama-3.1-8B at ~6.5 ms per step at
+# batch 8; per_seq_ms — vLLM peaks near 12 500 output tokens/s for Llama-3.1-8B on one H100, i.e. a
+# 256-sequence step of 20.5 ms; per_prefill_token_ms — compute-bound prefill, 14.4 GFLOP per token at
+# ~40 % of 989 TFLOP/s; kv_cache_tokens — 128 KiB of KV per token in the ~55 GiB left by 0.9 × 80 GiB.
 PRESETS: Dict[str, Preset] = {
     "h100-7b": Preset(
         StepCost(overhead_ms=6.0, per_seq_ms=0.057, per_prefill_token_ms=0.035),
         kv_cache_tokens=28_000 * 16,
-        source="Mistral-7B bf16, one H100 80GB, vLLM defaults (see engine.py)",
+        source="Mistral-7B bf16, one H100 80GB, vLLM defaults (triton/README.md)",
     ),
 }
 DEFAULT_PRESET = "h100-7b"
