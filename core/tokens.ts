@@ -170,23 +170,37 @@ function ownCopy(s: string): string {
   return s.length < 13 ? s : s.split('').join('');
 }
 
+/** A global regex matching any of `tokens`, longest first (as tokenizers matches added tokens). */
+function specialPattern(tokens: readonly string[]): RegExp {
+  const escaped = tokens
+    .filter((t) => t !== '')
+    .sort((a, b) => b.length - a.length)
+    .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return escaped.length === 0 ? /(?!)/g : new RegExp(escaped.join('|'), 'g');
+}
+
 /**
  * Wraps a raw encoder so special-token markers count as one token and the text between them
  * is encoded on its own. Encoding each stretch separately (dummy-prefix space included) is
- * also what the HF Llama/Mistral tokenizer does around special tokens in legacy mode.
+ * also what the HF Llama/Mistral tokenizer does around special tokens in legacy mode. `specials`
+ * (default `<unk>`, `<s>`, `</s>` with Mistral's ids) are the markers and their ids; an empty
+ * string can never be one.
  */
 export function markerAwareTokenizer(
   raw: RawEncoder,
   name: string,
   stretches?: StretchCounter,
+  specials: Readonly<Record<string, number>> = SPECIAL_TOKENS,
 ): TextTokenizer & { pieceStats?: () => PieceCacheStats } {
+  const markers = specials === SPECIAL_TOKENS ? SPECIAL_RE : specialPattern(Object.keys(specials));
+  const bos = specials['<s>'] ?? 1;
   const encode = (text: string, addBos = false): number[] => {
-    const ids: number[] = addBos ? [1] : [];
+    const ids: number[] = addBos ? [bos] : [];
     let last = 0;
-    for (const m of text.matchAll(SPECIAL_RE)) {
+    for (const m of text.matchAll(markers)) {
       const at = m.index ?? 0;
       if (at > last) ids.push(...raw.encode(text.slice(last, at), false, false));
-      ids.push(SPECIAL_TOKENS[m[0]] ?? 0);
+      ids.push(specials[m[0]] ?? 0);
       last = at + m[0].length;
     }
     if (last < text.length) ids.push(...raw.encode(text.slice(last), false, false));
@@ -198,7 +212,7 @@ export function markerAwareTokenizer(
   const count = (text: string): number => {
     let n = 0;
     let last = 0;
-    for (const m of text.matchAll(SPECIAL_RE)) {
+    for (const m of text.matchAll(markers)) {
       const at = m.index ?? 0;
       if (at > last) n += stretchCount(text.slice(last, at));
       n += 1;

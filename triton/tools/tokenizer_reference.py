@@ -10,7 +10,8 @@ one transformers' Llama converter writes in legacy mode: the text split at the s
 stretch with a `▁` prepended and spaces replaced by `▁`, then one BPE pass whose merges are every
 split of a vocabulary piece into two vocabulary pieces, ranked by the piece's score (best first),
 then by the piece's id, then by the halves' ids; byte fallback for characters outside the vocabulary.
-`python tokenizer_reference.py --write-json PATH` writes that tokenizer.json instead.
+`--write-json PATH` writes that tokenizer.json instead; `--model PATH` reads another SentencePiece
+BPE model (its control and unknown pieces become the special tokens).
 """
 
 import json
@@ -22,7 +23,10 @@ from tokenizers import AddedToken, Tokenizer, normalizers
 from tokenizers.models import BPE
 
 MODEL = str(files("mistral_common") / "data" / "tokenizer.model.v1")
-SPECIAL = ("<unk>", "<s>", "</s>")
+
+
+def specials(sp: sentencepiece.SentencePieceProcessor) -> list[str]:
+    return [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if sp.is_control(i) or sp.is_unknown(i)]
 
 
 def hf_tokenizer(sp: sentencepiece.SentencePieceProcessor) -> Tokenizer:
@@ -41,21 +45,26 @@ def hf_tokenizer(sp: sentencepiece.SentencePieceProcessor) -> Tokenizer:
     merges = [(pieces[left], pieces[right]) for _, _, left, right in ranked]
     tok = Tokenizer(BPE(vocab=vocab, merges=merges, unk_token="<unk>", fuse_unk=True, byte_fallback=True))
     tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
-    tok.add_special_tokens([AddedToken(t, normalized=False, special=True) for t in SPECIAL])
+    tok.add_special_tokens([AddedToken(t, normalized=False, special=True) for t in specials(sp)])
     return tok
 
 
 def main() -> None:
-    sp = sentencepiece.SentencePieceProcessor(model_file=MODEL)
+    args = sys.argv[1:]
+    model = MODEL
+    if len(args) >= 2 and args[0] == "--model":
+        model, args = args[1], args[2:]
+    sp = sentencepiece.SentencePieceProcessor(model_file=model)
     hf = hf_tokenizer(sp)
-    if len(sys.argv) == 3 and sys.argv[1] == "--write-json":
-        hf.save(sys.argv[2])
+    if len(args) == 2 and args[0] == "--write-json":
+        hf.save(args[1])
         return
+    marks = specials(sp)
     texts = [json.loads(line)["text"] for line in sys.stdin if line.strip()]
     hf_ids = [e.ids for e in hf.encode_batch(texts, add_special_tokens=False)]
     out = sys.stdout
     for text, ids in zip(texts, hf_ids):
-        plain = not any(s in text for s in SPECIAL)
+        plain = not any(s in text for s in marks)
         out.write(json.dumps({"hf": ids, "sp": sp.encode(text) if plain else None}))
         out.write("\n")
 
