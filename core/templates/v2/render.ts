@@ -55,17 +55,19 @@ import { type DropReason, judgePair, type KeptPair, matchOption, type PairKind }
 
 /** What was drawn for one segment (indexes into the pattern lists); the fidelity bench reads it. */
 export interface SegmentTrace {
+  /** `plain` when no pair of the segment was kept (nothing drawn). */
   framing: Framing;
   /** Fewest kept pairs in a round of the segment (decides the framing weights). */
   minPairs: number;
   pairs: Record<PairKind, number>;
   dropped: Record<DropReason, number>;
-  /** Multiple-choice pairs written with their options listed / without. */
+  /** Multiple-choice pairs without reasoning written with their options listed / without. */
   optionsListed: number;
   optionsAlone: number;
   /** Multiple-choice pairs answered "none". */
   noneAnswers: number;
-  /** Inline few-shot rounds whose examples show their reasoning. */
+  /** Inline few-shot rounds, and those whose examples show their reasoning. */
+  fewshotRounds: number;
   explained: number;
   /** Rounds left without pairs by the rules (rendered alone as plain text). */
   emptied: number;
@@ -208,7 +210,6 @@ function writePair(pair: KeptPair, p: PatternSet, rng: Rng, trace: SegmentTrace)
   if (pair.none) trace.noneAnswers++;
   if (pair.kind === 'options_cot') {
     trace.used.options_cot = p.optionsCot;
-    trace.optionsListed++;
     return {
       pair,
       pattern: at(OPTION_COT_PATTERNS, p.optionsCot),
@@ -290,6 +291,7 @@ function writeRound(text: string, ws: readonly Written[], p: PatternSet, trace: 
       const explained = ws.every((w) => w.pair.reasoning !== null);
       const family = explained ? 'inline_explained' : 'inline_plain';
       trace.used[family] = p.inline;
+      trace.fewshotRounds++;
       if (explained) trace.explained++;
       const ip: InlinePattern = at(explained ? INLINE_EXPLAINED : INLINE_PLAIN, p.inline);
       const io = (w: Written) => ({
@@ -315,48 +317,43 @@ const emptyTrace = (framing: Framing, minPairs: number): SegmentTrace => ({
   optionsListed: 0,
   optionsAlone: 0,
   noneAnswers: 0,
+  fewshotRounds: 0,
   explained: 0,
   emptied: 0,
   used: {},
 });
 
-/** ipt-templates-2 with what was drawn per segment (null for a segment with nothing to template). */
+/** ipt-templates-2 with what was drawn and decided per segment. */
 export function renderChainV2Traced(
   rounds: readonly RenderRound[],
   seed: number,
-): { texts: Rendered[]; segments: (SegmentTrace | null)[] } {
+): { texts: Rendered[]; segments: SegmentTrace[] } {
   const rng = new Rng(seed);
   const texts: Rendered[] = [];
-  const segments: (SegmentTrace | null)[] = [];
+  const segments: SegmentTrace[] = [];
   for (const idx of segmentsOf(rounds)) {
     const verdicts = idx.map((i) => (rounds[i] as RenderRound).pairs.map(judgePair));
     const kept = verdicts.map((vs) => vs.flatMap((v) => (v.keep ? [v.pair] : [])));
     const withPairs = idx.filter((_, k) => (kept[k] as KeptPair[]).length > 0);
     const alone = idx.filter((_, k) => (kept[k] as KeptPair[]).length === 0);
-    let trace: SegmentTrace | null = null;
+    const minPairs = Math.min(...kept.map((k) => k.length));
+    let trace = emptyTrace('plain', minPairs);
     if (withPairs.length > 0) {
-      const minPairs = Math.min(...kept.map((k) => k.length));
       const p = drawPatternSet(rng, minPairs);
-      trace = emptyTrace(p.framing, minPairs);
-      for (const vs of verdicts) for (const v of vs) if (!v.keep) trace.dropped[v.reason]++;
-      trace.emptied = alone.filter((i) => (rounds[i] as RenderRound).pairs.length > 0).length;
+      const t = emptyTrace(p.framing, minPairs);
+      trace = t;
       const parts = idx.flatMap((i, k) => {
         const ks = kept[k] as KeptPair[];
         if (ks.length === 0) return [];
-        const t = trace as SegmentTrace;
-        return [
-          writeRound(
-            (rounds[i] as RenderRound).text,
-            ks.map((pair) => writePair(pair, p, rng, t)),
-            p,
-            t,
-          ),
-        ];
+        const written = ks.map((pair) => writePair(pair, p, rng, t));
+        return [writeRound((rounds[i] as RenderRound).text, written, p, t)];
       });
       const sep = at(ROUND_SEPARATORS, p.roundSep)[0];
-      if (withPairs.length > 1) trace.used.round_separator = p.roundSep;
+      if (withPairs.length > 1) t.used.round_separator = p.roundSep;
       texts.push({ text: parts.join(sep), round_indexes: withPairs, framing: p.framing });
     }
+    for (const vs of verdicts) for (const v of vs) if (!v.keep) trace.dropped[v.reason]++;
+    trace.emptied = alone.filter((i) => (rounds[i] as RenderRound).pairs.length > 0).length;
     segments.push(trace);
     for (const i of alone)
       texts.push({ text: (rounds[i] as RenderRound).text, round_indexes: [i], framing: 'plain' });
