@@ -47,7 +47,7 @@ ENGINE_FLAG_PARAMS = tuple(p for p in engine_model.PARAMS if p.key not in ("faul
 
 def engine_flag(key: str) -> str:
     """--engine-<name> for a parameter key: ipt_max_num_seqs → --engine-max-num-seqs."""
-    name = key.removeprefix("ipt_").removeprefix("engine_")
+    name = key.lower().removeprefix("ipt_").removeprefix("engine_")
     return "--engine-" + name.replace("_", "-")
 
 

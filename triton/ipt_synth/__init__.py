@@ -12,8 +12,9 @@ Modules:
     engine    the continuous-batching engine simulator (scheduler and step cost)
     runner    plays engine steps in wall time; the engine's JSON stats endpoint
     engine_model  the engine simulator's Triton model and parameters
+    engine_metrics  its state on Triton's /metrics under the vLLM backend's names
     observe   optional server-side log of executed batches
     service   batch execution on numpy tensors (what both front ends call)
 """
 
-__all__ = ["protocol", "textutil", "miner", "sim", "engine", "runner", "engine_model", "observe", "service"]
+__all__ = ["protocol", "textutil", "miner", "sim", "engine", "runner", "engine_model", "engine_metrics", "observe", "service"]

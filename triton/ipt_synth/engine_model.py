@@ -25,6 +25,7 @@ import numpy as np
 
 from . import miner, protocol, service, sim
 from .engine import DEFAULT_PRESET, PRESETS, Engine, EngineConfig, Sequence, StepCost
+from .engine_metrics import VllmMetrics
 from .observe import Observer
 from .runner import EngineRunner, StatsServer
 
@@ -52,6 +53,8 @@ PARAMS: Tuple[Param, ...] = (
     Param("engine_per_prefill_token_ms", "", "cost per prefill token in a step (empty: the preset's)"),
     Param("engine_answer", "mined", "outputs: the CPU synthesizer's (mined) or text slices (echo, near-zero CPU)"),
     Param("engine_stats_port", "0", "serve the engine's accounting as JSON on 127.0.0.1:PORT (0: off)"),
+    Param("REPORT_CUSTOM_METRICS", "true",
+          "publish running/waiting/KV use and token counters on Triton's /metrics under the vLLM backend's names"),
     Param("fault_file", "", "while this file exists every request fails (endpoint fault injection)"),
     Param("observe_file", "", "append one JSON line per request (also env IPT_TRITON_OBSERVE_FILE)"),
 )
@@ -64,6 +67,7 @@ class EngineSettings:
     time_scale: float
     answer: str
     stats_port: int
+    report_metrics: bool
     fault_file: Optional[str]
     observe_file: Optional[str]
 
@@ -112,8 +116,8 @@ def settings_from_params(params: Mapping[str, str]) -> EngineSettings:
     port = int(p["engine_stats_port"])
     if not 0 <= port <= 65535:
         raise ValueError("engine_stats_port must be 0..65535")
-    return EngineSettings(engine, time_scale, p["engine_answer"], port, p["fault_file"] or None,
-                          p["observe_file"] or None)
+    return EngineSettings(engine, time_scale, p["engine_answer"], port, _bool(p["REPORT_CUSTOM_METRICS"]),
+                          p["fault_file"] or None, p["observe_file"] or None)
 
 
 _PARAM_VALUE = r'(key:\s*"{key}"\s*value:\s*\{{\s*string_value:\s*")((?:[^"\\]|\\.)*)(")'
@@ -160,6 +164,13 @@ class EngineModel:
         self.stats_server: Optional[StatsServer] = None
         if self.settings.stats_port:
             self.stats_server = StatsServer(self.runner, self.settings.stats_port).start()
+        self.metrics: Optional[VllmMetrics] = None
+        if self.settings.report_metrics:
+            labels = {"model": self.name, "version": str(args.get("model_version", "1"))}
+            try:
+                self.metrics = VllmMetrics(pb_utils, self.runner, labels).start()
+            except Exception as err:  # e.g. a server started without metrics
+                pb_utils.Logger.log_warn(f"{self.name}: no custom metrics ({err})")
         pb_utils.Logger.log_info(f"{self.name}: {self.settings}")
 
     def execute(self, requests: List[Any]) -> None:
@@ -214,6 +225,8 @@ class EngineModel:
                     flags=pb.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
 
     def finalize(self) -> None:
+        if self.metrics is not None:
+            self.metrics.stop()
         if self.stats_server is not None:
             self.stats_server.stop()
         self.runner.stop()

@@ -42,7 +42,8 @@ def engine_server(tmp_path_factory):  # type: ignore[no-untyped-def]
     base = f"http://127.0.0.1:{http}"
     try:
         wait_ready(base, proc)
-        yield {"base": base, "stats": f"http://127.0.0.1:{stats}/", "fault": fault}
+        yield {"base": base, "stats": f"http://127.0.0.1:{stats}/", "fault": fault,
+               "metrics": f"http://127.0.0.1:{metrics}/metrics"}
     finally:
         code = stop(proc)
         log.close()
@@ -80,6 +81,38 @@ def test_many_concurrent_requests_are_batched_and_preempted(engine_server) -> No
     assert after["preemptions"] > before["preemptions"]
     assert after["running"] == 0 and after["waiting"] == 0 and after["kv_blocks_used"] == 0
     assert after["config"]["max_num_seqs"] == MAX_NUM_SEQS
+
+
+def vllm_metrics(url: str) -> dict:
+    """The vllm:* samples of Triton's Prometheus text for the engine sim's labels."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=5) as r:
+        lines = r.read().decode().splitlines()
+    labels = f'{{model="{ENGINE_MODEL}",version="1"}}'
+    return {line.split("{")[0]: float(line.rsplit(" ", 1)[1]) for line in lines
+            if line.startswith("vllm:") and labels in line}
+
+
+def test_vllm_metric_names_on_triton_metrics(engine_server) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    base, stats_url = engine_server["base"], engine_server["stats"]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        busy = [pool.submit(generate, base, ENGINE_MODEL, prompt(i), SAMPLING) for i in range(8)]
+        deadline = time.monotonic() + 10
+        seen_running = 0.0
+        while time.monotonic() < deadline and seen_running == 0:
+            seen_running = vllm_metrics(engine_server["metrics"]).get("vllm:num_requests_running", 0.0)
+            time.sleep(0.02)
+        [b.result() for b in busy]
+    assert seen_running > 0  # the client-visible running gauge moved while requests were in the engine
+    time.sleep(0.2)  # published every 50 ms
+    metrics, stats = vllm_metrics(engine_server["metrics"]), get(stats_url)
+    assert metrics["vllm:generation_tokens_total"] == stats["generated_tokens"]
+    assert metrics["vllm:prompt_tokens_total"] == stats["prefill_tokens"]
+    assert metrics["vllm:num_preemptions_total"] == stats["preemptions"]
+    assert metrics["vllm:num_requests_running"] == 0 and metrics["vllm:num_requests_waiting"] == 0
 
 
 def test_next_round_hits_the_prefix_cache(engine_server) -> None:  # type: ignore[no-untyped-def]
