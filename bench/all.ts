@@ -13,6 +13,8 @@ const runs: [string, ...string[]][] = [
   ['bench/templates.ts', '--write'],
   // Writes its section of bench/RESULTS.md; its flags (sizes, sections) can be passed to npm run bench.
   ['bench/pipeline.ts', '--write', ...process.argv.slice(2)],
+  // The continuous-batching engine sim (its own flags; run it alone to pass them).
+  ['bench/engine.ts', '--write'],
 ];
 const failed: string[] = [];
 const started = Date.now();
