@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { DEFAULT_TOKENIZER, loadTokenizer } from '../lib/tokenizer-file.ts';
 import { startAssemble } from '../services/assemble/main.ts';
 import {
   addConnectionOptions,
@@ -16,6 +17,7 @@ interface AssembleFlags extends ConnectionFlags, OpsFlags {
   asRun?: string;
   templateVersion?: string;
   groupId?: string;
+  tokenizer: string;
   commitIntervalMs: number;
   sessionTimeoutMs: number;
 }
@@ -34,6 +36,14 @@ export function assembleCommand(): Command {
       new Option('--group-id <id>', 'consumer group (default: ipt-assemble, or ipt-assemble.<run>)').env(
         'IPT_ASSEMBLE_GROUP',
       ),
+    )
+    .addOption(
+      new Option(
+        '--tokenizer <name|path>',
+        "the run's tokenizer (as given to synth) for the records' token counts: mistral-7b-v0.1, or a tokenizer.json / .model",
+      )
+        .env('IPT_TOKENIZER')
+        .default(DEFAULT_TOKENIZER),
     )
     .addOption(
       new Option('--commit-interval-ms <ms>', 'how often queued work is committed')
@@ -61,6 +71,7 @@ export function assembleCommand(): Command {
       topics,
       commitIntervalMs: flags.commitIntervalMs,
       sessionTimeoutMs: flags.sessionTimeoutMs,
+      tokens: loadTokenizer(flags.tokenizer),
       opsHost: flags.opsHost,
       ...(flags.opsPort !== undefined ? { opsPort: flags.opsPort } : {}),
       ...(flags.run ? { run: flags.run } : {}),

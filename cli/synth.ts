@@ -16,6 +16,7 @@ export interface SynthFlags extends ConnectionFlags, OpsFlags {
   runId: string;
   model: string;
   modelVersion: string;
+  tokenizer: string;
   maxNewTokens: number;
   maxModelLen: number;
   m: number;
@@ -42,6 +43,14 @@ export function addRunOptions(command: Command): Command {
       new Option('--model-version <v>', 'model version stamped on the run')
         .env('IPT_MODEL_VERSION')
         .default(d.modelVersion),
+    )
+    .addOption(
+      new Option(
+        '--tokenizer <name|path>',
+        "the synthesizer's tokenizer for budgets and counts: mistral-7b-v0.1, or its tokenizer.json / SentencePiece .model",
+      )
+        .env('IPT_TOKENIZER')
+        .default(d.tokenizer),
     )
     .addOption(
       new Option('--max-new-tokens <n>', 'generation cap per round')
@@ -130,6 +139,7 @@ export function synthSettings(flags: Omit<SynthFlags, keyof ConnectionFlags | ke
   return {
     model: flags.model,
     modelVersion: flags.modelVersion,
+    tokenizer: flags.tokenizer,
     maxNewTokens: flags.maxNewTokens,
     maxModelLen: flags.maxModelLen,
     roundsPerChain: flags.m,

@@ -39,7 +39,7 @@ export interface AssembleOptions {
   /** Prometheus registry to register on; default a fresh one. */
   metricsRegistry?: Registry;
   log?: Logger;
-  /** Counts rendered tokens; default the Mistral tokenizer. */
+  /** Counts rendered tokens: the run's tokenizer (`--tokenizer`); default Mistral-7B-v0.1. */
   tokens?: TokenCounter;
 }
 

@@ -8,8 +8,8 @@ import type { AssembleState, AugmentedRecord, AugmentedRound } from '../../core/
 
 export interface BuildOptions {
   /**
-   * The tokenizer ingest counted `text_tokens` with (the Mistral one): rendered counts add what it
-   * counts around the rounds' texts to those counts.
+   * The tokenizer synth counted the rounds' `text_tokens` with (the run's; Mistral-7B-v0.1 unless
+   * the run named another): rendered counts add what it counts around the rounds' texts.
    */
   tokens: TokenCounter;
   now: number;

@@ -19,6 +19,7 @@ import { kafkaClient } from '../../lib/kafka/client.ts';
 import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { avroCodec, registerSchemas, registryClient } from '../../lib/registry.ts';
+import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import { requireTopics, type Topics } from '../../lib/topics.ts';
 import { assembleGroupId, startAssemble } from '../assemble/main.ts';
 import { type SynthOptions, startSynth, synthGroupId } from '../synth/service.ts';
@@ -200,7 +201,14 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     };
   };
   try {
-    assemble = await startAssemble({ ...common, run: runId, log: log.child({ service: 'assemble' }) });
+    // The run's tokenizer counts the records, as it budgets synth's prompts.
+    const tokens = loadTokenizer(options.synth?.tokenizer);
+    assemble = await startAssemble({
+      ...common,
+      run: runId,
+      tokens,
+      log: log.child({ service: 'assemble' }),
+    });
     synth = await startSynth({
       ...common,
       ...options.synth,

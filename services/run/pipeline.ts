@@ -9,6 +9,7 @@
 
 import type { Logger } from '../../lib/log.ts';
 import { type OpsServer, startOpsServer } from '../../lib/ops-server.ts';
+import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { type AssembleOptions, type AssembleService, startAssemble } from '../assemble/main.ts';
 import {
@@ -82,7 +83,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   };
 
   try {
-    const assemble = await startAssemble({ ...options.assemble, brokers, registryUrl, topics, run: runId });
+    // Assemble counts the records' tokens with the run's tokenizer, the one synth budgets with.
+    const tokens = options.assemble?.tokens ?? loadTokenizer(options.synth?.tokenizer);
+    const assemble = await startAssemble({
+      ...options.assemble,
+      brokers,
+      registryUrl,
+      topics,
+      run: runId,
+      tokens,
+    });
     started.push({ name: 'assemble', stop: () => assemble.stop() });
 
     const synth = await startSynth({

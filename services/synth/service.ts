@@ -4,7 +4,6 @@
 
 import { Registry } from 'prom-client';
 import { DEFAULT_BUDGET, DEFAULT_TOKEN_MARGIN, promptTokenModel } from '../../core/budget.ts';
-import { MISTRAL_TOKENIZER_NAME, mistralTokenizer } from '../../core/mistral.ts';
 import { TEMPLATE_VERSION } from '../../core/templates/version.ts';
 import type { DeadLetter, RawDocument, Run, SynthRound, SynthState } from '../../core/types.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
@@ -12,6 +11,7 @@ import { StatefulRunner } from '../../lib/kafka/stateful-runner.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { type OpsServer, startOpsServer } from '../../lib/ops-server.ts';
 import { avroCodec, registerSchemas, registryClient } from '../../lib/registry.ts';
+import { DEFAULT_TOKENIZER, loadTokenizer } from '../../lib/tokenizer-file.ts';
 import { requireTopics, TOPICS, type Topics } from '../../lib/topics.ts';
 import { MicroBatcher, TritonCluster, TritonMetrics } from '../../lib/triton/index.ts';
 import { SynthMetrics } from './metrics.ts';
@@ -26,6 +26,12 @@ export interface SynthOptions {
   runId: string;
   model?: string;
   modelVersion?: string;
+  /**
+   * The synthesizer's tokenizer, for prompt budgets and counts: `mistral-7b-v0.1` (the default) or
+   * a path to its tokenizer.json or SentencePiece .model. Recorded on the run. Another tokenizer
+   * than ingest's (Mistral) recounts every text, since ingest's `token_count` is Mistral's.
+   */
+  tokenizer?: string;
   maxNewTokens?: number;
   maxModelLen?: number;
   /** M */
@@ -66,6 +72,7 @@ export interface SynthOptions {
 export const SYNTH_DEFAULTS = {
   model: 'instruction_synthesizer_cpu',
   modelVersion: '1',
+  tokenizer: DEFAULT_TOKENIZER,
   maxNewTokens: DEFAULT_BUDGET.maxNewTokens,
   maxModelLen: DEFAULT_BUDGET.maxModelLen,
   roundsPerChain: 2,
@@ -107,6 +114,7 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
   const log = o.log ?? createLogger('synth');
   const metricsRegistry = o.metricsRegistry ?? new Registry();
 
+  const tokenizer = loadTokenizer(o.tokenizer);
   const run: Run = {
     run_id: o.runId,
     model: o.model,
@@ -118,7 +126,7 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
     rounds_per_chain: o.roundsPerChain,
     chains_per_block: o.chainsPerBlock,
     token_margin: DEFAULT_TOKEN_MARGIN,
-    tokenizer: MISTRAL_TOKENIZER_NAME,
+    tokenizer: tokenizer.name,
     template_version: TEMPLATE_VERSION,
     started_at: Date.now(),
   };
@@ -164,7 +172,7 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
   cluster.on('circuit', (state) => log.warn({ circuit: state }, `Triton circuit ${state}`));
 
   const metrics = new SynthMetrics(metricsRegistry);
-  const tokens = promptTokenModel(mistralTokenizer());
+  const tokens = promptTokenModel(tokenizer);
   const runner = new StatefulRunner({
     kafka,
     groupId,
@@ -194,6 +202,7 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
           codecs,
           infer: (prompt, chainId) => batcher.submit(prompt, { affinityKey: chainId }),
           maxBuffered: o.maxBufferedPerPartition,
+          ...(o.tokenizer === DEFAULT_TOKENIZER ? {} : { recount: tokenizer }),
           recordPrompts: o.recordPrompts,
           ...(o.endOffsets ? { endOffsets: o.endOffsets } : {}),
           metrics,

@@ -3,6 +3,7 @@
 // closes, dead letters and changelog writes — queued together so one transaction carries them all.
 
 import type { KafkaMessage } from 'kafkajs';
+import type { TokenCounter } from '../../core/tokens.ts';
 import type {
   DeadLetterErrorClass,
   OpenChain,
@@ -43,6 +44,8 @@ export interface SynthTaskDeps {
    * chain's rounds return to the endpoint whose prefix cache holds its earlier rounds.
    */
   infer(prompt: string, chainId: string): Promise<string>;
+  /** Counts each text again (a run whose tokenizer is not ingest's); absent: ingest's `token_count`. */
+  recount?: TokenCounter;
   /** Records waiting in state at which the partition stops fetching. */
   maxBuffered: number;
   /** Keep the full prompt on every SynthRound (replay diffs use it); off saves topic space. */
@@ -299,7 +302,8 @@ export async function createSynthTask(deps: SynthTaskDeps, context: TaskContext)
           });
           continue;
         }
-        chains.admit({ offset, doc_id: doc.doc_id, text: doc.text, text_tokens: doc.token_count }, now);
+        const textTokens = deps.recount ? deps.recount.count(doc.text) : doc.token_count;
+        chains.admit({ offset, doc_id: doc.doc_id, text: doc.text, text_tokens: textTokens }, now);
       }
       metrics.records.inc(messages.length);
       if (atEnd()) chains.endOfInput(now);

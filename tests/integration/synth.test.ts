@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChainId } from '../../core/layout.ts';
+import { MISTRAL_TOKENIZER_NAME } from '../../core/mistral.ts';
 import type { DeadLetter, SynthRound } from '../../core/types.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
+import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { type SynthService, startSynth } from '../../services/synth/service.ts';
 import { computeGolden } from '../fixtures/golden/chains.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
-import { produceRawDocuments, rawDocument } from '../helpers/raw-docs.ts';
+import { produceRawDocuments, rawDocument, sampleText } from '../helpers/raw-docs.ts';
 import { readDecoded } from '../helpers/read-topic.ts';
 import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 
@@ -200,5 +203,35 @@ describe('synth on the real stack', () => {
       [1, 0],
       [1, 0],
     ]);
+  });
+
+  it("budgets with the run's own tokenizer file and records it on the run", async () => {
+    // Mistral's v3 SentencePiece model, as the mistral-common wheel ships it: the v0.1 vocabulary
+    // under other ids plus control tokens, so `[INST]` in a text is one token instead of four.
+    const file = join(
+      import.meta.dirname,
+      '../../.venv/lib/python3.11/site-packages/mistral_common/data/mistral_instruct_tokenizer_240323.model.v3',
+    );
+    const other = loadTokenizer(file);
+    const topics = await freshTopics('synth-tokenizer', 1);
+    const docs = Array.from({ length: 8 }, (_, i) =>
+      rawDocument(200 + i, `[INST] ${sampleText(200 + i)} [/INST]`),
+    );
+    expect(docs.every((d) => other.count(d.text) < d.token_count)).toBe(true);
+    await produceRawDocuments(kafka, endpoints.registry.url, topics.raw, docs);
+    const synth = await startTestSynth(topics, `tok-${randomUUID().slice(0, 8)}`, { tokenizer: file });
+    try {
+      await until('8 rounds', async () => (await outputs(topics)).rounds.length >= 8);
+    } finally {
+      await synth.stop();
+    }
+    expect(synth.run.tokenizer).toBe(other.name);
+    expect(synth.run.tokenizer).not.toBe(MISTRAL_TOKENIZER_NAME);
+    const { rounds } = await outputs(topics);
+    for (const r of rounds) {
+      expect(r.run.tokenizer).toBe(other.name);
+      // Counted again with the run's tokenizer, not ingest's Mistral count.
+      expect(r.text_tokens).toBe(other.count(r.text));
+    }
   });
 });
