@@ -3,8 +3,9 @@
 // Mistral-7B-v0.1 tokenizer (special markers handled), once with the full encoder (the reference)
 // and once with the piece-cached count that mistralTokenizer() uses — cold cache, warm cache, and
 // a stream of never-seen words (every piece a miss) — plus the cache's size bound, and planning
-// a prompt from per-part counts versus tokenizing the whole prompt. The fast count encodes cache
-// misses with core/bpe.ts (same merges, one typed array), the reference with the package encoder.
+// a prompt from per-part counts versus tokenizing the whole prompt. Both encode with core/bpe.ts:
+// the fast count encodes cache misses with its short-piece scan, the reference whole stretches with
+// its heap encoder.
 //
 // Texts: words drawn with Zipf's law (s = 1) from 200 000 word types — the demo corpus's 3 000
 // real words by frequency, then made-up words — with capitals, punctuation, numbers and paragraph
