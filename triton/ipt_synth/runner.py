@@ -5,7 +5,9 @@ Each step takes its simulated duration × time_scale of wall time; a finished
 sequence's `done` callback runs (on the engine thread) at the end of the step
 that sampled its last token. Steps are laid end to end on an absolute
 timeline while the engine is busy, so a late wake-up is caught up on the next
-step instead of accumulating (at most `max_lag_s` is caught up).
+step instead of accumulating; a wake-up later than `max_lag_s` is not caught
+up but counted in `lag_s` (the host could not keep the simulated GPU's pace),
+so busy_s + idle_s + lag_s ≈ uptime_s.
 
 `StatsServer` answers `GET /` (any path) on 127.0.0.1 with the engine's
 accounting as JSON (see `EngineRunner.stats()`).
@@ -29,13 +31,15 @@ Done = Callable[[Sequence, Optional[str]], None]  # (sequence, error or None)
 
 class EngineRunner:
     def __init__(self, engine: Engine, time_scale: float = 1.0, clock: Callable[[], float] = time.monotonic,
-                 max_lag_s: float = 0.05) -> None:
+                 max_lag_s: float = 0.05, sleep: Callable[[float], None] = time.sleep) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be > 0")
         self.engine = engine
         self.time_scale = time_scale
         self.clock = clock
+        self.sleep = sleep
         self.max_lag_s = max_lag_s
+        self._lag_s = 0.0
         self._cond = threading.Condition()
         self._inbox: List[Tuple[Sequence, Done]] = []
         self._stopped = False
@@ -72,6 +76,7 @@ class EngineRunner:
         snap["busy_s"] = snap["busy_ms"] * self.time_scale / 1000.0
         snap["uptime_s"] = now - self._started_at
         snap["idle_s"] = idle  # wall time with nothing running or waiting
+        snap["lag_s"] = self._lag_s  # wall time lost to wake-ups too late to catch up
         cfg = self.engine.cfg
         snap["config"] = {
             "max_num_seqs": cfg.max_num_seqs, "max_num_batched_tokens": cfg.max_num_batched_tokens,
@@ -111,11 +116,14 @@ class EngineRunner:
                 result = self.engine.step()
             assert result is not None
             now = self.clock()
-            start = now if step_end is None or step_end < now - self.max_lag_s else step_end
-            step_end = start + result.duration_ms * self.time_scale / 1000.0
+            if step_end is None or step_end < now - self.max_lag_s:
+                if step_end is not None:
+                    self._lag_s += now - step_end
+                step_end = now
+            step_end += result.duration_ms * self.time_scale / 1000.0
             delay = step_end - self.clock()
             if delay > 0:
-                time.sleep(delay)
+                self.sleep(delay)
             for seq in result.finished:
                 self._call(seq.payload, seq, None)
 

@@ -279,3 +279,33 @@ def test_runner_plays_steps_in_wall_time_and_answers_each_request() -> None:
         assert stats["requests_rejected"] == 1 and stats["config"]["max_num_seqs"] == 8
     finally:
         runner.stop()
+
+
+def test_runner_catches_up_small_delays_and_counts_large_ones_as_lag() -> None:
+    class FakeTime:
+        def __init__(self) -> None:
+            self.now = 100.0
+            # The 2nd wake-up is 30 ms late (steps 3-5 then need no sleep), the 4th sleep 200 ms.
+            self.late = [0.0, 0.03, 0.0, 0.2]
+
+        def clock(self) -> float:
+            return self.now
+
+        def sleep(self, seconds: float) -> None:
+            self.now += seconds + (self.late.pop(0) if self.late else 0.0)
+
+    fake = FakeTime()
+    c = cfg(cost=StepCost(overhead_ms=10.0, per_seq_ms=0.0, per_prefill_token_ms=0.0))
+    runner = EngineRunner(Engine(c), time_scale=1.0, clock=fake.clock, sleep=fake.sleep, max_lag_s=0.05)
+    done = threading.Event()
+    runner.submit(seq(8, 10), lambda s, e: done.set())
+    runner.start()
+    try:
+        assert done.wait(5)
+        stats = runner.stats()
+        assert stats["steps"] == 10 and stats["busy_s"] == pytest.approx(0.1)
+        # The 30 ms was made up by the following step; the 200 ms could not be.
+        assert stats["lag_s"] == pytest.approx(0.2)
+        assert stats["uptime_s"] == pytest.approx(stats["busy_s"] + stats["idle_s"] + stats["lag_s"])
+    finally:
+        runner.stop()
