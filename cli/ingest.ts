@@ -78,12 +78,12 @@ and globs; "-" reads stdin. The format is sniffed unless --format says it.
 
 Every rejected input goes to the DLQ topic with a reason (invalid_utf8, empty_text, binary,
 too_long, malformed_json, wrong_field_type, truncated_parquet, …) and its original bytes.
-Texts are kept byte for byte as given (HTML is turned into clean text); --normalize opts into
-named clean-ups (${NORMALIZE_STEPS.join(', ')}, or all), and a
-record changed by them says which in metadata.normalized. Invalid UTF-8 is rejected, never
-repaired. Exact duplicates (the same stored text) within the
-last --dedup-window documents are dropped; the window is rebuilt from the raw topic at start,
-so re-running on the same files produces nothing new.
+Texts are kept byte for byte as given (HTML is turned into clean text). --normalize opts into
+named clean-ups (${NORMALIZE_STEPS.join(', ')};
+or all); a record they changed names them in metadata.normalized. Invalid UTF-8 is rejected,
+never repaired. Exact duplicates (the same stored text) within the last --dedup-window documents
+are dropped; the window is rebuilt from the raw topic at start, so re-running on the same files
+produces nothing new.
 
 --serve runs POST /documents (JSON or NDJSON) on --host:--port until SIGINT/SIGTERM; with
 --token (or IPT_INGEST_TOKEN) requests need "Authorization: Bearer <token>". /healthz,
@@ -141,7 +141,7 @@ export function ingestCommand(): Command {
         .env('IPT_INGEST_ID_FIELD'),
     )
     .addOption(
-      new Option('--normalize <steps>', 'comma-separated normalization steps to apply (default none)')
+      new Option('--normalize <steps>', 'comma-separated normalization steps to apply (or all)')
         .argParser((v) => {
           try {
             return parseNormalizeSteps(v);
@@ -149,7 +149,7 @@ export function ingestCommand(): Command {
             throw new InvalidArgumentError((error as Error).message);
           }
         })
-        .default([])
+        .default([], 'none: texts as given')
         .env('IPT_INGEST_NORMALIZE'),
     )
     .addOption(
