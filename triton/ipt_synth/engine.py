@@ -22,8 +22,9 @@ What it reproduces of vLLM's scheduler (V1, FCFS):
 - automatic prefix caching: a full block is identified by a hash chain over
   its content and the blocks before it; a new sequence skips the prefill of
   its longest cached block-aligned prefix (always computing at least its last
-  token); blocks nobody references stay cached and are evicted least
-  recently freed first, only when a new block is needed.
+  token); blocks nobody references stay cached in the free-block queue and
+  are reused least recently freed first (never-used blocks before them, a
+  finished sequence's tail before its head), as vLLM's free queue does.
 
 Tokens: the simulator has no tokenizer, so it uses the package's estimate
 (protocol.CHARS_PER_TOKEN characters per token) for prompt and output
@@ -46,6 +47,7 @@ per sequence and S/N sequences finish per step, so
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -169,39 +171,56 @@ def block_hashes(text: str, block_size: int) -> List[int]:
 
 
 class BlockPool:
-    """KV blocks: `used` are referenced by running sequences; cached unreferenced ones are evictable (LRU)."""
+    """KV blocks, with vLLM's free-block queue.
+
+    Free blocks wait in one queue, least recently freed first: never-used blocks, then blocks as
+    sequences free them (a sequence's tail first). A freed block keeps its cached content (if
+    hashed) until the queue hands it out again; a cache hit takes it back out of the queue.
+    """
 
     def __init__(self, num_blocks: int) -> None:
         self.num_blocks = num_blocks
-        self.used = 0
-        self.refs: Dict[int, int] = {}
-        self.evictable: "OrderedDict[int, None]" = OrderedDict()
+        self.fresh = num_blocks  # never used: at the head of the queue
+        self.queue: "OrderedDict[object, None]" = OrderedDict()  # hash (cached) or ("free", n)
+        self.refs: Dict[int, int] = {}  # cached blocks in use, by hash
+        self.cached_free = 0  # hashed blocks in the queue
         self.evictions = 0
+        self._uncached = itertools.count()
 
     @property
     def free(self) -> int:
-        """Blocks a sequence can still get (evictable cached blocks included)."""
-        return self.num_blocks - self.used
+        """Blocks a sequence can still get (cached free blocks included)."""
+        return self.fresh + len(self.queue)
+
+    @property
+    def used(self) -> int:
+        return self.num_blocks - self.free
 
     def is_cached(self, h: int) -> bool:
-        return h in self.refs or h in self.evictable
+        return h in self.refs or h in self.queue
+
+    def is_cached_free(self, h: int) -> bool:
+        return h in self.queue
 
     def share(self, h: int) -> None:
-        if h in self.evictable:
-            del self.evictable[h]
+        if h in self.queue:
+            del self.queue[h]
+            self.cached_free -= 1
             self.refs[h] = 1
-            self.used += 1
         else:
             self.refs[h] += 1
 
     def allocate(self, n: int) -> None:
         if n > self.free:
             raise RuntimeError("KV cache over-allocated")
-        spare = self.num_blocks - self.used - len(self.evictable)
-        for _ in range(n - spare):
-            self.evictable.popitem(last=False)
-            self.evictions += 1
-        self.used += n
+        for _ in range(n):
+            if self.fresh:
+                self.fresh -= 1
+                continue
+            key, _ = self.queue.popitem(last=False)
+            if not isinstance(key, tuple):
+                self.cached_free -= 1
+                self.evictions += 1
 
     def register(self, h: int) -> bool:
         """A private full block becomes shareable under `h` (content already cached: stays private)."""
@@ -212,15 +231,15 @@ class BlockPool:
 
     def release(self, h: Optional[int]) -> None:
         if h is None:
-            self.used -= 1
+            self.queue[("free", next(self._uncached))] = None
             return
         left = self.refs[h] - 1
         if left:
             self.refs[h] = left
         else:
             del self.refs[h]
-            self.evictable[h] = None
-            self.used -= 1
+            self.queue[h] = None
+            self.cached_free += 1
 
 
 @dataclass
@@ -309,7 +328,7 @@ class Engine:
                 cached = hit * cfg.block_size
                 num = min(seq.num_tokens - cached, budget)
                 new_blocks = self._blocks_for(cached + num) - hit
-                revived = sum(1 for h in seq.hashes[:hit] if h in self.pool.evictable)
+                revived = sum(1 for h in seq.hashes[:hit] if self.pool.is_cached_free(h))
                 if new_blocks + revived > self.pool.free:
                     break
                 self.waiting.popleft()
@@ -422,7 +441,7 @@ class Engine:
             "preemptions": st.preemptions,
             "kv_blocks_total": pool.num_blocks,
             "kv_blocks_used": pool.used,
-            "kv_blocks_cached_free": len(pool.evictable),
+            "kv_blocks_cached_free": pool.cached_free,
             "kv_usage": pool.used / pool.num_blocks,
             "kv_evictions": pool.evictions,
         }

@@ -309,3 +309,21 @@ def test_runner_catches_up_small_delays_and_counts_large_ones_as_lag() -> None:
         assert stats["uptime_s"] == pytest.approx(stats["busy_s"] + stats["idle_s"] + stats["lag_s"])
     finally:
         runner.stop()
+
+
+def test_free_blocks_are_reused_in_the_order_they_were_freed() -> None:
+    # vLLM's free queue: a block freed later is reused later, cached or not. Cache of 6 blocks.
+    e = Engine(cfg(kv_cache_tokens=6 * 16))
+    a = seq(40, 10)  # 4 blocks: 3 cached + 1 partial
+    e.add(a)
+    run(e)
+    e.add(seq(8, 4, "b"))  # 1 partial block, freed after a's
+    run(e)
+    assert (e.pool.fresh, e.pool.cached_free) == (1, 3)
+    e.add(seq(56, 1, "c"))  # 4 blocks: the never-used one, a's partial, then a's two tail blocks
+    run(e)
+    assert e.pool.evictions == 2  # b's block, freed last, was not needed first
+    nxt = _round(a, 10)
+    e.add(nxt)
+    e.step()
+    assert nxt.prefix_hit_tokens == 16
