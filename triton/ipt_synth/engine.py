@@ -94,8 +94,8 @@ DEFAULT_PRESET = "h100-7b"
 @dataclass(frozen=True)
 class EngineConfig:
     max_num_seqs: int = 256
-    # vLLM's default for its OpenAI-compatible server with chunked prefill (V1).
-    max_num_batched_tokens: int = 2048
+    # What the vLLM model's 1/model.json pins (vLLM's own default for its API server on an H100).
+    max_num_batched_tokens: int = 8192
     kv_cache_tokens: int = PRESETS[DEFAULT_PRESET].kv_cache_tokens
     block_size: int = 16
     enable_prefix_caching: bool = True

@@ -44,7 +44,7 @@ PARAMS: Tuple[Param, ...] = (
     Param("ipt_max_model_len", "4096", "max_model_len: longer prompts are rejected, outputs capped to fit"),
     Param("engine_preset", DEFAULT_PRESET, f"step-cost and KV-cache preset ({', '.join(PRESETS)})"),
     Param("engine_time_scale", "1", "wall seconds per simulated GPU second (10 = ten times slower)"),
-    Param("engine_max_num_batched_tokens", "2048", "per-step token budget (chunked prefill)"),
+    Param("engine_max_num_batched_tokens", "8192", "per-step token budget (chunked prefill)"),
     Param("engine_kv_cache_tokens", "", "KV-cache capacity in tokens (empty: the preset's)"),
     Param("engine_block_size", "16", "KV-cache block size in tokens"),
     Param("engine_enable_prefix_caching", "true", "reuse cached block-aligned prompt prefixes"),

@@ -114,6 +114,9 @@ def test_vllm_model_json() -> None:
     # The published hints are the engine's own settings.
     assert _param_value(cfg, "ipt_max_num_seqs") == str(engine["max_num_seqs"])
     assert _param_value(cfg, "ipt_max_model_len") == str(engine["max_model_len"])
+    # The engine sim schedules with the production engine's budget.
+    assert DEFAULTS["engine_max_num_batched_tokens"] == str(engine["max_num_batched_tokens"])
+    assert DEFAULTS["ipt_max_num_seqs"] == str(engine["max_num_seqs"])
 
 
 def test_engine_sim_serves_through_the_binary(repo_server) -> None:  # type: ignore[no-untyped-def]
