@@ -185,10 +185,11 @@ class EngineModel:
                 self.observer.record(self.name, [prompt], 1, time.time())
                 output = answer(prompt, params.max_tokens, self.settings.answer)
             except (service.EndpointFault, service.InjectedFault) as err:
-                # Server-side failures (HTTP 5xx), which a client may retry elsewhere.
+                # Server-side failures a client may retry elsewhere (gRPC sees UNAVAILABLE; Triton's HTTP
+                # generate extension answers every model error with 400, so there only the message differs).
                 self._fail(sender, str(err), pb.TritonError.UNAVAILABLE)
                 continue
-            except Exception as err:  # a malformed request fails alone (HTTP 400)
+            except Exception as err:  # a malformed request fails alone
                 self._fail(sender, f"bad request: {err}", pb.TritonError.INVALID_ARG)
                 continue
             text = output if exclude else prompt + output
