@@ -230,4 +230,4 @@ class EngineModel:
             self.metrics.stop()
         if self.stats_server is not None:
             self.stats_server.stop()
-        self.runner.stop()
+        self.runner.stop("model unloaded before the request finished")

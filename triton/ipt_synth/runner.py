@@ -54,12 +54,20 @@ class EngineRunner:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "engine stopped") -> None:
+        """Stop the engine thread; requests still queued or running are answered with `reason` as error."""
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        with self._cond:
+            engine = self.engine
+            left = [seq for seq, _ in self._inbox] + list(engine.running) + list(engine.waiting)
+            self._inbox, engine.running = [], []
+            engine.waiting.clear()
+        for seq in left:
+            self._call(seq.payload, seq, reason)
 
     def submit(self, seq: Sequence, done: Done) -> None:
         seq.payload = done

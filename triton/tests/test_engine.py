@@ -327,3 +327,15 @@ def test_free_blocks_are_reused_in_the_order_they_were_freed() -> None:
     e.add(nxt)
     e.step()
     assert nxt.prefix_hit_tokens == 16
+
+
+def test_stopping_the_runner_answers_what_is_left_with_an_error() -> None:
+    c = cfg(cost=StepCost(overhead_ms=1000.0, per_seq_ms=0.0, per_prefill_token_ms=0.0))
+    runner = EngineRunner(Engine(c)).start()
+    errors: list = []
+    for s in "ab":
+        runner.submit(seq(8, 5, s), lambda _s, e: errors.append(e))
+    time.sleep(0.05)  # both admitted, the first 1 s step under way
+    runner.stop("shutting down")
+    assert errors == ["shutting down", "shutting down"]
+    assert runner.stats()["running"] == 0
