@@ -37,6 +37,9 @@ interface Item {
   reject: (err: unknown) => void;
 }
 
+/** Queued prompts scanned for one whose chain's endpoint has a free slot. */
+const AFFINITY_LOOKAHEAD = 64;
+
 /**
  * Turns single-prompt submits into micro-batches for the cluster. Sends only
  * while the cluster has a free in-flight slot, so prompts beyond that wait
@@ -55,6 +58,12 @@ export class MicroBatcher extends EventEmitter {
   private readonly dispatch: 'auto' | 'single';
   private readonly metrics: TritonMetrics | undefined;
   private readonly queue: Item[] = [];
+  /**
+   * Later rounds of chains whose earlier round an engine has just served (continuous-batching
+   * models only): they go before new chains' first rounds, while that engine's prefix cache still
+   * holds the start of their prompts.
+   */
+  private readonly continuations: Item[] = [];
   private plan: DispatchPlan | undefined;
   private planLoading = false;
   private timer: NodeJS.Timeout | undefined;
@@ -88,7 +97,7 @@ export class MicroBatcher extends EventEmitter {
 
   /** Prompts queued here, not yet sent. */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.continuations.length;
   }
 
   /** Prompts sent and not yet answered. */
@@ -98,7 +107,7 @@ export class MicroBatcher extends EventEmitter {
 
   /** True while the caller should stop submitting; submits still succeed, the bound is the caller's to keep. */
   get full(): boolean {
-    return this.queue.length >= this.maxPending;
+    return this.pending >= this.maxPending;
   }
 
   /** Resolves when `full` is false. */
@@ -114,8 +123,17 @@ export class MicroBatcher extends EventEmitter {
 
   submit(prompt: string, opts: SubmitOptions = {}): Promise<string> {
     if (this.closed) return Promise.reject(new TritonClosedError('MicroBatcher'));
+    // Affinity is for engines that keep a prefix cache; batching models keep their routing as it was.
+    const key = this.cluster.adaptive ? opts.affinityKey : undefined;
+    const later = key !== undefined && this.cluster.remembers(key);
     return new Promise<string>((resolve, reject) => {
-      this.queue.push({ prompt, key: opts.affinityKey, enqueuedAt: performance.now(), resolve, reject });
+      (later ? this.continuations : this.queue).push({
+        prompt,
+        key,
+        enqueuedAt: performance.now(),
+        resolve,
+        reject,
+      });
       this.checkFull();
       this.pump();
     });
@@ -128,12 +146,16 @@ export class MicroBatcher extends EventEmitter {
     if (this.timer) clearTimeout(this.timer);
     this.cluster.off('slot', this.onSlot);
     this.cluster.off('circuit', this.onSlot);
-    for (const item of this.queue.splice(0)) item.reject(new TritonClosedError('MicroBatcher'));
+    for (const item of this.takeAll()) item.reject(new TritonClosedError('MicroBatcher'));
     this.checkFull();
   }
 
+  private takeAll(): Item[] {
+    return [...this.continuations.splice(0), ...this.queue.splice(0)];
+  }
+
   private pump(): void {
-    if (this.closed || this.queue.length === 0) return;
+    if (this.closed || this.pending === 0) return;
     // While suspects are retried alone nothing else is sent: Triton's dynamic batcher would merge a
     // concurrent request with a poison prompt again and fail an innocent one.
     if (this.suspects.length > 0 || this.isolating) return;
@@ -142,6 +164,11 @@ export class MicroBatcher extends EventEmitter {
       return;
     }
     const cap = effectiveBatchCap(this.requestedBatch, this.plan.maxBatch);
+    if (cap === 1) {
+      // One prompt per request: nothing to linger for.
+      while (this.pending > 0 && this.cluster.freeSlots() > 0) this.send([this.nextSingle()], this.plan);
+      return;
+    }
     while (this.queue.length > 0 && this.cluster.freeSlots() > 0) {
       const oldest = this.queue[0] as Item;
       const decision = nextDispatch(
@@ -158,10 +185,30 @@ export class MicroBatcher extends EventEmitter {
       this.send(this.queue.splice(0, decision.size), this.plan);
     }
     // No slot: the cluster's 'slot' event calls pump again; a linger timer would only spin.
-    if (this.timer && this.queue.length === 0) {
+    if (this.timer && this.pending === 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+  }
+
+  /**
+   * The prompt that goes alone next: the oldest continuation whose chain's endpoint can take it now;
+   * else the oldest first round (a continuation whose endpoint is full waits for it while other work
+   * fills the free slot); else the oldest continuation, wherever there is room.
+   */
+  private nextSingle(): Item {
+    const c = this.readyIndex(this.continuations);
+    if (c >= 0) return this.continuations.splice(c, 1)[0] as Item;
+    if (this.queue.length > 0)
+      return this.queue.splice(Math.max(0, this.readyIndex(this.queue)), 1)[0] as Item;
+    return this.continuations.shift() as Item;
+  }
+
+  /** Among the first few of `items`, the first whose chain's endpoint has a free slot; -1 if none. */
+  private readyIndex(items: readonly Item[]): number {
+    const n = Math.min(items.length, AFFINITY_LOOKAHEAD);
+    for (let i = 0; i < n; i++) if (this.cluster.affinityReady((items[i] as Item).key)) return i;
+    return -1;
   }
 
   private arm(ms: number): void {
@@ -187,7 +234,7 @@ export class MicroBatcher extends EventEmitter {
       (err) => {
         // Without the config we cannot know how to send; fail what waits, and let the next submit try again.
         this.planLoading = false;
-        for (const item of this.queue.splice(0)) item.reject(err);
+        for (const item of this.takeAll()) item.reject(err);
         this.checkFull();
       },
     );

@@ -36,8 +36,11 @@ export interface TritonClusterOptions {
    * `ipt_max_num_seqs`, or 1024).
    */
   maxInFlightPerEndpoint?: number;
-  /** Tuning of the adaptive limit (tests); where it starts and its cap come from the model. */
-  adaptiveLimit?: Omit<AdaptiveLimitOptions, 'initial' | 'max'>;
+  /**
+   * Tuning of the adaptive limit (tests, benchmarks). Where it starts defaults to the slots the
+   * model publishes; its cap is maxInFlightPerEndpoint.
+   */
+  adaptiveLimit?: Partial<Omit<AdaptiveLimitOptions, 'max'>>;
   /** Chains whose last endpoint is remembered for their next round. */
   affinityCapacity?: number;
   /** Deadline of one attempt. */
@@ -143,7 +146,7 @@ export class TritonCluster extends EventEmitter {
   private readonly configs = new Map<string, Promise<ModelConfig>>();
   /** The cap the caller gave; undefined: the defaults above. */
   private readonly cap: number | undefined;
-  private readonly adaptiveTuning: Omit<AdaptiveLimitOptions, 'initial' | 'max'>;
+  private readonly adaptiveTuning: Partial<Omit<AdaptiveLimitOptions, 'max'>>;
   private readonly affinity: AffinityMemory;
   private readonly affinityCounts: AffinityStats = { hits: 0, misses: 0 };
   private rotate = 0;
@@ -250,6 +253,23 @@ export class TritonCluster extends EventEmitter {
     return { ...this.affinityCounts };
   }
 
+  /**
+   * False only when the key's remembered endpoint is healthy but has no free slot: a request sent
+   * now would leave the endpoint whose prefix cache holds its chain. The batcher then sends another
+   * prompt first.
+   */
+  affinityReady(key: string | undefined): boolean {
+    if (key === undefined || this.endpoints.length < 2) return true;
+    const url = this.affinity.get(key);
+    const ep = url === undefined ? undefined : this.endpoints.find((e) => e.url === url);
+    return ep === undefined || !ep.healthy || ep.outstanding < ep.limit;
+  }
+
+  /** Whether an earlier request with this key succeeded (its endpoint is remembered). */
+  remembers(key: string): boolean {
+    return this.affinity.get(key) !== undefined;
+  }
+
   /** Whether in-flight limits adapt (the model batches continuously). */
   get adaptive(): boolean {
     return this.endpoints.some((ep) => ep.limiter !== undefined);
@@ -282,7 +302,12 @@ export class TritonCluster extends EventEmitter {
       this.cap ?? Math.min(ADAPTIVE_CEILING, hint === undefined ? ADAPTIVE_CEILING : hint * 4),
     );
     for (const ep of this.endpoints) {
-      ep.limiter = new AdaptiveLimit({ ...this.adaptiveTuning, initial: hint ?? ADAPTIVE_START, max });
+      ep.limiter = new AdaptiveLimit({
+        initial: hint ?? ADAPTIVE_START,
+        ...(hint === undefined ? {} : { slots: hint }),
+        ...this.adaptiveTuning,
+        max,
+      });
       this.setLimit(ep, ep.limiter.limit);
     }
     this.pump();
@@ -339,6 +364,8 @@ export class TritonCluster extends EventEmitter {
     const deadlineMs = opts.deadlineMs ?? this.opts.deadlineMs;
     const deadlineAt = Date.now() + deadlineMs;
     const tried = new Set<string>();
+    /** Endpoints where the model itself failed this request (see TritonHttpError 'model'). */
+    const modelFailed = new Set<string>();
     let attempts = 0;
     let lastError: unknown;
     const fail = (reason: string, cause: unknown): never => {
@@ -379,12 +406,20 @@ export class TritonCluster extends EventEmitter {
       } catch (err) {
         this.observe(ep, model, op, started, 'error');
         if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-        // Only failures that say the endpoint is overloaded or sick bring its limit down; a prompt
-        // the model rejects says nothing about load.
-        if (err instanceof TritonError && err.retryable) this.sample(ep, op, started, false);
+        // Only timeouts, lost connections and 5xx bring the endpoint's limit down: a failure the
+        // model reports may be the prompt's, and a stream of bad prompts must not shrink it.
+        const modelSide = err instanceof TritonError && err.kind === 'model';
+        if (err instanceof TritonError && err.retryable && !modelSide) this.sample(ep, op, started, false);
         lastError = err;
         this.failed(ep, model, err);
         if (!(err instanceof TritonError) || !err.retryable) fail('not retryable', err);
+        if (modelSide) {
+          modelFailed.add(ep.url);
+          // Failed alike on two endpoints (or on the only one): the prompt, not an endpoint.
+          if (modelFailed.size >= Math.min(2, this.endpoints.length)) {
+            fail(`the model failed it on ${modelFailed.size} endpoint(s)`, err);
+          }
+        }
         if (attempts >= this.opts.maxAttempts) fail('attempts exhausted', err);
         tried.add(ep.url);
       } finally {

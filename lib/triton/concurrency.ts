@@ -20,6 +20,12 @@ export interface AdaptiveLimitOptions {
   min?: number;
   /** Cap (the --max-in-flight flag when given). */
   max: number;
+  /**
+   * The engine's sequence slots when it publishes them (vLLM's max_num_seqs): above them more in
+   * flight can only fill the moments a slot waits for the client's next request, so the search
+   * steps by the headroom there instead of by the growth factor.
+   */
+  slots?: number;
   /** Factor of one growth step (at least +1). */
   growth?: number;
   /** Waiting queue kept above the point where throughput stopped growing, as a fraction of it (at least 2). */
@@ -63,10 +69,10 @@ interface Window {
   inFlightSum: number;
 }
 
-const DEFAULTS = {
+const DEFAULTS: Required<Omit<AdaptiveLimitOptions, 'initial' | 'max' | 'slots'>> = {
   min: 1,
   growth: 1.25,
-  headroom: 1 / 16,
+  headroom: 1 / 32,
   gainTolerance: 0.05,
   latencyTolerance: 0.25,
   backoff: 0.9,
@@ -76,7 +82,7 @@ const DEFAULTS = {
 };
 
 export class AdaptiveLimit {
-  private readonly o: Required<AdaptiveLimitOptions>;
+  private readonly o: Required<Omit<AdaptiveLimitOptions, 'slots'>> & { slots: number | undefined };
   private value: number;
   private phaseNow: LimitPhase = 'grow';
   /** Best throughput seen at the lowest limit that reached it (reset by failures). */
@@ -94,9 +100,16 @@ export class AdaptiveLimit {
   /** The search is a probe from a steady hold: one step that buys nothing ends it. */
   private fromHold = false;
   private holdLatencyMs: number | undefined;
+  /** The last step of a walk down (shrink) that kept throughput. */
+  private shrinkFrom: Reference | undefined;
 
   constructor(options: AdaptiveLimitOptions) {
-    this.o = { ...DEFAULTS, ...options, min: Math.max(1, Math.floor(options.min ?? DEFAULTS.min)) };
+    this.o = {
+      ...DEFAULTS,
+      ...options,
+      slots: options.slots,
+      min: Math.max(1, Math.floor(options.min ?? DEFAULTS.min)),
+    };
     if (!(this.o.max >= this.o.min))
       throw new Error(`limit cap ${this.o.max} is below its floor ${this.o.min}`);
     this.value = this.clamp(Math.round(options.initial));
@@ -169,14 +182,18 @@ export class AdaptiveLimit {
       return;
     }
     if (this.phaseNow === 'shrink') {
-      // Fewer in flight and the same throughput: the knee is lower still. Lost throughput: it was
-      // at the last limit that kept it.
-      // Twice the usual tolerance: one noisy window must not end the walk down well above the knee.
-      if (current.throughput < best.throughput * (1 - 2 * gainTolerance)) {
-        this.hold(best, now);
+      // Each step down is judged against the step before (the engine changed, so older figures are
+      // stale): the same throughput with fewer in flight puts the knee lower still; lost throughput
+      // puts it at the step before. Twice the usual tolerance: one noisy window must not end the
+      // walk well above the knee.
+      const previous = this.shrinkFrom;
+      if (previous !== undefined && current.throughput < previous.throughput * (1 - 2 * gainTolerance)) {
+        this.best = previous;
+        this.hold(previous, now);
         return;
       }
       this.best = current;
+      this.shrinkFrom = current;
       this.set(Math.min(this.value - 1, Math.floor(this.value * backoff)), now);
       return;
     }
@@ -187,6 +204,7 @@ export class AdaptiveLimit {
       // Either way step down while throughput holds; re-measure from here if it fell already.
       if (!kept) this.best = current;
       this.phaseNow = 'shrink';
+      this.shrinkFrom = undefined;
       this.set(Math.min(this.value - 1, Math.floor(this.value * backoff)), now);
       return;
     }
@@ -197,8 +215,17 @@ export class AdaptiveLimit {
       this.phaseNow = 'grow';
       this.fromHold = true;
       this.ceiling = Number.POSITIVE_INFINITY;
-      this.set(Math.max(this.value + 1, Math.round(this.value * (1 + (growth - 1) / 2))), now);
+      this.set(this.stepUp(this.value, (growth - 1) / 2), now);
     }
+  }
+
+  /** One step up from `from`: by `fraction`, or by the headroom once at or past the engine's slots. */
+  private stepUp(from: number, fraction: number): number {
+    const slots = this.o.slots;
+    const by = slots !== undefined && from >= slots ? this.o.headroom : fraction;
+    const next = Math.max(from + 1, Math.round(from * (1 + by)));
+    // Below the slots, a big step stops at them: that is where the engine should be full.
+    return slots !== undefined && from < slots ? Math.min(next, slots) : next;
   }
 
   /** Next probe above best.limit: a growth step while no ceiling is known, else halfway to it. */
@@ -207,7 +234,7 @@ export class AdaptiveLimit {
     const lo = best.limit;
     if (this.ceiling === Number.POSITIVE_INFINITY) {
       if (lo >= this.o.max) this.hold(best, now);
-      else this.set(Math.max(lo + 1, Math.round(lo * this.o.growth)), now);
+      else this.set(this.stepUp(lo, this.o.growth - 1), now);
       return;
     }
     if (this.ceiling - lo <= Math.max(2, lo * this.o.headroom)) this.hold(best, now);

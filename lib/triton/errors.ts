@@ -3,7 +3,7 @@
  * retry loop) decide on the class, never on message text.
  */
 
-export type TritonErrorKind = 'timeout' | 'connection' | 'server' | 'client' | 'bad_response';
+export type TritonErrorKind = 'timeout' | 'connection' | 'server' | 'client' | 'model' | 'bad_response';
 
 export interface TritonErrorContext {
   endpoint: string;
@@ -28,10 +28,14 @@ export abstract class TritonError extends Error {
   /**
    * Whether trying again (elsewhere) can help. A 4xx means our request is
    * wrong and would be wrong on every replica; a bad response body means the
-   * server speaks another protocol, which a retry will not change either.
+   * server speaks another protocol, which a retry will not change either. A
+   * `model` failure may be the endpoint's or the prompt's: another endpoint
+   * tells which (the cluster stops once two have failed it alike).
    */
   get retryable(): boolean {
-    return this.kind === 'timeout' || this.kind === 'connection' || this.kind === 'server';
+    return (
+      this.kind === 'timeout' || this.kind === 'connection' || this.kind === 'server' || this.kind === 'model'
+    );
   }
 }
 
@@ -63,17 +67,21 @@ export class TritonConnectionError extends TritonError {
   }
 }
 
-/** Triton answered with a non-2xx status. */
+/**
+ * Triton answered with a non-2xx status. `model`: the HTTP generate extension
+ * answers every error a decoupled model reports (a sick engine as much as a
+ * bad prompt) with 400, so such a 400 says nothing certain about the request.
+ */
 export class TritonHttpError extends TritonError {
-  readonly kind: 'server' | 'client';
+  readonly kind: 'server' | 'client' | 'model';
   readonly status: number;
   readonly body: string;
 
-  constructor(ctx: TritonErrorContext, status: number, body: string) {
+  constructor(ctx: TritonErrorContext, status: number, body: string, options?: { modelSide?: boolean }) {
     super(`Triton ${where(ctx)}: HTTP ${status}: ${body.slice(0, 500)}`, ctx);
     this.status = status;
     this.body = body;
-    this.kind = status >= 500 ? 'server' : 'client';
+    this.kind = status >= 500 ? 'server' : options?.modelSide ? 'model' : 'client';
   }
 }
 

@@ -126,7 +126,19 @@ export class TritonHttpClient {
     opts: InferOptions = {},
   ): Promise<string> {
     const body = buildGenerateBody(prompt, params, opts.plan);
-    const json = await this.json('generate', model, 'POST', `${modelPath(model)}/generate`, body, opts);
+    let json: unknown;
+    try {
+      json = await this.json('generate', model, 'POST', `${modelPath(model)}/generate`, body, opts);
+    } catch (err) {
+      // The generate extension reports whatever the model failed with as a 400 (Triton's gRPC path
+      // keeps the model's own status): a sick engine reads like a bad prompt until another one answers.
+      if (err instanceof TritonHttpError && err.status === 400) {
+        throw new TritonHttpError({ endpoint: this.endpoint, model, op: 'generate' }, 400, err.body, {
+          modelSide: true,
+        });
+      }
+      throw err;
+    }
     return this.parsed('generate', model, () => parseGenerateResponse(json));
   }
 

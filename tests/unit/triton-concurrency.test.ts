@@ -84,12 +84,19 @@ describe('adaptive concurrency limit', () => {
   });
 
   it('starting from the published slot count, it holds there plus a small queue', () => {
-    const l = limiter({ initial: 256 });
+    const l = limiter({ initial: 256, slots: 256 });
     const t = drive(l, () => ({ slots: 256, serviceMs: 1000, perSeqMs: 0.2 }), 40_000);
     expect(Math.min(...t.limits)).toBeGreaterThanOrEqual(256);
     expect(t.lateRunning).toBeGreaterThan(255);
     expect(t.lateWaiting).toBeGreaterThan(0);
-    expect(t.lateWaiting).toBeLessThanOrEqual(256 * 0.25);
+    expect(t.lateWaiting).toBeLessThanOrEqual(256 * 0.08);
+  });
+
+  it('without the slot count it still finds them, a growth step at a time', () => {
+    const l = limiter({ initial: 256 });
+    const t = drive(l, () => ({ slots: 256, serviceMs: 1000, perSeqMs: 0.2 }), 40_000);
+    expect(t.lateRunning).toBeGreaterThan(255);
+    expect(t.lateWaiting).toBeLessThanOrEqual(256 * 0.3);
   });
 
   it('never exceeds its cap nor drops below its floor', () => {
