@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { positiveInt, withConfigFile } from '../lib/cli-options.ts';
-import { DEFAULT_TOKENIZER, loadTokenizer } from '../lib/tokenizer-file.ts';
+import { loadTokenizer } from '../lib/tokenizer-file.ts';
 import { startAssemble } from '../services/assemble/main.ts';
 import {
   addConnectionOptions,
@@ -10,6 +10,7 @@ import {
   resolveConnections,
   stopOnSignals,
   templateVersionOption,
+  tokenizerOption,
 } from './common.ts';
 
 interface AssembleFlags extends ConnectionFlags, OpsFlags {
@@ -37,14 +38,7 @@ export function assembleCommand(): Command {
         'IPT_ASSEMBLE_GROUP',
       ),
     )
-    .addOption(
-      new Option(
-        '--tokenizer <name|path>',
-        "the run's tokenizer (as given to synth) for the records' token counts: mistral-7b-v0.1, or a tokenizer.json / .model",
-      )
-        .env('IPT_TOKENIZER')
-        .default(DEFAULT_TOKENIZER),
-    )
+    .addOption(tokenizerOption("the runs' tokenizer (as given to synth) for the records' counts"))
     .addOption(
       new Option('--commit-interval-ms <ms>', 'how often queued work is committed')
         .env('IPT_COMMIT_INTERVAL_MS')

@@ -4,6 +4,7 @@ import { TEMPLATE_VERSIONS } from '../core/templates/version.ts';
 import { commaList, port } from '../lib/cli-options.ts';
 import { type Endpoints, loadEndpoints } from '../lib/endpoints.ts';
 import { routeLogsToFile } from '../lib/log.ts';
+import { DEFAULT_TOKENIZER } from '../lib/tokenizer-file.ts';
 import { type Topics, topicsFor } from '../lib/topics.ts';
 import { stackConfig } from '../stack/config.ts';
 
@@ -128,4 +129,14 @@ export function logCommandToFile(command: string, flags: VerboseFlags): string |
 /** --template-version: only the sets this build has are accepted (checked when the flags are read). */
 export function templateVersionOption(description: string): Option {
   return new Option('--template-version <v>', description).choices(TEMPLATE_VERSIONS);
+}
+
+/** `--tokenizer`: the run's tokenizer, by name or file (synth, run, replay, assemble, reassemble). */
+export function tokenizerOption(description: string): Option {
+  return new Option(
+    '--tokenizer <name|path>',
+    `${description}: ${DEFAULT_TOKENIZER}, or a tokenizer.json / SentencePiece .model`,
+  )
+    .env('IPT_TOKENIZER')
+    .default(DEFAULT_TOKENIZER);
 }

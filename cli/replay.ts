@@ -12,6 +12,7 @@ import {
   logCommandToFile,
   resolveConnections,
   templateVersionOption,
+  tokenizerOption,
   tritonUrls,
   type VerboseFlags,
 } from './common.ts';
@@ -163,6 +164,7 @@ interface ReassembleFlags extends ConnectionFlags, VerboseFlags {
   fromRun: string;
   runId: string;
   templateVersion?: string;
+  tokenizer: string;
   progress: ProgressMode;
   timeoutS: number;
   json?: boolean;
@@ -173,7 +175,10 @@ export function reassembleCommand(): Command {
     .description("re-template an existing run's rounds as a new run (no inference)")
     .addOption(new Option('--from-run <id>', 'the run whose rounds to re-template').makeOptionMandatory())
     .addOption(new Option('--run-id <id>', 'the new run (must not exist yet)').makeOptionMandatory())
-    .addOption(templateVersionOption(`template set (default: ${TEMPLATE_VERSION})`));
+    .addOption(templateVersionOption(`template set (default: ${TEMPLATE_VERSION})`))
+    .addOption(
+      tokenizerOption("the source run's tokenizer (as given to its synth), for the records' counts"),
+    );
   addConnectionOptions(command);
   addProgressOptions(command);
   addVerboseOption(command);
@@ -200,6 +205,7 @@ summary. Chains the source run has not finished yet are left out (counted as ope
       fromRun: flags.fromRun,
       runId: flags.runId,
       ...(flags.templateVersion !== undefined ? { templateVersion: flags.templateVersion } : {}),
+      tokenizer: flags.tokenizer,
       timeoutMs: flags.timeoutS * 1000,
       signal: controller.signal,
       onProgress: progress.update,

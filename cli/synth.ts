@@ -9,6 +9,7 @@ import {
   type OpsFlags,
   resolveConnections,
   stopOnSignals,
+  tokenizerOption,
   tritonUrls,
 } from './common.ts';
 
@@ -44,14 +45,7 @@ export function addRunOptions(command: Command): Command {
         .env('IPT_MODEL_VERSION')
         .default(d.modelVersion),
     )
-    .addOption(
-      new Option(
-        '--tokenizer <name|path>',
-        "the synthesizer's tokenizer for budgets and counts: mistral-7b-v0.1, or its tokenizer.json / SentencePiece .model",
-      )
-        .env('IPT_TOKENIZER')
-        .default(d.tokenizer),
-    )
+    .addOption(tokenizerOption("the synthesizer's tokenizer for budgets and counts, recorded on the run"))
     .addOption(
       new Option('--max-new-tokens <n>', 'generation cap per round')
         .env('IPT_MAX_NEW_TOKENS')

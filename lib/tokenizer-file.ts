@@ -192,6 +192,15 @@ export function tokenizerOf(spec: TokenizerSpec, name: string): TextTokenizer {
   return { name: t.name, encode: t.encode, count: t.count };
 }
 
+/**
+ * Whether a run that recorded tokenizer `recorded` was counted by the tokenizer named `name`:
+ * the same name, or both the built-in Mistral-7B-v0.1 (whose name has changed with its package
+ * over time, the vocabulary not).
+ */
+export function sameTokenizer(recorded: string, name: string): boolean {
+  return recorded === name || (recorded.startsWith(DEFAULT_TOKENIZER) && name.startsWith(DEFAULT_TOKENIZER));
+}
+
 const loaded = new Map<string, TextTokenizer>();
 
 /**

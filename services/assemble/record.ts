@@ -5,6 +5,7 @@ import { followedByNext } from '../../core/chain.ts';
 import { renderChain, templateSeed } from '../../core/templates/render.ts';
 import { countWithParts, type TokenCounter } from '../../core/tokens.ts';
 import type { AssembleState, AugmentedRecord, AugmentedRound } from '../../core/types.ts';
+import { sameTokenizer } from '../../lib/tokenizer-file.ts';
 
 export interface BuildOptions {
   /**
@@ -12,11 +13,21 @@ export interface BuildOptions {
    * the run named another): rendered counts add what it counts around the rounds' texts.
    */
   tokens: TokenCounter;
+  /**
+   * The name of the tokenizer `tokens` is, when known: a chain whose run was counted with another
+   * tokenizer is refused, since its rendered counts would add one tokenizer's counts to another's.
+   */
+  tokenizer?: string;
   now: number;
   /** Render with this template set instead of the run's own (re-assembly). */
   templateVersion?: string;
   /** Emit the record as this run (re-assembly as a new run); default: the rounds' run. */
   runId?: string;
+}
+
+/** The chain's run counted its texts with another tokenizer than assemble's: the chain goes to the DLQ. */
+export class TokenizerMismatchError extends Error {
+  override readonly name = 'TokenizerMismatchError';
 }
 
 /** Rendering failed (unknown template version, a template bug): the chain goes to the DLQ. */
@@ -34,6 +45,10 @@ export function augmentedRecordId(runId: string, chainId: string): string {
 }
 
 export function buildAugmentedRecord(state: AssembleState, options: BuildOptions): AugmentedRecord {
+  if (options.tokenizer !== undefined && !sameTokenizer(state.run.tokenizer, options.tokenizer))
+    throw new TokenizerMismatchError(
+      `chain ${state.chain_id}: its run counted with tokenizer "${state.run.tokenizer}", assemble counts with "${options.tokenizer}" (give assemble the run's --tokenizer)`,
+    );
   const rounds = [...state.rounds].sort((a, b) => a.round_index - b.round_index);
   const version = options.templateVersion ?? state.run.template_version;
   const runId = options.runId ?? state.run.run_id;

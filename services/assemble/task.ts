@@ -58,6 +58,8 @@ export async function createAssembleTask(
   options: AssembleTaskOptions,
 ): Promise<PartitionTask> {
   const { topics, serdes, stateScope } = options;
+  const named = (options.tokens as { name?: unknown }).name;
+  const tokenizerName = typeof named === 'string' ? named : undefined;
   const { output, partition, log } = context;
   const now = options.now ?? Date.now;
   const prefix = `${stateScope}/`;
@@ -158,6 +160,7 @@ export async function createAssembleTask(
     try {
       augmented = buildAugmentedRecord(state, {
         tokens: options.tokens,
+        ...(tokenizerName !== undefined ? { tokenizer: tokenizerName } : {}),
         now: now(),
         ...(options.templateVersion !== undefined ? { templateVersion: options.templateVersion } : {}),
         ...(options.asRun !== undefined ? { runId: options.asRun } : {}),

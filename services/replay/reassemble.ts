@@ -14,6 +14,7 @@ import { kafkaClient } from '../../lib/kafka/client.ts';
 import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { avroCodec, registerSchemas, registryClient } from '../../lib/registry.ts';
+import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import { requireTopics, type Topics } from '../../lib/topics.ts';
 import { ChainCollector } from '../assemble/collect.ts';
 import { assembleGroupId, startAssemble } from '../assemble/main.ts';
@@ -30,6 +31,8 @@ export interface ReassembleOptions {
   runId: string;
   /** Template set; default the current one. */
   templateVersion?: string;
+  /** The source run's tokenizer (name or file, as its synth was given); default Mistral-7B-v0.1. */
+  tokenizer?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
@@ -113,6 +116,7 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
       run: fromRun,
       asRun: runId,
       templateVersion,
+      tokens: loadTokenizer(options.tokenizer),
       log: log.child({ service: 'assemble' }),
     });
     say(`assemble (group ${group}) started`);

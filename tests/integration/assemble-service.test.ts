@@ -58,6 +58,8 @@ describe('assemble service on the real stack', () => {
     const oldTemplates = chainRounds({ run: { ...run, template_version: 'ipt-templates-0' }, index: 9 });
     const otherRun = chainRounds({ run: testRun('someone-else'), index: 10 });
     const [badIndex] = chainRounds({ run, index: 8, rounds: 1 }) as [SynthRound];
+    // Counted with another tokenizer than this assemble's (Mistral-7B-v0.1): refused, not miscounted.
+    const foreignTokenizer = chainRounds({ run: { ...run, tokenizer: 'other.model sha256:00' }, index: 13 });
 
     await produceRounds(kafka, topics, serdes, [
       ...complete.filter((_, i) => i !== 1).flat(),
@@ -72,6 +74,7 @@ describe('assemble service on the real stack', () => {
       ...oldTemplates,
       ...otherRun,
       { ...badIndex, round_index: 5 },
+      ...foreignTokenizer,
     ]);
     await produce(kafka, topics.rounds, [{ key: chainIdOf(run, 12), value: Buffer.from('not avro') }]);
 
@@ -88,7 +91,7 @@ describe('assemble service on the real stack', () => {
     await waitFor(
       'the chains to be assembled',
       async () => active.stats(),
-      (s) => s.emitted + s.deadLettered >= 11,
+      (s) => s.emitted + s.deadLettered >= 12,
     );
     const ready = await fetch(`${active.ops?.url}/readyz`);
     expect(ready.status).toBe(200);
@@ -122,9 +125,18 @@ describe('assemble service on the real stack', () => {
     expect(outOfOrder.rounds.map((r) => r.round_index)).toEqual([0, 1]);
 
     const letters = await readAll(kafka, topics.dlq, serdes.dlq.deserialize);
-    const byClass = new Map(letters.map((l) => [l.value.error_class, l.value]));
-    expect(letters).toHaveLength(3);
+    const byClass = new Map(
+      letters
+        .filter((l) => l.value.chain_id !== chainIdOf(run, 13))
+        .map((l) => [l.value.error_class, l.value]),
+    );
+    expect(letters).toHaveLength(4);
     expect([...byClass.keys()].sort()).toEqual(['DESERIALIZATION', 'TEMPLATE_ERROR', 'VALIDATION']);
+    const foreign = letters.find((l) => l.value.chain_id === chainIdOf(run, 13))?.value;
+    expect(foreign).toMatchObject({ error_class: 'VALIDATION', run_id: run.run_id });
+    expect(foreign?.message).toMatch(
+      /counted with tokenizer "other\.model sha256:00", assemble counts with "mistral-7b-v0\.1/,
+    );
     for (const l of letters) expect(l.value.stage).toBe('ASSEMBLE');
     expect(byClass.get('VALIDATION')).toMatchObject({
       chain_id: chainIdOf(run, 8),

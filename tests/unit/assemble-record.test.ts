@@ -5,7 +5,12 @@ import { pairFragments } from '../../core/templates/structure.ts';
 import { TEMPLATE_VERSION } from '../../core/templates/version.ts';
 import type { AssembleState } from '../../core/types.ts';
 import { ChainCollector } from '../../services/assemble/collect.ts';
-import { augmentedRecordId, buildAugmentedRecord, TemplateError } from '../../services/assemble/record.ts';
+import {
+  augmentedRecordId,
+  buildAugmentedRecord,
+  TemplateError,
+  TokenizerMismatchError,
+} from '../../services/assemble/record.ts';
 import { chainRounds, closeOf, testRun } from '../fixtures/synth-rounds.ts';
 
 // The service's tokenizer: rendered counts are derived from the rounds' ingest counts plus the
@@ -123,6 +128,29 @@ describe('buildAugmentedRecord', () => {
     );
     const oldRun = { ...state, run: { ...state.run, template_version: 'ipt-templates-0' } };
     expect(() => buildAugmentedRecord(oldRun, { tokens, now: NOW })).toThrow(/ipt-templates-0/);
+  });
+});
+
+describe("the run's tokenizer", () => {
+  const state = finished(chainRounds({ run: testRun('tok-run', 2), index: 1 }));
+
+  it('builds the record when assemble counts with the tokenizer the run counted with', () => {
+    expect(state.run.tokenizer.startsWith('mistral-7b-v0.1')).toBe(true);
+    expect(() => buildAugmentedRecord(state, { tokens, tokenizer: tokens.name, now: NOW })).not.toThrow();
+    const fileRun = { ...state, run: { ...state.run, tokenizer: 'v3.model sha256:ab' } };
+    expect(() =>
+      buildAugmentedRecord(fileRun, { tokens, tokenizer: 'v3.model sha256:ab', now: NOW }),
+    ).not.toThrow();
+  });
+
+  it('refuses a chain counted with another tokenizer, naming both', () => {
+    const fileRun = { ...state, run: { ...state.run, tokenizer: 'v3.model sha256:ab' } };
+    expect(() => buildAugmentedRecord(fileRun, { tokens, tokenizer: tokens.name, now: NOW })).toThrow(
+      TokenizerMismatchError,
+    );
+    expect(() => buildAugmentedRecord(state, { tokens, tokenizer: 'v3.model sha256:ab', now: NOW })).toThrow(
+      /counted with tokenizer "mistral-7b-v0.1.*assemble counts with "v3.model sha256:ab"/,
+    );
   });
 });
 
