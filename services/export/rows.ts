@@ -1,5 +1,5 @@
 // What one AugmentedRecord becomes in an export: one row per rendered text (one per connected
-// segment), in the `{"text", "id", "metadata"}` shape pre-training data loaders take. Pure.
+// segment, plus one per round whose pairs the template rules all dropped), in the `{"text", "id", "metadata"}` shape pre-training data loaders take. Pure.
 
 import type { AugmentedRecord } from '../../core/types.ts';
 
@@ -15,6 +15,7 @@ export interface ExportMetadata {
   round_indexes: number[];
   framing: string;
   token_count: number;
+  /** Pairs the synthesizer wrote for these rounds; the template rules may have dropped some. */
   pairs: number;
   template_version: string;
   template_seed: number;
