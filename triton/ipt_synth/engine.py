@@ -26,11 +26,10 @@ What it reproduces of vLLM's scheduler (V1, FCFS):
   are reused least recently freed first (never-used blocks before them, a
   finished sequence's tail before its head), as vLLM's free queue does.
 
-Tokens: the simulator has no tokenizer, so it uses the package's estimate
-(protocol.CHARS_PER_TOKEN characters per token) for prompt and output
-lengths, and a block is block_size × CHARS_PER_TOKEN characters of
-prompt + output text for prefix hashing. Round r + 1 of a chain starts with
-round r's prompt and output verbatim, so its blocks hash the same.
+Tokens: a sequence is the token list of its prompt + output (tokens.py: the
+synthesizer's Mistral tokenizer, or characters / 4); prefix-cache blocks are
+keyed by those tokens. Round r + 1 of a chain starts with round r's prompt
+and output verbatim, so its blocks match as far as the tokenization agrees.
 
 Step time (simulated GPU, milliseconds):
 
@@ -48,12 +47,13 @@ per sequence and S/N sequences finish per step, so
 from __future__ import annotations
 
 import itertools
-import math
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Any, Deque, Dict, List, Optional
+from typing import Any, Deque, Dict, Hashable, List, Optional
 
-from .protocol import CHARS_PER_TOKEN
+from .tokens import Tokenizer, chars
+
+TokenList = List[Hashable]
 
 
 @dataclass(frozen=True)
@@ -125,21 +125,20 @@ def capacity(cfg: EngineConfig, prompt_tokens: float, output_tokens: float, time
     return float("inf") if per_step_batch_ms <= 0 else s * 1000.0 / (per_step_batch_ms * time_scale)
 
 
-def estimate_tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
-
-
 class Sequence:
-    """One request inside the engine. `payload` is the caller's (e.g. how to answer it)."""
+    """One request inside the engine: its prompt + output tokens (any hashable tokens, see tokens.py).
 
-    __slots__ = ("text", "prompt_tokens", "max_new", "payload", "computed", "generated", "blocks", "registered",
+    `payload` is the caller's (e.g. how to answer it).
+    """
+
+    __slots__ = ("tokens", "prompt_tokens", "max_new", "payload", "computed", "generated", "blocks", "registered",
                  "prefilled", "hashes", "prefix_hit_tokens", "preempted")
 
-    def __init__(self, prompt: str, output: str, max_tokens: int, payload: Any = None) -> None:
-        self.text = prompt + output  # what the KV cache holds once the sequence is done
-        self.prompt_tokens = max(1, estimate_tokens(prompt))
+    def __init__(self, tokens: TokenList, prompt_tokens: int, max_tokens: int, payload: Any = None) -> None:
+        self.tokens = tokens  # what the KV cache holds once the sequence is done
+        self.prompt_tokens = max(1, prompt_tokens)
         # A model emits at least one token (EOS) even for an empty answer; never more than asked.
-        self.max_new = max(1, min(estimate_tokens(output), max_tokens)) if max_tokens > 0 else 1
+        self.max_new = max(1, min(len(tokens) - prompt_tokens, max_tokens))
         self.payload = payload
         self.computed = 0  # tokens whose KV is in the cache
         self.generated = 0  # tokens sampled so far
@@ -150,6 +149,12 @@ class Sequence:
         self.prefix_hit_tokens = 0
         self.preempted = 0
 
+    @classmethod
+    def from_text(cls, prompt: str, output: str, max_tokens: int, tokenizer: Tokenizer = chars,
+                  payload: Any = None) -> "Sequence":
+        tokens, prompt_tokens = tokenizer(prompt, output)
+        return cls(tokens, prompt_tokens, max_tokens, payload)
+
     @property
     def num_tokens(self) -> int:
         return self.prompt_tokens + self.generated
@@ -159,13 +164,12 @@ class Sequence:
         return self.generated >= self.max_new
 
 
-def block_hashes(text: str, block_size: int) -> List[int]:
-    """Hash chain over the full blocks of `text` (block_size tokens of CHARS_PER_TOKEN characters)."""
-    width = block_size * CHARS_PER_TOKEN
+def block_hashes(tokens: TokenList, block_size: int) -> List[int]:
+    """Hash chain over the full blocks of `tokens`: a block's key covers its tokens and every block before it."""
     out: List[int] = []
     prev = 0
-    for start in range(0, len(text) - width + 1, width):
-        prev = hash((prev, text[start : start + width]))
+    for start in range(0, len(tokens) - block_size + 1, block_size):
+        prev = hash((prev, tuple(tokens[start : start + block_size])))
         out.append(prev)
     return out
 
@@ -286,7 +290,7 @@ class Engine:
             self.stats.requests_rejected += 1
             raise ValueError("sequence does not fit the KV cache")
         if cfg.enable_prefix_caching:
-            seq.hashes = block_hashes(seq.text, cfg.block_size)
+            seq.hashes = block_hashes(seq.tokens, cfg.block_size)
         self.waiting.append(seq)
 
     @property

@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from . import miner, protocol, service, sim
+from . import miner, protocol, service, sim, tokens
 from .engine import DEFAULT_PRESET, PRESETS, Engine, EngineConfig, Sequence, StepCost
 from .engine_metrics import VllmMetrics
 from .observe import Observer
@@ -51,6 +51,8 @@ PARAMS: Tuple[Param, ...] = (
     Param("engine_overhead_ms", "", "fixed cost of a step (empty: the preset's)"),
     Param("engine_per_seq_ms", "", "cost per decoding sequence in a step (empty: the preset's)"),
     Param("engine_per_prefill_token_ms", "", "cost per prefill token in a step (empty: the preset's)"),
+    Param("engine_tokenizer", "mistral-7b-v0.1",
+          f"tokens counted and cached: {' or '.join(tokens.TOKENIZERS)} (characters / 4, no dependency)"),
     Param("engine_answer", "mined", "outputs: the CPU synthesizer's (mined) or text slices (echo, near-zero CPU)"),
     Param("engine_stats_port", "0", "serve the engine's accounting as JSON on 127.0.0.1:PORT (0: off)"),
     Param("REPORT_CUSTOM_METRICS", "true",
@@ -66,6 +68,7 @@ class EngineSettings:
     engine: EngineConfig
     time_scale: float
     answer: str
+    tokenizer: str
     stats_port: int
     report_metrics: bool
     fault_file: Optional[str]
@@ -113,11 +116,13 @@ def settings_from_params(params: Mapping[str, str]) -> EngineSettings:
         raise ValueError("engine_time_scale must be > 0")
     if p["engine_answer"] not in sim.ANSWER_MODES:
         raise ValueError(f"engine_answer must be one of {sim.ANSWER_MODES}")
+    if p["engine_tokenizer"] not in tokens.TOKENIZERS:
+        raise ValueError(f"engine_tokenizer must be one of {tokens.TOKENIZERS}")
     port = int(p["engine_stats_port"])
     if not 0 <= port <= 65535:
         raise ValueError("engine_stats_port must be 0..65535")
-    return EngineSettings(engine, time_scale, p["engine_answer"], port, _bool(p["REPORT_CUSTOM_METRICS"]),
-                          p["fault_file"] or None, p["observe_file"] or None)
+    return EngineSettings(engine, time_scale, p["engine_answer"], p["engine_tokenizer"], port,
+                          _bool(p["REPORT_CUSTOM_METRICS"]), p["fault_file"] or None, p["observe_file"] or None)
 
 
 _PARAM_VALUE = r'(key:\s*"{key}"\s*value:\s*\{{\s*string_value:\s*")((?:[^"\\]|\\.)*)(")'
@@ -158,6 +163,7 @@ class EngineModel:
             raise pb_utils.TritonModelException(f"{ENGINE_MODEL} must be decoupled")
         self.name = args.get("model_name", ENGINE_MODEL)
         self.settings = settings_from_params(params_of(model_config))
+        self.tokenizer = tokens.load(self.settings.tokenizer)
         self.fault = service.FaultSwitch(self.settings.fault_file)
         self.observer = Observer.from_env(self.settings.observe_file)
         self.runner = EngineRunner(Engine(self.settings.engine), self.settings.time_scale).start()
@@ -184,6 +190,7 @@ class EngineModel:
                     raise service.InjectedFault(f"injected inference failure ({service.FAULT_MARKER} in the prompt)")
                 self.observer.record(self.name, [prompt], 1, time.time())
                 output = answer(prompt, params.max_tokens, self.settings.answer)
+                seq = Sequence.from_text(prompt, output, params.max_tokens, self.tokenizer)
             except (service.EndpointFault, service.InjectedFault) as err:
                 # Server-side failures a client may retry elsewhere (gRPC sees UNAVAILABLE; Triton's HTTP
                 # generate extension answers every model error with 400, so there only the message differs).
@@ -193,7 +200,6 @@ class EngineModel:
                 self._fail(sender, f"bad request: {err}", pb.TritonError.INVALID_ARG)
                 continue
             text = output if exclude else prompt + output
-            seq = Sequence(prompt, output, params.max_tokens)
             self.runner.submit(seq, lambda _seq, error, s=sender, t=text: self._respond(s, t, error))
         return None
 

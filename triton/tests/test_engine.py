@@ -9,6 +9,7 @@ import pytest
 
 from ipt_synth.engine import Engine, EngineConfig, Sequence, StepCost, block_hashes, capacity
 from ipt_synth.protocol import CHARS_PER_TOKEN
+from ipt_synth.tokens import chars
 from ipt_synth.runner import EngineRunner
 
 COST = StepCost(overhead_ms=2.0, per_seq_ms=0.5, per_prefill_token_ms=0.1)
@@ -29,7 +30,7 @@ def text(tokens: int, seed: str = "a") -> str:
 
 
 def seq(prompt_tokens: int, output_tokens: int, seed: str = "a", max_tokens: int = 400) -> Sequence:
-    return Sequence(text(prompt_tokens, seed), text(output_tokens, seed.upper()), max_tokens)
+    return Sequence.from_text(text(prompt_tokens, seed), text(output_tokens, seed.upper()), max_tokens)
 
 
 def run(engine: Engine, limit: int = 100_000) -> tuple:
@@ -58,7 +59,7 @@ def test_one_sequence_prefill_then_one_token_per_step() -> None:
 
 def test_output_length_is_capped_by_max_tokens_and_at_least_one() -> None:
     assert seq(10, 50, max_tokens=7).max_new == 7
-    assert Sequence(text(10), "", 400).max_new == 1  # an empty answer still costs its EOS token
+    assert Sequence.from_text(text(10), "", 400).max_new == 1  # an empty answer still costs its EOS token
 
 
 def test_chunked_prefill_spreads_a_long_prompt_over_steps() -> None:
@@ -156,7 +157,8 @@ def test_a_sequence_too_large_for_the_cache_or_model_is_rejected() -> None:
 
 def _round(prev: Sequence, new_tokens: int) -> Sequence:
     """The next round of a chain: the previous prompt and output, then new text."""
-    return Sequence(prev.text + text(new_tokens, "z"), text(5, "y"), 400)
+    history = "".join(str(t) for t in prev.tokens)  # chars tokens: the text itself
+    return Sequence.from_text(history + text(new_tokens, "z"), text(5, "y"), 400)
 
 
 def test_prefix_cache_skips_the_cached_block_aligned_prefix() -> None:
@@ -201,10 +203,10 @@ def test_prefix_cache_off_or_evicted_means_full_prefill() -> None:
 def test_concurrent_identical_prefixes_share_blocks_once_computed() -> None:
     e = Engine(cfg())
     shared = text(64, "s")
-    a = Sequence(shared + text(8, "a"), text(4, "x"), 400)
+    a = Sequence.from_text(shared + text(8, "a"), text(4, "x"), 400)
     e.add(a)
     e.step()  # a's prompt is computed and its 4 full blocks registered
-    b = Sequence(shared + text(8, "b"), text(4, "x"), 400)
+    b = Sequence.from_text(shared + text(8, "b"), text(4, "x"), 400)
     e.add(b)
     e.step()
     assert b.prefix_hit_tokens == 64
@@ -212,11 +214,16 @@ def test_concurrent_identical_prefixes_share_blocks_once_computed() -> None:
 
 
 def test_block_hashes_chain_content_and_position() -> None:
-    width = 16 * CHARS_PER_TOKEN
-    x, y = "x" * width, "y" * width
-    assert block_hashes(x + y + "tail", 16)[:2] == block_hashes(x + y, 16)
+    x, y = list(range(16)), list(range(100, 116))
+    assert block_hashes(x + y + [7, 8], 16) == block_hashes(x + y, 16)  # a partial block has no key
     assert block_hashes(y + y, 16)[1] != block_hashes(x + y, 16)[1]  # same block, different prefix
-    assert len(block_hashes(x[:-1], 16)) == 0
+    assert block_hashes(x[:-1], 16) == []
+
+
+def test_chars_tokens_are_the_package_estimate() -> None:
+    toks, prompt_len = chars("abcdefghij", "klmno")
+    assert toks == ["abcd", "efgh", "ijkl", "mno"] and prompt_len == 3  # ceil(10 / 4)
+    assert Sequence.from_text("abcdefghij", "klmno", 400).max_new == 1
 
 
 def test_saturated_throughput_equals_the_closed_form() -> None:

@@ -18,7 +18,7 @@ import pytest
 from conftest import PLAIN_TEXT, RICH_TEXT, TRITON_DIR, free_ports
 from kserve import generate, get, stop, wait_ready
 
-from ipt_synth import miner, protocol, service
+from ipt_synth import miner, protocol, service, tokens
 from ipt_synth.engine_model import ENGINE_MODEL, params_of, render_config, settings_from_params
 
 SAMPLING = {"temperature": 0, "max_tokens": 400}
@@ -124,10 +124,18 @@ def test_next_round_hits_the_prefix_cache(engine_server) -> None:  # type: ignor
     out1 = generate(base, ENGINE_MODEL, round1, SAMPLING)
     after = get(stats_url)
     assert out1 == miner.generate(round1, 400, True)
+    # In the synthesizer's tokens: round 1 repeats round 0's prompt and output token for token.
+    encode = tokens.load("mistral-7b-v0.1")
+    (t0, p0), (t1, p1) = encode(round0, out0), encode(round1, out1)
+    common = 0
+    while common < min(len(t0), len(t1)) and t0[common] == t1[common]:
+        common += 1
+    assert common == len(t0)
+    # Round 0 left (p0 + N0 − 1) tokens of KV, in full blocks of 16; round 1 computes at least its last token.
+    expected = 16 * min(common // 16, (len(t0) - 1) // 16, (p1 - 1) // 16)
     hit = after["prefix_hit_tokens"] - before["prefix_hit_tokens"]
-    # At least round 0's prompt blocks are reused (its output's blocks too, as far as they were full).
-    assert hit >= len(round0) // (16 * protocol.CHARS_PER_TOKEN) * 16 > 0
-    assert after["prefill_tokens"] - before["prefill_tokens"] == protocol.estimate_tokens(round1) - hit
+    assert hit == expected > p0  # the output's blocks too, not only the prompt's
+    assert after["prefill_tokens"] - before["prefill_tokens"] == p1 - hit
 
 
 def test_prompt_is_prepended_unless_excluded(engine_server) -> None:  # type: ignore[no-untyped-def]
@@ -149,7 +157,7 @@ def test_faults_fail_only_their_requests(engine_server) -> None:  # type: ignore
         assert "injected inference failure" in err.value.read().decode()
         # Longer than max_model_len (4096 tokens): the request's own fault, as vLLM answers it.
         with pytest.raises(urllib.error.HTTPError) as err:
-            generate(base, ENGINE_MODEL, protocol.reading_block("word " * 4000), SAMPLING)
+            generate(base, ENGINE_MODEL, protocol.reading_block("word " * 5000), SAMPLING)
         assert "exceeds max_model_len 4096" in err.value.read().decode()
         assert [g.result() for g in good] == [miner.generate(prompt(i), 400, True) for i in range(3)]
     fault.touch()
