@@ -8,7 +8,9 @@ import {
   MicroBatcher,
   TritonCluster,
   type TritonClusterOptions,
+  type TritonError,
   TritonMetrics,
+  TritonRequestFailedError,
 } from '../../lib/triton/index.ts';
 import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 
@@ -203,6 +205,19 @@ describe('adaptive concurrency and chain affinity against the engine simulator',
     expect(load.failures).toEqual([]);
     expect(load.done).toBeGreaterThan(0);
   }, 240_000);
+
+  it('fails a poison prompt for good once two endpoints failed it alike, and ejects neither', async () => {
+    const c = await cluster([a.url, b.url]);
+    await c.modelConfig(ENGINE);
+    const err = await c
+      .generate(ENGINE, `${reading('poison')}[[ipt-fault:inference-error]]`, params)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TritonRequestFailedError);
+    expect((err as TritonRequestFailedError).attempts).toBe(2);
+    expect(((err as TritonRequestFailedError).cause as TritonError).kind).toBe('model');
+    expect(c.endpointStates().map((e) => e.healthy)).toEqual([true, true]);
+    expect(await c.generate(ENGINE, reading('fine'), params)).toMatch(/\S/);
+  }, 60_000);
 
   it("keeps a chain's rounds on one engine, and falls back to the other when it is ejected", async () => {
     const registry = new Registry();
