@@ -54,7 +54,7 @@ def engine_flag(key: str) -> str:
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="serve.py",
-        description="Serve ipt's CPU instruction synthesizer and GPU-cost simulator over Triton (PyTriton).",
+        description="Serve ipt's CPU instruction synthesizer, GPU-cost simulator and engine simulator over Triton.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         epilog="Sim capacity with full batches: C = instances * max_batch / "
         "((batch_delay_ms + per_token_ms * T) / 1000) prompts/s, T = longest generation in tokens. "
