@@ -7,10 +7,10 @@
 // body is read — missing/wrong token (401), too large (413), unknown media type (415) — is answered
 // only: the sender still holds the data, and unauthenticated bytes have no place in the DLQ.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DLQ_MAX_VALUE_BYTES } from '../../lib/dlq.ts';
+import { tokenCheck } from '../../lib/http-auth.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { SourceEvent } from './events.ts';
 import type { Ingestor, Outcome } from './ingestor.ts';
@@ -84,8 +84,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest();
-
 function send(
   res: ServerResponse,
   status: number,
@@ -142,20 +140,15 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const fields = options.fields ?? DEFAULT_JSON_FIELDS;
   const maxLine = options.maxRecordBytes ?? maxBody;
-  // Compared as digests so the comparison takes the same time whatever the length.
-  const tokenDigest = options.token ? sha(options.token) : null;
+  const authorized = tokenCheck(options.token);
   const source = 'http';
   let requests = 0;
 
   async function documents(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (tokenDigest) {
-      const header = req.headers.authorization ?? '';
-      const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-      if (!given || !timingSafeEqual(sha(given), tokenDigest)) {
-        send(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
-        req.resume();
-        return;
-      }
+    if (!authorized(req)) {
+      send(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+      req.resume();
+      return;
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const ndjson = NDJSON_TYPES.has(type);
@@ -268,7 +261,7 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   options.log?.info(
-    { url, auth: tokenDigest !== null, maxBodyBytes: maxBody },
+    { url, auth: Boolean(options.token), maxBodyBytes: maxBody },
     'ingest HTTP endpoint listening',
   );
   return {
