@@ -8,7 +8,7 @@ import {
   DEFAULT_TOKEN_THREADS,
 } from '../services/ingest/index.ts';
 import { startPipeline } from '../services/run/pipeline.ts';
-import { DEFAULT_TAP_PORT } from '../services/tap/server.ts';
+import { TAP_DEFAULTS } from '../services/tap/server.ts';
 import {
   addConnectionOptions,
   addVerboseOption,
@@ -52,7 +52,7 @@ it uses when run alone. SIGTERM/SIGINT stops accepting documents, flushes them t
 commits what synth and assemble have queued; a second signal exits at once.
 
 With a tap token (--tap-token, IPT_TAP_TOKEN or "tapToken" in --config) the process also runs
-the tap, as \`ipt tap\`: its page and WebSocket stream on --tap-port (default 8090).
+the tap, as \`ipt tap\`: its page and WebSocket stream on --tap-port (default ${TAP_DEFAULTS.port}).
 
 Files are ingested with \`ipt ingest <paths>\` against the same topics; exports with \`ipt export
 --run <id>\`.
@@ -151,13 +151,13 @@ export function runCommand(): Command {
       ),
     )
     .addOption(
-      new Option('--tap-host <host>', 'address the tap binds').env('IPT_TAP_HOST').default('127.0.0.1'),
+      new Option('--tap-host <host>', 'address the tap binds').env('IPT_TAP_HOST').default(TAP_DEFAULTS.host),
     )
     .addOption(
       new Option('--tap-port <port>', 'port of the tap (0: any free port)')
         .env('IPT_TAP_PORT')
         .argParser(port)
-        .default(DEFAULT_TAP_PORT),
+        .default(TAP_DEFAULTS.port),
     )
     .addHelpText('after', EPILOG);
   addConnectionOptions(command, { triton: true });
