@@ -424,7 +424,7 @@ try {
         `kept in flight to each engine and its adaptive limit (synth's \`${IN_FLIGHT}\` and \`${LIMIT}\`, mean of 200 ms samples); ` +
         `chain affinity = \`${AFFINITY_HITS}\` ÷ (hits + \`${AFFINITY_MISSES}\`) in the window; prefix-hit tokens ÷ prompt tokens, all engines.`,
       '',
-      "| engines | synth instances | documents/s, steady | ÷ C_engine | engine busy | running | waiting | in flight per synth, per engine | limit per synth, per engine | rounds on their chain's engine | prefix-hit tokens |",
+      "| engines | synth instances | documents | documents/s, steady | ÷ C_engine | ÷ C_engine at the window's mix | engines' requests/s | engine busy | running | waiting | in flight per synth, per engine | limit per synth, per engine | rounds on their chain's engine | prefix-hit tokens |",
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
       '',
