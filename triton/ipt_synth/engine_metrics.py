@@ -43,7 +43,8 @@ class VllmMetrics:
         self.interval_s = interval_s
         self.gauges = [(metric(n, d, pb.MetricFamily.GAUGE), key) for n, d, key in GAUGES]
         self.counters = [(metric(n, d, pb.MetricFamily.COUNTER), key) for n, d, key in COUNTERS]
-        self.published = {key: 0 for _, _, key in COUNTERS}
+        self.published: Dict[str, float] = {key: 0 for _, _, key in COUNTERS + GAUGES}
+        self._gauges_set = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="engine-metrics", daemon=True)
 
@@ -53,8 +54,11 @@ class VllmMetrics:
 
     def publish(self) -> None:
         stats = self.runner.stats()
-        for gauge, key in self.gauges:
-            gauge.set(float(stats[key]))
+        for gauge, key in self.gauges:  # only changes cross to the Triton process (an idle engine costs nothing)
+            if stats[key] != self.published[key] or not self._gauges_set:
+                gauge.set(float(stats[key]))
+                self.published[key] = stats[key]
+        self._gauges_set = True
         for counter, key in self.counters:
             delta = stats[key] - self.published[key]
             if delta > 0:
