@@ -36,6 +36,8 @@ export interface EngineStats {
   uptime_s: number;
   /** wall seconds with nothing running or waiting */
   idle_s: number;
+  /** wall seconds lost to the engine thread waking too late to catch up (host CPU starvation) */
+  lag_s?: number;
   running: number;
   waiting: number;
   requests_finished: number;
@@ -137,6 +139,8 @@ export interface EngineWindow {
   seconds: number;
   /** share of the window's wall time spent in steps */
   busy: number;
+  /** share lost to host CPU starvation (the engine had work but its thread woke too late) */
+  lag: number;
   finished: number;
   /** prefix-cache hits as a share of the prompt tokens admitted */
   prefixHit: number;
@@ -154,6 +158,7 @@ export function engineWindow(a: EngineStats, b: EngineStats): EngineWindow {
   return {
     seconds,
     busy: seconds > 0 ? (b.busy_s - a.busy_s) / seconds : Number.NaN,
+    lag: seconds > 0 ? ((b.lag_s ?? 0) - (a.lag_s ?? 0)) / seconds : Number.NaN,
     finished: b.requests_finished - a.requests_finished,
     prefixHit: promptTokens > 0 ? prefixHitTokens / promptTokens : 0,
     prefixHitTokens,

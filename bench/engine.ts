@@ -284,7 +284,7 @@ try {
       '| --- | --- |',
       `| **C_engine** (prompts = documents answered per second in the window) | **${fmt(C)}** |`,
       `| the simulator's closed form for the window's mean prompt (${fmt((w.promptTokens - w.prefixHitTokens) / w.finished, 0)} tokens, none cached) and output (${fmt(w.generatedTokens / w.finished, 0)} tokens) | ${fmt(c.closedForm)} (measured ÷ closed form = ${fmt(C / c.closedForm, 3)}) |`,
-      `| engine busy (step time ÷ wall time) | ${pct(w.busy)} |`,
+      `| engine busy (step time ÷ wall time); lost to host CPU starvation | ${pct(w.busy)}; ${pct(w.lag)} |`,
       `| running / waiting sequences (mean of 200 ms samples) | ${fmt(c.meanRunning[0] as number)} / ${fmt(c.meanWaiting[0] as number)} |`,
       `| prefix-hit tokens | ${w.prefixHitTokens} of ${w.promptTokens} prompt tokens |`,
       `| preemptions | ${w.preemptions} |`,
@@ -328,6 +328,7 @@ try {
       `| requests the engine finished per second, same window (its own count) | ${fmt(served(streamOn.s))} | ${fmt(served(streamOff.s))} |`,
       `| C_engine for the window's own mix of prompt lengths (${mixNote}) | ${fmt(cForMix(streamOn.s.windows))} → documents/s ÷ it = ${fmt(streamOn.s.rate / cForMix(streamOn.s.windows), 3)} | ${fmt(cForMix(streamOff.s.windows))} → ${fmt(streamOff.s.rate / cForMix(streamOff.s.windows), 3)} |`,
       `| engine busy, steady window | **${pct(busy)}** (target ≥ 97 %) | ${pct((streamOff.s.windows[0] as EngineWindow).busy)} |`,
+      `| … lost to host CPU starvation (the engine had work, its thread woke too late) | ${pct((streamOn.s.windows[0] as EngineWindow).lag)} | ${pct((streamOff.s.windows[0] as EngineWindow).lag)} |`,
       `| running / waiting sequences (mean) | ${fmt(streamOn.s.meanRunning[0] as number)} / ${fmt(streamOn.s.meanWaiting[0] as number)} | ${fmt(streamOff.s.meanRunning[0] as number)} / ${fmt(streamOff.s.meanWaiting[0] as number)} |`,
       `| synth's requests in flight (mean) / its adaptive limit | ${fmt(streamOn.s.inFlight[0]?.[0] ?? Number.NaN)} / ${fmt(streamOn.s.limit[0]?.[0] ?? Number.NaN)} | ${fmt(streamOff.s.inFlight[0]?.[0] ?? Number.NaN)} / ${fmt(streamOff.s.limit[0]?.[0] ?? Number.NaN)} |`,
       `| prefix-hit tokens ÷ prompt tokens | ${pct((streamOn.s.windows[0] as EngineWindow).prefixHit)} | ${pct((streamOff.s.windows[0] as EngineWindow).prefixHit)} |`,
@@ -402,10 +403,14 @@ try {
         for (const instances of [1, 2]) {
           const { r, s } = await stream(`engine-grid-${count}e-${instances}s`, es, instances, n);
           const busy = s.windows.map((w) => w.busy);
+          const lag = s.windows.map((w) => w.lag);
           const inFlight = s.inFlight.map((perEngine) => list(perEngine)).join(' · ');
           const limit = s.limit.map((perEngine) => list(perEngine)).join(' · ');
           rows.push(
-            `| ${count} | ${instances} | ${r.docs} | ${fmt(s.rate)} | **${fmt(s.rate / C, 3)}** | ${fmt(s.rate / cForMix(s.windows), 3)} | ${fmt(served(s))} | ${list(busy.map((b) => 100 * b))} % | ${list(s.meanRunning)} | ${list(s.meanWaiting, 1)} | ${inFlight} | ${limit} | ${pct(s.affinity)} | ${pct(sum(s.windows.map((x) => x.prefixHitTokens)) / sum(s.windows.map((x) => x.promptTokens)))} |`,
+            `| ${count} | ${instances} | ${r.docs} | ${fmt(s.rate)} | **${fmt(s.rate / C, 3)}** | ${fmt(s.rate / cForMix(s.windows), 3)} | ${fmt(served(s))} | ${list(busy.map((b) => 100 * b))} % (${list(
+              lag.map((b) => 100 * b),
+              1,
+            )} %) | ${list(s.meanRunning)} | ${list(s.meanWaiting, 1)} | ${inFlight} | ${limit} | ${pct(s.affinity)} | ${pct(sum(s.windows.map((x) => x.prefixHitTokens)) / sum(s.windows.map((x) => x.promptTokens)))} |`,
           );
         }
       } finally {
@@ -424,7 +429,7 @@ try {
         `kept in flight to each engine and its adaptive limit (synth's \`${IN_FLIGHT}\` and \`${LIMIT}\`, mean of 200 ms samples); ` +
         `chain affinity = \`${AFFINITY_HITS}\` ÷ (hits + \`${AFFINITY_MISSES}\`) in the window; prefix-hit tokens ÷ prompt tokens, all engines.`,
       '',
-      "| engines | synth instances | documents | documents/s, steady | ÷ C_engine | ÷ C_engine at the window's mix | engines' requests/s | engine busy | running | waiting | in flight per synth, per engine | limit per synth, per engine | rounds on their chain's engine | prefix-hit tokens |",
+      "| engines | synth instances | documents | documents/s, steady | ÷ C_engine | ÷ C_engine at the window's mix | engines' requests/s | engine busy (lost to host CPU) | running | waiting | in flight per synth, per engine | limit per synth, per engine | rounds on their chain's engine | prefix-hit tokens |",
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
       '',
