@@ -2,8 +2,8 @@ import { Command, Option } from 'commander';
 import { withConfigFile } from '../lib/cli-options.ts';
 import { createLogger } from '../lib/log.ts';
 import { formatDuration, PROGRESS_MODES, type ProgressMode } from '../services/replay/progress.ts';
-import { loadRuns } from '../services/runs/runs.ts';
-import type { LengthStats, RunDetail, RunDiff, RunSummary, Share } from '../services/runs/stats.ts';
+import { loadRuns } from '../services/run-stats/runs.ts';
+import type { LengthStats, RunDetail, RunDiff, RunSummary, Share } from '../services/run-stats/stats.ts';
 import { addConnectionOptions, type ConnectionFlags, resolveConnections } from './common.ts';
 
 interface RunsFlags extends ConnectionFlags {

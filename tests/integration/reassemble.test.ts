@@ -14,7 +14,7 @@ import { loadEndpoints } from '../../lib/endpoints.ts';
 import type { Topics } from '../../lib/topics.ts';
 import type { ReassembleReport } from '../../services/replay/reassemble.ts';
 import type { ReplayReport } from '../../services/replay/replay.ts';
-import type { RunDiff, RunSummary } from '../../services/runs/stats.ts';
+import type { RunDiff, RunSummary } from '../../services/run-stats/stats.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
 import { produceRawDocuments, rawDocument } from '../helpers/raw-docs.ts';
 import { readDecoded } from '../helpers/read-topic.ts';
