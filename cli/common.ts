@@ -21,25 +21,35 @@ export interface OpsFlags {
   opsHost: string;
 }
 
+/** Which servers a command talks to; Kafka and the registry unless it says otherwise. */
+export interface ConnectionNeeds {
+  kafka?: boolean;
+  registry?: boolean;
+  triton?: boolean;
+}
+
 /** --brokers, --registry, --triton, --topic-namespace: flags, env, or the local stack's endpoints file. */
-export function addConnectionOptions(command: Command, needs: { triton?: boolean } = {}): Command {
-  command
-    .addOption(
+export function addConnectionOptions(command: Command, needs: ConnectionNeeds = {}): Command {
+  if (needs.kafka !== false) {
+    command.addOption(
       new Option('--brokers <list>', 'Kafka bootstrap servers, comma-separated (default: the local stack)')
         .env('IPT_KAFKA_BROKERS')
         .argParser(commaList),
-    )
-    .addOption(
+    );
+  }
+  if (needs.registry !== false) {
+    command.addOption(
       new Option(
         '--registry <url>',
         'Confluent-compatible schema registry URL (default: the local stack)',
       ).env('IPT_REGISTRY_URL'),
-    )
-    .addOption(
-      new Option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side pipelines)').env(
-        'IPT_TOPIC_NAMESPACE',
-      ),
     );
+  }
+  command.addOption(
+    new Option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side pipelines)').env(
+      'IPT_TOPIC_NAMESPACE',
+    ),
+  );
   if (needs.triton) {
     command.addOption(
       new Option('--triton <urls>', 'Triton HTTP endpoints, comma-separated (default: the local stack)')
@@ -79,9 +89,15 @@ export function resolveConnections(flags: ConnectionFlags): Connections {
     stack ??= loadEndpoints();
     return stack;
   };
+  // Getters: a command that only talks to the registry (or only to Kafka) needs no endpoints file
+  // when its one server is given by flag.
   return {
-    brokers: flags.brokers?.length ? flags.brokers : local().kafka.brokers,
-    registryUrl: flags.registry ?? local().registry.url,
+    get brokers() {
+      return flags.brokers?.length ? flags.brokers : local().kafka.brokers;
+    },
+    get registryUrl() {
+      return flags.registry ?? local().registry.url;
+    },
     tritonUrls: flags.triton?.length ? flags.triton : [],
     topics: topicsFor(flags.topicNamespace),
   };
