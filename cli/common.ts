@@ -107,12 +107,31 @@ export function tritonUrls(flags: ConnectionFlags): string[] {
   return flags.triton?.length ? flags.triton : loadEndpoints().triton.urls;
 }
 
-/** Runs until SIGINT/SIGTERM, then stops cleanly (committing what is queued) and exits. */
-export function stopOnSignals(stop: () => Promise<void>): void {
+/** The first SIGINT/SIGTERM calls `first` (stop cleanly); a second one exits at once (130). */
+export function onStopSignal(first: (signal: NodeJS.Signals) => void): void {
   let stopping = false;
-  const onSignal = (signal: string) => {
+  const handle = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
+    first(signal);
+  };
+  process.on('SIGINT', handle);
+  process.on('SIGTERM', handle);
+}
+
+/** An AbortController the first stop signal aborts, saying `what` happens next. */
+export function abortOnStopSignal(what?: string): AbortController {
+  const controller = new AbortController();
+  onStopSignal((signal) => {
+    if (what) console.error(`${signal}: ${what}`);
+    controller.abort();
+  });
+  return controller;
+}
+
+/** Runs until SIGINT/SIGTERM, then stops cleanly (committing what is queued) and exits. */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  onStopSignal((signal) => {
     console.error(`${signal}: stopping…`);
     stop().then(
       () => process.exit(0),
@@ -121,9 +140,7 @@ export function stopOnSignals(stop: () => Promise<void>): void {
         process.exit(1);
       },
     );
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
 }
 
 export interface VerboseFlags {

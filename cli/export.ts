@@ -4,7 +4,12 @@ import { nonNegativeInt, withConfigFile } from '../lib/cli-options.ts';
 import { createLogger } from '../lib/log.ts';
 import { EXPORT_DEFAULTS, type ExportProgress, exportRun } from '../services/export/export.ts';
 import { EXPORT_FORMATS, type ExportFormat } from '../services/export/shards.ts';
-import { addConnectionOptions, type ConnectionFlags, resolveConnections } from './common.ts';
+import {
+  abortOnStopSignal,
+  addConnectionOptions,
+  type ConnectionFlags,
+  resolveConnections,
+} from './common.ts';
 
 interface ExportFlags extends ConnectionFlags {
   run: string;
@@ -42,11 +47,7 @@ export function exportCommand(): Command {
   command.action(async (flags: ExportFlags) => {
     const { brokers, registryUrl, topics } = resolveConnections(flags);
     const progress = progressReporter(Boolean(flags.follow));
-    const stop = new AbortController();
-    if (flags.follow) {
-      process.once('SIGINT', () => stop.abort());
-      process.once('SIGTERM', () => stop.abort());
-    }
+    const stop = flags.follow ? abortOnStopSignal() : new AbortController();
     const manifest = await exportRun({
       brokers,
       registryUrl,

@@ -6,6 +6,7 @@ import { type PositionSpec, parsePosition } from '../services/replay/range.ts';
 import { type ReassembleReport, runReassemble } from '../services/replay/reassemble.ts';
 import { type ReplayReport, runReplay } from '../services/replay/replay.ts';
 import {
+  abortOnStopSignal,
   addConnectionOptions,
   addVerboseOption,
   type ConnectionFlags,
@@ -65,19 +66,6 @@ function addProgressOptions(command: Command): Command {
     .addOption(new Option('--json', 'print the summary as JSON'));
 }
 
-/** Ctrl-C / SIGTERM ask the work to stop cleanly; a second one exits at once. */
-function abortOnSignals(): AbortController {
-  const controller = new AbortController();
-  const onSignal = (signal: string) => {
-    if (controller.signal.aborted) process.exit(130);
-    console.error(`${signal}: stopping (the services commit what they hold)…`);
-    controller.abort();
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  return controller;
-}
-
 export function replayCommand(): Command {
   const command = new Command('replay')
     .description('re-synthesize a range of raw documents as a new run, beside the live run')
@@ -107,7 +95,7 @@ export function replayCommand(): Command {
   command.action(async (flags: ReplayFlags) => {
     logCommandToFile('replay', flags);
     const connections = resolveConnections(flags);
-    const controller = abortOnSignals();
+    const controller = abortOnStopSignal('stopping (the services commit what they hold)…');
     const progress = startProgress('replay', 'documents', { mode: flags.progress });
     const say = (line: string) => {
       if (flags.progress !== 'none') console.error(`replay: ${line}`);
@@ -196,7 +184,7 @@ summary. Chains the source run has not finished yet are left out (counted as ope
   command.action(async (flags: ReassembleFlags) => {
     logCommandToFile('reassemble', flags);
     const { brokers, registryUrl, topics } = resolveConnections(flags);
-    const controller = abortOnSignals();
+    const controller = abortOnStopSignal('stopping (the services commit what they hold)…');
     const progress = startProgress('reassemble', 'chains', { mode: flags.progress });
     const report = await runReassemble({
       brokers,
