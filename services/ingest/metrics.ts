@@ -1,4 +1,7 @@
 // Prometheus metrics of one ingestor, in a registry of its own (the process may run several services).
+// Two levels: each input's outcome (`ipt_ingest_inputs_total{outcome}` and the reasons of rejects and
+// skips), and each step's documents in, out and dropped by reason (`ipt_ingest_step_*_total{step}`),
+// counted by the step runner.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -12,6 +15,9 @@ export interface IngestMetrics {
   bufferedBytes: Gauge<never>;
   batchSeconds: Histogram<never>;
   backpressureSeconds: Counter<never>;
+  stepIn: Counter<'step'>;
+  stepOut: Counter<'step'>;
+  stepDropped: Counter<'step' | 'reason'>;
 }
 
 export function createIngestMetrics(registry = new Registry()): IngestMetrics {
@@ -56,6 +62,24 @@ export function createIngestMetrics(registry = new Registry()): IngestMetrics {
     backpressureSeconds: new Counter({
       name: 'ipt_ingest_backpressure_seconds_total',
       help: 'Time readers waited for Kafka to drain the buffer',
+      registers,
+    }),
+    stepIn: new Counter({
+      name: 'ipt_ingest_step_in_total',
+      help: 'Documents that entered a pipeline step',
+      labelNames: ['step'],
+      registers,
+    }),
+    stepOut: new Counter({
+      name: 'ipt_ingest_step_out_total',
+      help: 'Documents a pipeline step passed on',
+      labelNames: ['step'],
+      registers,
+    }),
+    stepDropped: new Counter({
+      name: 'ipt_ingest_step_dropped_total',
+      help: 'Documents a pipeline step dropped, by reason (a dead-letter reason, a skip, duplicate, step_failed)',
+      labelNames: ['step', 'reason'],
       registers,
     }),
   };

@@ -36,7 +36,9 @@ export type RejectReason =
   | 'malformed_parquet'
   | 'malformed_warc'
   | 'unsupported_format'
-  | 'read_error';
+  | 'read_error'
+  /** A pipeline step threw: a defect or an outage (the registry), not a fault of the input. */
+  | 'step_failed';
 
 /** The DeadLetter error class each reason belongs to. */
 export const ERROR_CLASS_OF: Record<RejectReason, DeadLetterErrorClass> = {
@@ -56,6 +58,7 @@ export const ERROR_CLASS_OF: Record<RejectReason, DeadLetterErrorClass> = {
   wrong_field_type: 'VALIDATION',
   missing_field: 'VALIDATION',
   invalid_id: 'VALIDATION',
+  step_failed: 'INTERNAL',
 };
 
 export interface Rejection {
@@ -242,14 +245,12 @@ function controlRatio(text: string): number {
 }
 
 /**
- * Validates one decoded text and applies the opted-in steps: binary-looking text, lone surrogates,
- * empty or whitespace-only, too short and too long are rejected; everything else comes back as
- * given (or normalized as asked), with `steps` naming the steps that changed it.
+ * Is it text at all: NUL or too many control characters (binary), lone surrogates, or so long that
+ * no normalization could bring it under `maxChars` (checked before the normalization passes, as a
+ * cost bound: UTF-16 length bounds the code points from above, and the steps only shrink text
+ * except NFC on rare scripts, by at most 3×).
  */
-export function normalizeText(
-  text: string,
-  options: NormalizeOptions = DEFAULT_NORMALIZE,
-): { ok: true; text: string; steps: NormalizeStep[] } | Rejection {
+export function checkText(text: string, options: NormalizeOptions = DEFAULT_NORMALIZE): true | Rejection {
   if (text.includes('\u0000')) return reject('binary', 'text contains NUL characters');
   const ratio = controlRatio(text);
   if (ratio > options.maxControlRatio) {
@@ -259,8 +260,6 @@ export function normalizeText(
   }
   const wellFormed = checkWellFormed(text);
   if (wellFormed !== true) return wellFormed;
-  // Cheap pre-check before the normalization passes: UTF-16 length bounds the code points from above
-  // and the steps only shrink text, except NFC on rare scripts (bounded by 3×).
   if (text.length > options.maxChars * 3) {
     return reject(
       'too_long',
@@ -271,16 +270,29 @@ export function normalizeText(
       },
     );
   }
+  return true;
+}
+
+/** Applies the opted-in steps; `steps` names those that changed the text. */
+export function applyNamedSteps(
+  text: string,
+  named: readonly NormalizeStep[],
+): { text: string; steps: NormalizeStep[] } {
   const steps: NormalizeStep[] = [];
   let out = text;
   for (const step of NORMALIZE_STEPS) {
-    if (!options.steps.includes(step)) continue;
+    if (!named.includes(step)) continue;
     const next = APPLY[step](out);
     if (next !== out) steps.push(step);
     out = next;
   }
-  if (!HAS_CONTENT.test(out)) return reject('empty_text', 'text is empty or only whitespace');
-  const length = codePointLength(out);
+  return { text: out, steps };
+}
+
+/** The stored text's size: not empty or whitespace-only, and within the code-point limits. */
+export function checkLength(text: string, options: NormalizeOptions = DEFAULT_NORMALIZE): true | Rejection {
+  if (!HAS_CONTENT.test(text)) return reject('empty_text', 'text is empty or only whitespace');
+  const length = codePointLength(text);
   if (length < options.minChars) {
     return reject('too_short', `text has ${length} code points (minimum ${options.minChars})`, {
       limit: String(options.minChars),
@@ -293,7 +305,25 @@ export function normalizeText(
       length: String(length),
     });
   }
-  return { ok: true, text: out, steps };
+  return true;
+}
+
+/**
+ * Validates one decoded text and applies the opted-in steps: binary-looking text, lone surrogates,
+ * empty or whitespace-only, too short and too long are rejected; everything else comes back as
+ * given (or normalized as asked), with `steps` naming the steps that changed it. Ingest runs the
+ * three parts as separate steps (validity, normalize, length); this is the same check in one call.
+ */
+export function normalizeText(
+  text: string,
+  options: NormalizeOptions = DEFAULT_NORMALIZE,
+): { ok: true; text: string; steps: NormalizeStep[] } | Rejection {
+  const valid = checkText(text, options);
+  if (valid !== true) return valid;
+  const normalized = applyNamedSteps(text, options.steps);
+  const sized = checkLength(normalized.text, options);
+  if (sized !== true) return sized;
+  return { ok: true, ...normalized };
 }
 
 // Something other than whitespace, invisible characters and controls.

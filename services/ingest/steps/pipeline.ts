@@ -1,0 +1,36 @@
+// Ingest's pipeline: which steps run, in which order. Readers (../read.ts) yield events; decode
+// admits them; then text validity → the opted-in normalization → length limits → exact-duplicate
+// window → token count and chunking → RawDocument records on the raw topic. A step that is switched
+// off is left out of the list, not run idle.
+
+import type { DedupWindow } from '../dedup.ts';
+import type { NormalizeOptions } from '../normalize.ts';
+import { type ChunkOptions, chunkStep } from './chunk.ts';
+import { decodeStep } from './decode.ts';
+import { dedupStep } from './dedup.ts';
+import { lengthStep } from './length.ts';
+import { normalizeStep } from './normalize.ts';
+import { type ProduceOptions, produceStep } from './produce.ts';
+import type { Steps } from './runner.ts';
+import type { Step } from './step.ts';
+import { validityStep } from './validity.ts';
+
+export interface PipelineOptions {
+  normalize: NormalizeOptions;
+  /** The exact-duplicate window; absent or of capacity 0: no dedup step. */
+  dedup?: DedupWindow;
+  chunk: ChunkOptions;
+  /** Absent: a dry run, documents are accepted without being written. */
+  produce?: ProduceOptions;
+}
+
+/** Builds the steps. The chunk step may start worker threads: call this once nothing else can fail. */
+export function ingestSteps(options: PipelineOptions): Steps {
+  const steps: Step[] = [validityStep(options.normalize)];
+  if (options.normalize.steps.length > 0) steps.push(normalizeStep(options.normalize.steps));
+  steps.push(lengthStep(options.normalize));
+  if (options.dedup && options.dedup.capacity > 0) steps.push(dedupStep(options.dedup));
+  steps.push(chunkStep(options.chunk));
+  if (options.produce) steps.push(produceStep(options.produce));
+  return { decode: decodeStep(), steps };
+}

@@ -1,0 +1,164 @@
+// Runs one input through ingest's steps: decode, then each step in order, until one drops it or
+// the last passes it on. The runner, not the steps, does the bookkeeping, so each step is only its
+// own decision: it counts every step's documents in, out and dropped by reason; routes a drop (a
+// rejection to the DLQ, a skip or a duplicate only counted); turns a step that throws into a dead
+// letter with reason `step_failed`, so a defect or an outage costs that document, not the run; and,
+// for a document that never reaches the raw topic (dropped later, or not acknowledged), undoes what
+// the steps that kept it changed (the dedup window's entry: a retry must not be a duplicate).
+
+import type { Logger } from '../../../lib/log.ts';
+import type { RejectedInput, SourceEvent } from '../events.ts';
+import type { RejectReason } from '../normalize.ts';
+import type { DeadLetterWriter } from './dead-letters.ts';
+import { type Doc, docIdOf, type Step, type Verdict } from './step.ts';
+import type { Tally } from './tally.ts';
+
+export type Outcome =
+  | { status: 'accepted'; docId: string; chunks: number; tokens: number; delivered: Promise<void> }
+  | { status: 'duplicate'; docId: string }
+  | { status: 'rejected'; reason: RejectReason; message: string; delivered: Promise<void> }
+  | { status: 'skipped'; why: string };
+
+export interface Steps {
+  /** Turns a reader's event into a document (or its rejection or skip). */
+  decode: Step<SourceEvent>;
+  steps: readonly Step[];
+}
+
+export interface RunnerParts extends Steps {
+  deadLetters: DeadLetterWriter;
+  tally: Tally;
+  log: Logger;
+}
+
+type Drop = Exclude<Verdict, { kind: 'keep' }>;
+type Reject = Extract<Verdict, { kind: 'reject' }>;
+type Undo = () => void;
+
+export class StepRunner {
+  /** Inputs worth running at once: as many as the most parallel step can use. */
+  readonly parallelism: number;
+
+  constructor(private readonly parts: RunnerParts) {
+    const all = [parts.decode.name, ...parts.steps.map((s) => s.name)];
+    this.parallelism = Math.max(
+      1,
+      parts.decode.parallelism ?? 1,
+      ...parts.steps.map((s) => s.parallelism ?? 1),
+    );
+    parts.tally.register(all);
+  }
+
+  async run(event: SourceEvent): Promise<Outcome> {
+    const { decode, steps, tally } = this.parts;
+    tally.input();
+    const decoded = await this.attempt(decode, event);
+    if (decoded.kind !== 'keep') return this.drop(decode.name, decoded, event, []);
+    const undo: Undo[] = decoded.undo ? [decoded.undo] : [];
+    let doc = decoded.doc;
+    for (const step of steps) {
+      const verdict = await this.attempt(step, doc);
+      if (verdict.kind !== 'keep') return this.drop(step.name, verdict, doc, undo);
+      if (verdict.undo) undo.push(verdict.undo);
+      doc = verdict.doc;
+    }
+    return this.accept(doc, undo);
+  }
+
+  /** Closes every step, each even if an earlier one fails to. */
+  async close(): Promise<void> {
+    const closing = [this.parts.decode, ...this.parts.steps].map((s) => s.close?.());
+    const failed = (await Promise.allSettled(closing)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async attempt<In>(step: Step<In>, input: In): Promise<Verdict> {
+    const { tally, log } = this.parts;
+    tally.entered(step.name);
+    let verdict: Verdict;
+    try {
+      verdict = await step.process(input);
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      log.warn({ step: step.name, err: err.message }, 'ingest step failed');
+      return {
+        kind: 'reject',
+        reason: 'step_failed',
+        message: `${step.name} step failed: ${err.message}`,
+        detail: { step: step.name, error: err.name },
+      };
+    }
+    if (verdict.kind === 'keep') tally.passed(step.name);
+    return verdict;
+  }
+
+  private async drop(
+    step: string,
+    verdict: Drop,
+    subject: SourceEvent | Doc,
+    undo: Undo[],
+  ): Promise<Outcome> {
+    const { tally } = this.parts;
+    undoAll(undo);
+    switch (verdict.kind) {
+      case 'skip':
+        tally.dropped(step, verdict.why);
+        tally.skipped(verdict.why);
+        return { status: 'skipped', why: verdict.why };
+      case 'duplicate':
+        tally.dropped(step, 'duplicate');
+        tally.duplicate();
+        return { status: 'duplicate', docId: verdict.docId };
+      case 'reject': {
+        tally.dropped(step, verdict.reason);
+        tally.rejected(verdict.reason);
+        const { delivered } = await this.parts.deadLetters(rejectedInput(subject, verdict));
+        return { status: 'rejected', reason: verdict.reason, message: verdict.message, delivered };
+      }
+    }
+  }
+
+  private accept(doc: Doc, undo: Undo[]): Outcome {
+    // A pipeline without a produce step (a dry run) accepts without writing anything.
+    const sent = doc.sent ?? {
+      docId: docIdOf(doc),
+      records: 0,
+      tokens: doc.split?.tokens ?? 0,
+      delivered: Promise.resolve(),
+    };
+    this.parts.tally.accepted(sent.records);
+    const delivered = sent.delivered.then(
+      () => {},
+      (error: unknown) => {
+        undoAll(undo);
+        throw error;
+      },
+    );
+    // Awaited only by callers that need durability (HTTP); a failed sink also fails the next push.
+    delivered.catch(() => {});
+    return { status: 'accepted', docId: sent.docId, chunks: sent.records, tokens: sent.tokens, delivered };
+  }
+}
+
+function undoAll(undo: readonly Undo[]): void {
+  for (let i = undo.length - 1; i >= 0; i--) undo[i]?.();
+}
+
+/** The dead letter's input: a reader's rejection as it came, a document with its original bytes. */
+function rejectedInput(subject: SourceEvent | Doc, verdict: Reject): RejectedInput {
+  const why = {
+    reason: verdict.reason,
+    message: verdict.message,
+    ...(verdict.detail ? { detail: verdict.detail } : {}),
+  };
+  switch (subject.kind) {
+    case 'reject':
+      return { ...subject, ...why };
+    case 'doc': {
+      const { source, origin, id } = subject;
+      return { kind: 'reject', ...why, source, origin, original: subject.original(), id };
+    }
+    case 'skip':
+      return { kind: 'reject', ...why, source: subject.source, origin: 'input', original: null };
+  }
+}

@@ -1,0 +1,85 @@
+// A step of ingest's pipeline and what it answers for one document. Modelled on DataTrove: a
+// pipeline is a list of small steps; a step keeps a document (as it is or changed) or drops it with
+// a reason; the runner (runner.ts), not the step, counts and routes what it answers.
+//
+// Adding a step: a file in this folder exporting a function that returns a `Step`, and one line in
+// pipeline.ts putting it in the list. The runner then counts its documents in, out and dropped by
+// reason (`ipt_ingest_step_*_total{step}` and `IngestStats.steps`), dead-letters what it rejects,
+// and turns an exception it throws into a dead letter with reason `step_failed`.
+
+import type { CandidateDoc } from '../events.ts';
+import { contentHash, docIdFor } from '../ids.ts';
+import type { Rejection, RejectReason } from '../normalize.ts';
+import type { Split } from '../tokenize.ts';
+
+/** What the produce step wrote for a document. */
+export interface Sent {
+  docId: string;
+  /** RawDocument records (its chunks, or 1). */
+  records: number;
+  tokens: number;
+  /** Settles once Kafka has acknowledged every record. */
+  delivered: Promise<void>;
+}
+
+/**
+ * A document on its way through the steps: what its reader found, plus what steps worked out.
+ * Documents belong to the pipeline: a step passes on the object it got or a changed copy; a step
+ * that changes `text` passes on `withText(doc, text)`, which drops what was worked out from the
+ * old text.
+ */
+export interface Doc extends CandidateDoc {
+  /** SHA-256 of `text`, once a step needed it (read it through `contentHashOf`). */
+  hash?: string;
+  /** The text's token count and the pieces it is sent as (the chunk step). */
+  split?: Split;
+  /** The produce step's records. */
+  sent?: Sent;
+}
+
+export type Verdict =
+  /** Passed on. `undo` reverses what keeping it changed, for when it never reaches the raw topic. */
+  | { kind: 'keep'; doc: Doc; undo?: () => void }
+  /** Dead-lettered: `reason` becomes the dead letter's `context.reason`, `detail` joins its context. */
+  | { kind: 'reject'; reason: RejectReason; message: string; detail?: Record<string, string> }
+  /** Not a document (a WARC request record): counted by `why`, nothing written. */
+  | { kind: 'skip'; why: string }
+  /** A repeat of a document already produced: counted, nothing written. */
+  | { kind: 'duplicate'; docId: string };
+
+export interface Step<In = Doc> {
+  /** The `step` label of its metrics; short, lower case. */
+  readonly name: string;
+  process(input: In): Verdict | Promise<Verdict>;
+  /** Documents worth having inside this step at once (its worker threads stay busy); 1 if absent. */
+  readonly parallelism?: number;
+  /** Releases what the step holds (worker threads); called once, when ingest closes. */
+  close?(): Promise<void>;
+}
+
+export const keep = (doc: Doc, undo?: () => void): Verdict =>
+  undo ? { kind: 'keep', doc, undo } : { kind: 'keep', doc };
+
+/** A rejection from the pure checks (normalize.ts), its message prefixed with where the input was. */
+export const rejectAt = (doc: Doc, r: Rejection): Verdict => ({
+  kind: 'reject',
+  reason: r.reason,
+  message: `${doc.origin}: ${r.message}`,
+  ...(r.detail ? { detail: r.detail } : {}),
+});
+
+export const withText = (doc: Doc, text: string): Doc => ({
+  ...doc,
+  text,
+  hash: undefined,
+  split: undefined,
+});
+
+/** The content hash of the document's text, computed once (dedup and produce both need it). */
+export function contentHashOf(doc: Doc): string {
+  doc.hash ??= contentHash(doc.text);
+  return doc.hash;
+}
+
+/** The document's stable id (the source's, else a hash of url and text). */
+export const docIdOf = (doc: Doc): string => docIdFor(doc.id, doc.url, doc.text);

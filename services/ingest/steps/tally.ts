@@ -1,0 +1,124 @@
+// The counts of one ingestor: per input (accepted, duplicate, rejected by reason, skipped) and per
+// step (in, out, dropped by reason), kept as plain numbers for the summary and mirrored in the
+// Prometheus counters. Only the step runner and the readers (bytes, files) write them.
+
+import type { IngestMetrics } from '../metrics.ts';
+import type { RejectReason } from '../normalize.ts';
+
+export interface StepCounts {
+  in: number;
+  out: number;
+  /** Documents dropped, by reason (a dead-letter reason, a skip's why, `duplicate`, `step_failed`). */
+  dropped: Record<string, number>;
+}
+
+export interface IngestStats {
+  /** Input records read (documents, rejects and skipped records). */
+  inputs: number;
+  /** Documents accepted (each produced as one or more RawDocuments). */
+  accepted: number;
+  /** RawDocument records produced (a chunked text counts its chunks). */
+  produced: number;
+  /** Accepted documents that were split into chunks. */
+  chunked: number;
+  duplicates: number;
+  rejected: number;
+  rejectedByReason: Partial<Record<RejectReason, number>>;
+  /** Inputs that are not documents (WARC request records, non-text responses…). */
+  skipped: number;
+  /** Input bytes read, as stored (compressed). */
+  bytes: number;
+  files: number;
+  /** Each step's counts, in pipeline order. */
+  steps: Record<string, StepCounts>;
+}
+
+export const emptyStats = (): IngestStats => ({
+  inputs: 0,
+  accepted: 0,
+  produced: 0,
+  chunked: 0,
+  duplicates: 0,
+  rejected: 0,
+  rejectedByReason: {},
+  skipped: 0,
+  bytes: 0,
+  files: 0,
+  steps: {},
+});
+
+export class Tally {
+  constructor(
+    readonly stats: IngestStats,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  /** Lists the steps up front, so the summary shows a step that saw nothing as zeros. */
+  register(steps: readonly string[]): void {
+    for (const step of steps) this.stats.steps[step] ??= { in: 0, out: 0, dropped: {} };
+  }
+
+  private step(name: string): StepCounts {
+    let counts = this.stats.steps[name];
+    if (!counts) {
+      counts = { in: 0, out: 0, dropped: {} };
+      this.stats.steps[name] = counts;
+    }
+    return counts;
+  }
+
+  input(): void {
+    this.stats.inputs++;
+  }
+
+  entered(step: string): void {
+    this.step(step).in++;
+    this.metrics.stepIn.inc({ step });
+  }
+
+  passed(step: string): void {
+    this.step(step).out++;
+    this.metrics.stepOut.inc({ step });
+  }
+
+  dropped(step: string, reason: string): void {
+    const { dropped } = this.step(step);
+    dropped[reason] = (dropped[reason] ?? 0) + 1;
+    this.metrics.stepDropped.inc({ step, reason });
+  }
+
+  accepted(records: number): void {
+    this.stats.accepted++;
+    this.stats.produced += records;
+    if (records > 1) this.stats.chunked++;
+    this.metrics.inputs.inc({ outcome: 'accepted' });
+    this.metrics.produced.inc(records);
+  }
+
+  duplicate(): void {
+    this.stats.duplicates++;
+    this.metrics.inputs.inc({ outcome: 'duplicate' });
+  }
+
+  rejected(reason: RejectReason): void {
+    this.stats.rejected++;
+    this.stats.rejectedByReason[reason] = (this.stats.rejectedByReason[reason] ?? 0) + 1;
+    this.metrics.inputs.inc({ outcome: 'rejected' });
+    this.metrics.rejected.inc({ reason });
+  }
+
+  skipped(why: string): void {
+    this.stats.skipped++;
+    this.metrics.inputs.inc({ outcome: 'skipped' });
+    this.metrics.skipped.inc({ why });
+  }
+
+  file(): void {
+    this.stats.files++;
+  }
+
+  bytes(n: number): void {
+    this.stats.bytes += n;
+    this.metrics.inputBytes.inc(n);
+  }
+}
