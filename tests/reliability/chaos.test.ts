@@ -1,8 +1,10 @@
 // Chaos run (issue #10): documents flow through `ipt synth` and `ipt assemble` (child processes, as an
 // operator runs them) while both are SIGKILLed and restarted at random moments, the broker is restarted,
-// every Triton endpoint is stopped for a while, and one endpoint answers every batch with a 500 for a
-// while. Afterwards a read_committed scan must find every raw document in exactly one augmented record
-// or in the DLQ. Runs on the suite's private stack (global-setup.ts), never on the shared dev stack.
+// every Triton endpoint is stopped for a while, and one endpoint answers every request with an error for
+// a while (a 500 from the static-batch sim; a 400 from the engine sim, as the generate extension reports
+// any model-side failure). Afterwards a read_committed scan must find every raw document in exactly one
+// augmented record or in the DLQ. Runs on the suite's private stack (global-setup.ts), never on the
+// shared dev stack. The model is the engine sim in the reduced run, the static-batch sim in the full one.
 
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,7 @@ import { produceRawDocuments, rawDocument } from '../helpers/raw-docs.ts';
 import { type ServiceProcess, spawnIpt } from '../helpers/service-process.ts';
 import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 import { type ChaosAccounting, scanAccounting } from './accounting.ts';
-import { chaosParams, prng, SIM_MODEL, simArgs } from './params.ts';
+import { chaosModel, chaosParams, prng, simArgs } from './params.ts';
 import { privateStackConfig } from './private-stack.ts';
 
 const params = chaosParams();
@@ -33,7 +35,8 @@ let cfg: StackConfig;
 let second: SpawnedTriton | undefined;
 const scratch = mkdtempSync(join(tmpdir(), 'ipt-chaos-'));
 const faultFile = join(scratch, 'endpoint-fault');
-const secondArgs = ['--models', SIM_MODEL, ...simArgs(), '--fault-file', faultFile];
+const model = chaosModel();
+const secondArgs = ['--models', model, ...simArgs(), '--fault-file', faultFile];
 const services: Supervised[] = [];
 /** What the schedule is doing now, to tell when a service died on its own. */
 let phase = 'start';
@@ -222,7 +225,7 @@ describe('chaos run', () => {
       '--triton',
       `${stackTriton},${second?.url}`,
       '--model',
-      SIM_MODEL,
+      model,
       '--idle-ms',
       '3000',
       ...common,

@@ -30,6 +30,22 @@ export interface ChaosParams {
  */
 export const SIM_MODEL = 'instruction_synthesizer_sim';
 
+/**
+ * The continuous-batching engine simulator: decoupled, max_batch_size 0, reached like the production
+ * vLLM model (generate extension, adaptive in-flight limit, chain affinity). The reduced run uses it,
+ * so CI exercises that path under the faults; the full run keeps the static-batch sim. Its size (16
+ * sequence slots, the simulated H100's steps at 0.3 of their time; answers run to max_tokens) gives
+ * about the static sim's rounds per second, so the schedule lands while documents are in flight and
+ * the run still ends well inside its timeout.
+ */
+export const ENGINE_MODEL = 'instruction_synthesizer_engine_sim';
+
+/** The model synth uses in the chaos run (IPT_RELIABILITY_MODEL overrides). */
+export function chaosModel(): string {
+  return process.env.IPT_RELIABILITY_MODEL || (isCi() ? ENGINE_MODEL : SIM_MODEL);
+}
+
+/** serve.py flags of every Triton endpoint of the run (both models' knobs; each model reads its own). */
 export function simArgs(): string[] {
   const ci = isCi();
   return [
@@ -41,6 +57,10 @@ export function simArgs(): string[] {
     '1',
     '--sim-per-token-ms',
     '0',
+    '--engine-max-num-seqs',
+    String(envNumber('IPT_RELIABILITY_ENGINE_SEQS', 16)),
+    '--engine-time-scale',
+    String(envNumber('IPT_RELIABILITY_ENGINE_TIME_SCALE', 0.3)),
   ];
 }
 
