@@ -206,6 +206,35 @@ describe('adaptive concurrency and chain affinity against the engine simulator',
     expect(load.done).toBeGreaterThan(0);
   }, 240_000);
 
+  it("sends a chain's next round before first rounds already queued", async () => {
+    const c = await cluster([a.url]);
+    const batcher = new MicroBatcher(c, { model: ENGINE, params, maxPending: 10_000 });
+    await c.modelConfig(ENGINE);
+    const finished: string[] = [];
+    const continuations: Promise<void>[] = [];
+    const firsts = Array.from({ length: 8 * SLOTS }, async (_, i) => {
+      const key = `order-${i}`;
+      const prompt = reading(key);
+      const out = await batcher.submit(prompt, { affinityKey: key });
+      finished.push(`first-${i}`);
+      // The first few chains to finish send their next round behind ~7 * SLOTS queued first rounds.
+      if (continuations.length < 5) {
+        continuations.push(
+          batcher.submit(`${prompt}${out}\n\n${reading(key)}`, { affinityKey: key }).then(() => {
+            finished.push(`next-${i}`);
+          }),
+        );
+      }
+    });
+    await Promise.all(firsts);
+    await Promise.all(continuations);
+    const lastNext = Math.max(...finished.map((f, at) => (f.startsWith('next-') ? at : -1)));
+    // Every continuation finished while most first rounds were still waiting their turn.
+    expect(continuations).toHaveLength(5);
+    expect(lastNext).toBeLessThan(finished.length / 2);
+    batcher.close();
+  }, 120_000);
+
   it('fails a poison prompt for good once two endpoints failed it alike, and ejects neither', async () => {
     const c = await cluster([a.url, b.url]);
     await c.modelConfig(ENGINE);
