@@ -1,7 +1,8 @@
 // Prometheus metrics of one ingestor, in a registry of its own (the process may run several services).
 // Two levels: each input's outcome (`ipt_ingest_inputs_total{outcome}` and the reasons of rejects and
-// skips), and each step's documents in, out and dropped by reason (`ipt_ingest_step_*_total{step}`),
-// counted by the step runner.
+// skips), and each step's documents in, out and dropped by reason (`ipt_ingest_step_*_total{step}`).
+// The step counters are read at scrape time from the runner's plain counts (`stepCounts`): six
+// labelled increments per document per step would cost more than the steps that only check.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -15,14 +16,20 @@ export interface IngestMetrics {
   bufferedBytes: Gauge<never>;
   batchSeconds: Histogram<never>;
   backpressureSeconds: Counter<never>;
-  stepIn: Counter<'step'>;
-  stepOut: Counter<'step'>;
-  stepDropped: Counter<'step' | 'reason'>;
+  /** Each step's counts, by step name in pipeline order: the step counters show these. */
+  stepCounts: Record<string, StepCounts>;
+}
+
+export interface StepCounts {
+  in: number;
+  out: number;
+  /** Documents dropped, by reason (a dead-letter reason, a skip's why, `duplicate`, `step_failed`). */
+  dropped: Record<string, number>;
 }
 
 export function createIngestMetrics(registry = new Registry()): IngestMetrics {
   const registers = [registry];
-  return {
+  const metrics: IngestMetrics = {
     registry,
     inputs: new Counter({
       name: 'ipt_ingest_inputs_total',
@@ -64,23 +71,45 @@ export function createIngestMetrics(registry = new Registry()): IngestMetrics {
       help: 'Time readers waited for Kafka to drain the buffer',
       registers,
     }),
-    stepIn: new Counter({
-      name: 'ipt_ingest_step_in_total',
-      help: 'Documents that entered a pipeline step',
-      labelNames: ['step'],
-      registers,
-    }),
-    stepOut: new Counter({
-      name: 'ipt_ingest_step_out_total',
-      help: 'Documents a pipeline step passed on',
-      labelNames: ['step'],
-      registers,
-    }),
-    stepDropped: new Counter({
-      name: 'ipt_ingest_step_dropped_total',
-      help: 'Documents a pipeline step dropped, by reason (a dead-letter reason, a skip, duplicate, step_failed)',
-      labelNames: ['step', 'reason'],
-      registers,
-    }),
+    stepCounts: {},
   };
+  stepCounters(metrics, registers);
+  return metrics;
+}
+
+/** The per-step counters, each refilled from `metrics.stepCounts` when scraped. */
+function stepCounters(metrics: IngestMetrics, registers: Registry[]): void {
+  const steps = () => Object.entries(metrics.stepCounts);
+  new Counter({
+    name: 'ipt_ingest_step_in_total',
+    help: 'Documents that entered a pipeline step',
+    labelNames: ['step'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [step, counts] of steps()) this.inc({ step }, counts.in);
+    },
+  });
+  new Counter({
+    name: 'ipt_ingest_step_out_total',
+    help: 'Documents a pipeline step passed on',
+    labelNames: ['step'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [step, counts] of steps()) this.inc({ step }, counts.out);
+    },
+  });
+  new Counter({
+    name: 'ipt_ingest_step_dropped_total',
+    help: 'Documents a pipeline step dropped, by reason (a dead-letter reason, a skip, duplicate, step_failed)',
+    labelNames: ['step', 'reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [step, counts] of steps()) {
+        for (const [reason, n] of Object.entries(counts.dropped)) this.inc({ step, reason }, n);
+      }
+    },
+  });
 }

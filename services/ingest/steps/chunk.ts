@@ -23,7 +23,8 @@ export function chunkStep(options: ChunkOptions): Step {
     name: 'chunk',
     parallelism: tokenizing.parallelism,
     async process(doc) {
-      return keep({ ...doc, split: await tokenizing.split(doc.text) });
+      doc.split = await tokenizing.split(doc.text);
+      return keep(doc);
     },
     close: () => tokenizing.close(),
   };

@@ -66,10 +66,8 @@ export function produceStep(options: ProduceOptions): Step {
       }
       options.onQueued?.();
       const delivered = Promise.all(deliveries).then(() => {});
-      return keep({
-        ...doc,
-        sent: { docId, records: records.length, tokens: doc.split.tokens, delivered },
-      });
+      doc.sent = { docId, records: records.length, tokens: doc.split.tokens, delivered };
+      return keep(doc);
     },
   };
 }

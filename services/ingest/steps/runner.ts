@@ -57,7 +57,10 @@ export class StepRunner {
     const undo: Undo[] = decoded.undo ? [decoded.undo] : [];
     let doc = decoded.doc;
     for (const step of steps) {
-      const verdict = await this.attempt(step, doc);
+      const attempted = this.attempt(step, doc);
+      // Most steps answer at once: waiting only for those that do not keeps a document's way
+      // through the list free of a pause per step.
+      const verdict = attempted instanceof Promise ? await attempted : attempted;
       if (verdict.kind !== 'keep') return this.drop(step.name, verdict, doc, undo);
       if (verdict.undo) undo.push(verdict.undo);
       doc = verdict.doc;
@@ -72,24 +75,38 @@ export class StepRunner {
     if (failed) throw failed.reason;
   }
 
-  private async attempt<In>(step: Step<In>, input: In): Promise<Verdict> {
-    const { tally, log } = this.parts;
-    tally.entered(step.name);
-    let verdict: Verdict;
+  /** The step's verdict, counted; an exception becomes a `step_failed` rejection. */
+  private attempt<In>(step: Step<In>, input: In): Verdict | Promise<Verdict> {
+    this.parts.tally.entered(step.name);
+    let answer: Verdict | Promise<Verdict>;
     try {
-      verdict = await step.process(input);
+      answer = step.process(input);
     } catch (error) {
-      const err = error instanceof Error ? error : new Error(String(error));
-      log.warn({ step: step.name, err: err.message }, 'ingest step failed');
-      return {
-        kind: 'reject',
-        reason: 'step_failed',
-        message: `${step.name} step failed: ${err.message}`,
-        detail: { step: step.name, error: err.name },
-      };
+      return this.failed(step.name, error);
     }
-    if (verdict.kind === 'keep') tally.passed(step.name);
+    if (answer instanceof Promise) {
+      return answer.then(
+        (verdict) => this.counted(step.name, verdict),
+        (error: unknown) => this.failed(step.name, error),
+      );
+    }
+    return this.counted(step.name, answer);
+  }
+
+  private counted(step: string, verdict: Verdict): Verdict {
+    if (verdict.kind === 'keep') this.parts.tally.passed(step);
     return verdict;
+  }
+
+  private failed(step: string, error: unknown): Verdict {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.parts.log.warn({ step, err: err.message }, 'ingest step failed');
+    return {
+      kind: 'reject',
+      reason: 'step_failed',
+      message: `${step} step failed: ${err.message}`,
+      detail: { step, error: err.name },
+    };
   }
 
   private async drop(

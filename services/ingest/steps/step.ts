@@ -24,9 +24,10 @@ export interface Sent {
 
 /**
  * A document on its way through the steps: what its reader found, plus what steps worked out.
- * Documents belong to the pipeline: a step passes on the object it got or a changed copy; a step
- * that changes `text` passes on `withText(doc, text)`, which drops what was worked out from the
- * old text.
+ * Documents belong to the pipeline: a step records what it worked out on the document it got and
+ * passes that on (a copy per document per step costs more than the checking steps themselves); a
+ * step that changes `text` passes on `withText(doc, text)` instead, a copy without what was worked
+ * out from the old text.
  */
 export interface Doc extends CandidateDoc {
   /** SHA-256 of `text`, once a step needed it (read it through `contentHashOf`). */

@@ -1,16 +1,11 @@
-// The counts of one ingestor: per input (accepted, duplicate, rejected by reason, skipped) and per
-// step (in, out, dropped by reason), kept as plain numbers for the summary and mirrored in the
-// Prometheus counters. Only the step runner and the readers (bytes, files) write them.
+// The counts of one ingestor: per input (accepted, duplicate, rejected by reason, skipped; also in
+// the Prometheus counters) and per step (in, out, dropped by reason; plain numbers that the step
+// counters read when scraped). Only the step runner and the readers (bytes, files) write them.
 
-import type { IngestMetrics } from '../metrics.ts';
+import type { IngestMetrics, StepCounts } from '../metrics.ts';
 import type { RejectReason } from '../normalize.ts';
 
-export interface StepCounts {
-  in: number;
-  out: number;
-  /** Documents dropped, by reason (a dead-letter reason, a skip's why, `duplicate`, `step_failed`). */
-  dropped: Record<string, number>;
-}
+export type { StepCounts } from '../metrics.ts';
 
 export interface IngestStats {
   /** Input records read (documents, rejects and skipped records). */
@@ -51,7 +46,10 @@ export class Tally {
   constructor(
     readonly stats: IngestStats,
     private readonly metrics: IngestMetrics,
-  ) {}
+  ) {
+    // One ingestor per metrics registry: its step counters show this ingestor's steps.
+    metrics.stepCounts = stats.steps;
+  }
 
   /** Lists the steps up front, so the summary shows a step that saw nothing as zeros. */
   register(steps: readonly string[]): void {
@@ -73,18 +71,15 @@ export class Tally {
 
   entered(step: string): void {
     this.step(step).in++;
-    this.metrics.stepIn.inc({ step });
   }
 
   passed(step: string): void {
     this.step(step).out++;
-    this.metrics.stepOut.inc({ step });
   }
 
   dropped(step: string, reason: string): void {
     const { dropped } = this.step(step);
     dropped[reason] = (dropped[reason] ?? 0) + 1;
-    this.metrics.stepDropped.inc({ step, reason });
   }
 
   accepted(records: number): void {

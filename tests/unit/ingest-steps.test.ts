@@ -1,0 +1,312 @@
+// Ingest's step runner without a broker: the real steps (decode … produce) over a fake sink that
+// records what would have gone to Kafka. Counting per step and per input, routing of rejections to
+// the DLQ with the same reasons and fields as before, a throwing step costing its document only,
+// and the dedup window's entry undone for a document that never reaches the raw topic.
+
+import type { Message } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import type { TokenCounter } from '../../core/tokens.ts';
+import type { DeadLetter, RawDocument } from '../../core/types.ts';
+import { createLogger } from '../../lib/log.ts';
+import { DEDUP_HEADER, DedupWindow } from '../../services/ingest/dedup.ts';
+import type { SourceEvent } from '../../services/ingest/events.ts';
+import { contentHash, docIdFor } from '../../services/ingest/ids.ts';
+import { createIngestMetrics } from '../../services/ingest/metrics.ts';
+import { DEFAULT_NORMALIZE, type NormalizeOptions } from '../../services/ingest/normalize.ts';
+import { deadLetterWriter, type RecordSink } from '../../services/ingest/steps/dead-letters.ts';
+import { ingestSteps } from '../../services/ingest/steps/pipeline.ts';
+import { StepRunner } from '../../services/ingest/steps/runner.ts';
+import type { Step } from '../../services/ingest/steps/step.ts';
+import { emptyStats, Tally } from '../../services/ingest/steps/tally.ts';
+
+const words: TokenCounter = { count: (t) => t.split(/\s+/).filter(Boolean).length };
+const log = createLogger('ingest-steps-test', 'silent');
+
+/** Remembers every message; `fail` makes later deliveries (or pushes) fail like a dead broker. */
+class FakeSink implements RecordSink {
+  readonly pushed: { topic: string; message: Message }[] = [];
+  failDeliveries: Error | null = null;
+  failPushes: Error | null = null;
+  async push(topic: string, message: Message) {
+    if (this.failPushes) throw this.failPushes;
+    this.pushed.push({ topic, message });
+    const failure = this.failDeliveries;
+    const delivered = failure ? Promise.reject(failure) : Promise.resolve();
+    delivered.catch(() => {});
+    return { delivered };
+  }
+  on(topic: string) {
+    return this.pushed.filter((p) => p.topic === topic).map((p) => p.message);
+  }
+}
+
+/** A serde that keeps the records it was given, so tests read them back as objects. */
+function keeping<T>() {
+  const records: T[] = [];
+  return {
+    records,
+    serialize: async (value: T) => {
+      records.push(value);
+      return Buffer.from(String(records.length - 1));
+    },
+  };
+}
+
+interface HarnessOptions {
+  normalize?: Partial<NormalizeOptions>;
+  maxTokens?: number;
+  dedupWindow?: number;
+  /** Extra steps, put in after the step named `after`. */
+  insert?: { after: string; steps: Step[] };
+}
+
+function harness(options: HarnessOptions = {}) {
+  const sink = new FakeSink();
+  const raw = keeping<RawDocument>();
+  const dlq = keeping<DeadLetter>();
+  const metrics = createIngestMetrics();
+  const tally = new Tally(emptyStats(), metrics);
+  const dedup = new DedupWindow(options.dedupWindow ?? 100);
+  const built = ingestSteps({
+    normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
+    dedup,
+    chunk: { maxTokens: options.maxTokens ?? 1000, tokenizer: words, threads: 0 },
+    produce: { sink, topic: 'raw', serde: raw },
+  });
+  const steps = [...built.steps];
+  if (options.insert) {
+    const at = steps.findIndex((s) => s.name === options.insert?.after) + 1;
+    steps.splice(at, 0, ...options.insert.steps);
+  }
+  const runner = new StepRunner({
+    decode: built.decode,
+    steps,
+    deadLetters: deadLetterWriter(sink, 'dlq', dlq, log),
+    tally,
+    log,
+  });
+  const metric = async (name: string, labels: Record<string, string>) => {
+    const values = (await metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
+    const match = values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+    return match?.value ?? 0;
+  };
+  return { runner, sink, raw: raw.records, dlq: dlq.records, stats: tally.stats, dedup, metric };
+}
+
+const doc = (text: string, n: number): SourceEvent => ({
+  kind: 'doc',
+  text,
+  id: null,
+  url: `http://example.com/${n}`,
+  crawlDump: null,
+  crawlSegment: null,
+  crawlTime: null,
+  metadata: {},
+  source: 'jsonl:test',
+  origin: `line ${n}`,
+  original: () => Buffer.from(JSON.stringify({ text })),
+});
+
+const readerReject: SourceEvent = {
+  kind: 'reject',
+  reason: 'malformed_json',
+  message: 'line 9: Unexpected end of JSON input',
+  source: 'jsonl:test',
+  origin: 'line 9',
+  original: Buffer.from('{"text": "unterminated'),
+};
+
+const throwing = (name: string, when: string): Step => ({
+  name,
+  process(d) {
+    if (d.text.includes(when)) throw new TypeError(`cannot handle ${when}`);
+    return { kind: 'keep', doc: d };
+  },
+});
+
+describe('the step runner counts', () => {
+  it("each step's documents in, out and dropped by reason, and each input's outcome", async () => {
+    const h = harness();
+    await h.runner.run(doc('a good text', 1));
+    await h.runner.run(doc('a good text', 2)); // same text, another url: a duplicate
+    await h.runner.run(doc(' \n\t ', 3));
+    await h.runner.run(doc('ab\u0000cd', 4));
+    await h.runner.run(readerReject);
+    await h.runner.run({ kind: 'skip', why: 'warc_request', source: 'warc:test' });
+
+    expect(Object.keys(h.stats.steps)).toEqual(['decode', 'validity', 'length', 'dedup', 'chunk', 'produce']);
+    expect(h.stats.steps).toEqual({
+      decode: { in: 6, out: 4, dropped: { malformed_json: 1, warc_request: 1 } },
+      validity: { in: 4, out: 3, dropped: { binary: 1 } },
+      length: { in: 3, out: 2, dropped: { empty_text: 1 } },
+      dedup: { in: 2, out: 1, dropped: { duplicate: 1 } },
+      chunk: { in: 1, out: 1, dropped: {} },
+      produce: { in: 1, out: 1, dropped: {} },
+    });
+    expect(h.stats).toMatchObject({
+      inputs: 6,
+      accepted: 1,
+      produced: 1,
+      duplicates: 1,
+      rejected: 3,
+      rejectedByReason: { malformed_json: 1, binary: 1, empty_text: 1 },
+      skipped: 1,
+    });
+    expect(await h.metric('ipt_ingest_step_in_total', { step: 'validity' })).toBe(4);
+    expect(await h.metric('ipt_ingest_step_out_total', { step: 'dedup' })).toBe(1);
+    expect(await h.metric('ipt_ingest_step_dropped_total', { step: 'dedup', reason: 'duplicate' })).toBe(1);
+    expect(await h.metric('ipt_ingest_step_dropped_total', { step: 'length', reason: 'empty_text' })).toBe(1);
+    expect(await h.metric('ipt_ingest_inputs_total', { outcome: 'rejected' })).toBe(3);
+    expect(await h.metric('ipt_ingest_rejected_total', { reason: 'binary' })).toBe(1);
+    expect(await h.metric('ipt_ingest_skipped_total', { why: 'warc_request' })).toBe(1);
+    expect(await h.metric('ipt_ingest_raw_documents_total', {})).toBe(1);
+  });
+
+  it('leaves out switched-off steps: normalize only when asked, dedup only with a window', () => {
+    const names = (o: HarnessOptions) => Object.keys(harness(o).stats.steps);
+    expect(names({ normalize: { steps: ['trim'] }, dedupWindow: 0 })).toEqual([
+      'decode',
+      'validity',
+      'normalize',
+      'length',
+      'chunk',
+      'produce',
+    ]);
+  });
+});
+
+describe('the step runner routes', () => {
+  it('rejections to the DLQ with the reason, where the input was and its original bytes', async () => {
+    const h = harness({ normalize: { maxChars: 10 } });
+    const outcomes = [await h.runner.run(doc('much longer than ten', 1)), await h.runner.run(readerReject)];
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(h.dlq).toHaveLength(2);
+    expect(h.sink.on('dlq').map((m) => m.key)).toEqual(['jsonl:test@line 1', 'jsonl:test@line 9']);
+    const [tooLong, malformed] = h.dlq;
+    expect(tooLong).toMatchObject({
+      stage: 'INGEST',
+      error_class: 'REJECTED_TEXT',
+      error_name: 'IngestRejection',
+      message: 'line 1: text has 20 code points (limit 10)',
+      source_topic: 'jsonl:test',
+      context: { reason: 'too_long', source: 'jsonl:test', origin: 'line 1', limit: '10', length: '20' },
+    });
+    expect(tooLong?.value?.toString()).toBe('{"text":"much longer than ten"}');
+    expect(malformed).toMatchObject({
+      error_class: 'DESERIALIZATION',
+      message: 'line 9: Unexpected end of JSON input',
+      context: { reason: 'malformed_json', origin: 'line 9' },
+    });
+    expect(malformed?.value?.toString()).toBe('{"text": "unterminated');
+  });
+
+  it('a kept document to the raw topic, whole or as chunk i of n keyed by its parent', async () => {
+    const h = harness({ maxTokens: 4 });
+    const text = 'one two three four five six seven eight nine';
+    const outcome = await h.runner.run(doc(text, 1));
+    const parent = docIdFor(null, 'http://example.com/1', text);
+    expect(outcome).toMatchObject({ status: 'accepted', docId: parent, tokens: 9 });
+    const n = h.raw.length;
+    expect(n).toBeGreaterThan(1);
+    expect(outcome.status === 'accepted' && outcome.chunks).toBe(n);
+    h.raw.forEach((r, i) => {
+      expect(r).toMatchObject({
+        doc_id: `${parent}#${i}`,
+        chunk_index: i,
+        chunk_count: n,
+        parent_doc_id: parent,
+      });
+      expect(r.token_count).toBeLessThanOrEqual(4);
+      expect(r.metadata.parent_content_hash).toBe(contentHash(text));
+    });
+    for (const m of h.sink.on('raw')) {
+      expect(m.key).toBe(parent);
+      expect(m.headers?.[DEDUP_HEADER]).toBe(contentHash(text));
+    }
+    expect(h.stats).toMatchObject({ accepted: 1, produced: n, chunked: 1 });
+  });
+
+  it('names the opted-in normalization steps that changed a text', async () => {
+    const h = harness({ normalize: { steps: ['trim', 'nfc'] } });
+    await h.runner.run(doc('  padded text  ', 1));
+    await h.runner.run(doc('as given', 2));
+    expect(h.raw.map((r) => [r.text, r.metadata.normalized])).toEqual([
+      ['padded text', 'trim'],
+      ['as given', undefined],
+    ]);
+  });
+});
+
+describe('a failing step', () => {
+  it('costs its document a step_failed dead letter, not the run', async () => {
+    const h = harness({ insert: { after: 'dedup', steps: [throwing('fragile', 'boom')] } });
+    const failed = await h.runner.run(doc('a boom text', 1));
+    const next = await h.runner.run(doc('a quiet text', 2));
+    expect(failed).toMatchObject({ status: 'rejected', reason: 'step_failed' });
+    expect(next).toMatchObject({ status: 'accepted' });
+    expect(h.dlq).toHaveLength(1);
+    expect(h.dlq[0]).toMatchObject({
+      stage: 'INGEST',
+      error_class: 'INTERNAL',
+      message: 'fragile step failed: cannot handle boom',
+      context: { reason: 'step_failed', step: 'fragile', error: 'TypeError', origin: 'line 1' },
+    });
+    expect(h.dlq[0]?.value?.toString()).toBe('{"text":"a boom text"}');
+    expect(h.stats.steps.fragile).toEqual({ in: 2, out: 1, dropped: { step_failed: 1 } });
+    expect(h.stats.rejectedByReason).toEqual({ step_failed: 1 });
+  });
+
+  it('undoes the dedup entry, so the same text later is not a duplicate', async () => {
+    const h = harness({ insert: { after: 'dedup', steps: [throwing('fragile', 'boom')] } });
+    await h.runner.run(doc('a boom text', 1));
+    expect(h.dedup.has(contentHash('a boom text'))).toBe(false);
+    expect(h.dedup.size).toBe(0);
+  });
+
+  it('a rejection by a step after dedup also undoes the entry', async () => {
+    const picky: Step = { name: 'picky', process: () => ({ kind: 'skip', why: 'not_wanted' }) };
+    const h = harness({ insert: { after: 'dedup', steps: [picky] } });
+    expect(await h.runner.run(doc('a text', 1))).toEqual({ status: 'skipped', why: 'not_wanted' });
+    expect(await h.runner.run(doc('a text', 2))).toEqual({ status: 'skipped', why: 'not_wanted' });
+    expect(h.stats.duplicates).toBe(0);
+  });
+
+  it('an unacknowledged document is forgotten by the dedup window, so a retry goes through', async () => {
+    const h = harness();
+    h.sink.failDeliveries = new Error('broker gone');
+    const first = await h.runner.run(doc('a text', 1));
+    expect(first.status).toBe('accepted');
+    await expect(first.status === 'accepted' ? first.delivered : null).rejects.toThrow('broker gone');
+    h.sink.failDeliveries = null;
+    expect(await h.runner.run(doc('a text', 1))).toMatchObject({ status: 'accepted' });
+  });
+
+  it('a sink that failed for good fails the run (its dead letter cannot be written either)', async () => {
+    const h = harness();
+    h.sink.failPushes = new Error('producer failed');
+    await expect(h.runner.run(doc('a text', 1))).rejects.toThrow('producer failed');
+  });
+
+  it('closing closes every step, even after one fails to', async () => {
+    const closed: string[] = [];
+    const closing = (name: string, fail: boolean): Step => ({
+      name,
+      process: (d) => ({ kind: 'keep', doc: d }),
+      close: async () => {
+        closed.push(name);
+        if (fail) throw new Error(`${name} would not close`);
+      },
+    });
+    const h = harness({ insert: { after: 'decode', steps: [closing('a', true), closing('b', false)] } });
+    await expect(h.runner.close()).rejects.toThrow('a would not close');
+    expect(closed).toEqual(['a', 'b']);
+  });
+});
+
+describe('parallelism', () => {
+  it('is the most any step can use', () => {
+    const wide: Step = { name: 'wide', parallelism: 8, process: (d) => ({ kind: 'keep', doc: d }) };
+    expect(harness().runner.parallelism).toBe(1);
+    expect(harness({ insert: { after: 'length', steps: [wide] } }).runner.parallelism).toBe(8);
+  });
+});
