@@ -473,7 +473,10 @@ const head = [
     `${argv.ports}. Engine sim \`${ENGINE_MODEL}\`: preset h100-7b (Mistral-7B on one H100, triton/ipt_synth/engine.py), ` +
     `answers echoed from the text (the simulated GPU costs no host CPU), **time scale ${SCALE}** (wall seconds per ` +
     `simulated GPU second: the engine runs ${fmt(1 / SCALE, 1)}× faster than the GPU it models, so the 2-core box carries ` +
-    'the pipeline at C_engine). Each section says when it ran, the load average as it started and the command.',
+    'the pipeline at C_engine). Each section says when it ran, the load average as it started and the command' +
+    (process.env.IPT_BENCH_COMMIT
+      ? `; the code measured is commit ${process.env.IPT_BENCH_COMMIT.slice(0, 7)}, exported clean (\`git archive\`) so other work in the tree was not.`
+      : '.'),
   '',
 ].join('\n');
 const section = [head, ...report].join('\n');
