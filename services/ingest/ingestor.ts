@@ -115,6 +115,23 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     tally,
     log,
   });
+  return ingestorOver({ options, topics, metrics, dedup, producer, sink, runner, tally });
+}
+
+interface Parts {
+  options: IngestorOptions;
+  topics: Topics;
+  metrics: IngestMetrics;
+  dedup: DedupWindow;
+  producer: Producer;
+  sink: BatchingSink;
+  runner: StepRunner;
+  tally: Tally;
+}
+
+/** The API over the connected parts: reading, one event at a time (HTTP), readiness and closing. */
+function ingestorOver(parts: Parts): Ingestor {
+  const { options, metrics, sink, runner, tally } = parts;
   let closed = false;
   let aborted = false;
   const reader = inputReader({
@@ -128,10 +145,10 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   });
   return {
     ...reader,
-    topics,
+    topics: parts.topics,
     stats: tally.stats,
     metrics,
-    dedup,
+    dedup: parts.dedup,
     handle: (event) => runner.run(event),
     abort: () => {
       aborted = true;
@@ -149,7 +166,7 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
       } finally {
         sink.close();
         await runner.close();
-        await producer.disconnect();
+        await parts.producer.disconnect();
       }
     },
   };

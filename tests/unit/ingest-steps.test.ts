@@ -189,13 +189,20 @@ describe('the step runner routes', () => {
       error_name: 'IngestRejection',
       message: 'line 1: text has 20 code points (limit 10)',
       source_topic: 'jsonl:test',
-      context: { reason: 'too_long', source: 'jsonl:test', origin: 'line 1', limit: '10', length: '20' },
+      context: {
+        reason: 'too_long',
+        source: 'jsonl:test',
+        origin: 'line 1',
+        limit: '10',
+        length: '20',
+        step: 'length',
+      },
     });
     expect(tooLong?.value?.toString()).toBe('{"text":"much longer than ten"}');
     expect(malformed).toMatchObject({
       error_class: 'DESERIALIZATION',
       message: 'line 9: Unexpected end of JSON input',
-      context: { reason: 'malformed_json', origin: 'line 9' },
+      context: { reason: 'malformed_json', origin: 'line 9', step: 'decode' },
     });
     expect(malformed?.value?.toString()).toBe('{"text": "unterminated');
   });

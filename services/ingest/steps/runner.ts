@@ -129,7 +129,7 @@ export class StepRunner {
       case 'reject': {
         tally.dropped(step, verdict.reason);
         tally.rejected(verdict.reason);
-        const { delivered } = await this.parts.deadLetters(rejectedInput(subject, verdict));
+        const { delivered } = await this.parts.deadLetters(rejectedInput(subject, verdict, step));
         return { status: 'rejected', reason: verdict.reason, message: verdict.message, delivered };
       }
     }
@@ -161,13 +161,12 @@ function undoAll(undo: readonly Undo[]): void {
   for (let i = undo.length - 1; i >= 0; i--) undo[i]?.();
 }
 
-/** The dead letter's input: a reader's rejection as it came, a document with its original bytes. */
-function rejectedInput(subject: SourceEvent | Doc, verdict: Reject): RejectedInput {
-  const why = {
-    reason: verdict.reason,
-    message: verdict.message,
-    ...(verdict.detail ? { detail: verdict.detail } : {}),
-  };
+/**
+ * The dead letter's input: a reader's rejection as it came, a document with its original bytes;
+ * either way naming the step that dropped it.
+ */
+function rejectedInput(subject: SourceEvent | Doc, verdict: Reject, step: string): RejectedInput {
+  const why = { reason: verdict.reason, message: verdict.message, detail: { ...verdict.detail, step } };
   switch (subject.kind) {
     case 'reject':
       return { ...subject, ...why };
