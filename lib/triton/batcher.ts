@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { effectiveBatchCap, nextDispatch } from './batching.ts';
-import type { RequestOptions, TritonCluster } from './cluster.ts';
+import { AFFINITY_LOOKAHEAD, type RequestOptions, type TritonCluster } from './cluster.ts';
 import { TritonClosedError } from './errors.ts';
 import type { TritonMetrics } from './metrics.ts';
 import type { DispatchPlan, GenerationParams } from './protocol.ts';
@@ -36,9 +36,6 @@ interface Item {
   resolve: (output: string) => void;
   reject: (err: unknown) => void;
 }
-
-/** Queued prompts scanned for one whose chain's endpoint has a free slot. */
-const AFFINITY_LOOKAHEAD = 64;
 
 /**
  * Turns single-prompt submits into micro-batches for the cluster. Sends only

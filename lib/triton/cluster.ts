@@ -94,6 +94,9 @@ export interface AffinityStats {
   misses: number;
 }
 
+/** Queued requests scanned for one whose chain's endpoint has a free slot. */
+export const AFFINITY_LOOKAHEAD = 64;
+
 /** Where the adaptive limit starts when the model publishes no slot count. */
 export const ADAPTIVE_START = 32;
 /** The adaptive limit's cap when none is given and the model publishes no slot count. */
@@ -540,12 +543,18 @@ export class TritonCluster extends EventEmitter {
   /** Hand free slots to queued requests in order; tell the batcher if any remain. */
   private pump(): void {
     while (this.waiters.length > 0) {
-      const head = this.waiters[0] as Waiter;
-      const ep = this.pick(head.avoid, head.key);
+      // In order, except that a slot goes first to a chain whose own endpoint it is on (among the
+      // first few waiting): a chain whose endpoint is full lets it go rather than leave its cache.
+      const n = Math.min(this.waiters.length, AFFINITY_LOOKAHEAD);
+      let i = 0;
+      while (i < n && !this.affinityReady((this.waiters[i] as Waiter).key)) i++;
+      if (i === n) i = 0;
+      const next = this.waiters[i] as Waiter;
+      const ep = this.pick(next.avoid, next.key);
       if (ep === undefined) return;
-      this.waiters.shift();
+      this.waiters.splice(i, 1);
       this.take(ep);
-      head.resolve(ep);
+      next.resolve(ep);
     }
     if (this.freeSlots() > 0) this.emit('slot');
   }
