@@ -311,6 +311,15 @@ describe('a failing step', () => {
 });
 
 describe('parallelism', () => {
+  it('an input reaches dedup before run() first yields, so inputs in flight are deduplicated in read order', async () => {
+    const h = harness();
+    const first = h.runner.run(doc('same text', 1));
+    expect(h.dedup.has(contentHash('same text'))).toBe(true);
+    const second = h.runner.run(doc('same text', 2));
+    expect((await first).status).toBe('accepted');
+    expect((await second).status).toBe('duplicate');
+  });
+
   it('is the most any step can use', () => {
     const wide: Step = { name: 'wide', parallelism: 8, process: (d) => ({ kind: 'keep', doc: d }) };
     expect(harness().runner.parallelism).toBe(1);

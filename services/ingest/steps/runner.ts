@@ -52,14 +52,16 @@ export class StepRunner {
   async run(event: SourceEvent): Promise<Outcome> {
     const { decode, steps, tally } = this.parts;
     tally.input();
-    const decoded = await this.attempt(decode, event);
+    // Steps that answer at once are not awaited, so an input runs without a pause up to the first
+    // step that waits (chunk): inputs reach dedup in the order they were read, as one piece of
+    // work each, however many are in flight.
+    const admitted = this.attempt(decode, event);
+    const decoded = admitted instanceof Promise ? await admitted : admitted;
     if (decoded.kind !== 'keep') return this.drop(decode.name, decoded, event, []);
     const undo: Undo[] = decoded.undo ? [decoded.undo] : [];
     let doc = decoded.doc;
     for (const step of steps) {
       const attempted = this.attempt(step, doc);
-      // Most steps answer at once: waiting only for those that do not keeps a document's way
-      // through the list free of a pause per step.
       const verdict = attempted instanceof Promise ? await attempted : attempted;
       if (verdict.kind !== 'keep') return this.drop(step.name, verdict, doc, undo);
       if (verdict.undo) undo.push(verdict.undo);
