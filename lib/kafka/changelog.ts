@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { readPartition } from './read-partition.ts';
 
 /**
- * Restoring state from a compacted changelog partition (DESIGN.md §3–§4): the latest committed value
+ * Restoring state from a compacted changelog partition: the latest committed value
  * per key, read_committed, from the partition's beginning to its last stable offset at call time
  * (read-partition.ts explains how the end is measured and detected). Call it after
  * `PartitionTransactions.open` for the partition: that fences and aborts any zombie transaction

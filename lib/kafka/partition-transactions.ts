@@ -1,8 +1,9 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 
 /**
- * Exactly-once between topics without KIP-447 (DESIGN.md §4): one transactional producer per
- * input partition, its `transactional.id` derived from group + topic + partition. Whoever owns an
+ * Exactly-once between topics without KIP-447 (kafkajs cannot send consumer-group metadata with
+ * offsets): one transactional producer per input partition, its `transactional.id` derived from
+ * group + topic + partition. Whoever owns an
  * input partition owns that id; initialising it (InitProducerId) bumps the epoch, which fences any
  * zombie still holding the id and aborts the zombie's open transaction.
  */

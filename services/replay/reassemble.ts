@@ -14,6 +14,7 @@ import { kafkaClient } from '../../lib/kafka/client.ts';
 import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { avroCodec, registerSchemas, registryClient } from '../../lib/registry.ts';
+import { Shutdown } from '../../lib/streams/shutdown.ts';
 import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import { requireTopics, type Topics } from '../../lib/topics.ts';
 import { ChainCollector } from '../assemble/collect.ts';
@@ -122,8 +123,11 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
     say(`assemble (group ${group}) started`);
     stoppedBy = await waitForProgress(progressNow, options);
   } finally {
-    await assemble?.stop();
-    await outputs.stop();
+    // Reverse start order, each stopped even if one before it fails to.
+    const shutdown = new Shutdown(log);
+    shutdown.add('outputs', () => outputs.stop());
+    if (assemble) shutdown.add('assemble', () => assemble?.stop());
+    await shutdown.stop();
   }
   // What was committed by the time everything stopped (after Ctrl-C, more than the last poll saw).
   options.onProgress?.(progressNow());

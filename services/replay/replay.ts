@@ -19,6 +19,7 @@ import { kafkaClient } from '../../lib/kafka/client.ts';
 import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { avroCodec, registerSchemas, registryClient } from '../../lib/registry.ts';
+import { Shutdown } from '../../lib/streams/shutdown.ts';
 import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import { requireTopics, type Topics } from '../../lib/topics.ts';
 import { assembleGroupId, startAssemble } from '../assemble/main.ts';
@@ -222,9 +223,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     say(`synth run "${runId}" (group ${synthGroup}) and assemble (group ${assembleGroup}) started`);
     stoppedBy = await waitForProgress(progressNow, options);
   } finally {
-    await synth?.stop();
-    await assemble?.stop();
-    await outputs.stop();
+    // Reverse start order, each stopped even if one before it fails to.
+    const shutdown = new Shutdown(log);
+    shutdown.add('outputs', () => outputs.stop());
+    if (assemble) shutdown.add('assemble', () => assemble?.stop());
+    if (synth) shutdown.add('synth', () => synth?.stop());
+    await shutdown.stop();
   }
   // What was committed by the time everything stopped (after Ctrl-C, more than the last poll saw).
   options.onProgress?.(progressNow());

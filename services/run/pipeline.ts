@@ -9,6 +9,7 @@
 
 import type { Logger } from '../../lib/log.ts';
 import { type OpsServer, startOpsServer } from '../../lib/ops-server.ts';
+import { Shutdown } from '../../lib/streams/shutdown.ts';
 import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { type AssembleOptions, type AssembleService, startAssemble } from '../assemble/main.ts';
@@ -62,25 +63,10 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-interface Stoppable {
-  name: string;
-  stop(): Promise<void>;
-}
-
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const { brokers, registryUrl, topics, runId } = options;
   // Stopped in reverse start order: upstream first, so nothing new enters a service being stopped.
-  const started: Stoppable[] = [];
-  const stopAll = async () => {
-    const errors: unknown[] = [];
-    for (const s of started.splice(0).reverse()) {
-      await s.stop().catch((error: unknown) => {
-        options.log?.error({ err: (error as Error).message, service: s.name }, 'stop failed');
-        errors.push(error);
-      });
-    }
-    if (errors.length > 0) throw errors[0];
-  };
+  const started = new Shutdown(options.log);
 
   try {
     // Assemble counts the records' tokens with the run's tokenizer, the one synth budgets with.
@@ -93,7 +79,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       run: runId,
       tokens,
     });
-    started.push({ name: 'assemble', stop: () => assemble.stop() });
+    started.add('assemble', () => assemble.stop());
 
     const synth = await startSynth({
       ...options.synth,
@@ -103,16 +89,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       tritonUrls: options.tritonUrls,
       runId,
     });
-    started.push({ name: 'synth', stop: () => synth.stop() });
+    started.add('synth', () => synth.stop());
 
     // The tap watches from "now": started before ingest accepts anything, it sees every document of
     // this process; it stops before synth and assemble, so its clients are told first.
     const tap = options.tap ? await startTap({ ...options.tap, brokers, registryUrl, topics }) : undefined;
-    if (tap) started.push({ name: 'tap', stop: () => tap.stop() });
+    if (tap) started.add('tap', () => tap.stop());
 
     const { http: httpOptions, opsPort, opsHost, ...ingestorOptions } = options.ingest ?? {};
     const ingestor = await createIngestor({ ...ingestorOptions, brokers, registryUrl, topics });
-    started.push({ name: 'ingestor', stop: () => ingestor.close() });
+    started.add('ingestor', () => ingestor.close());
     const ingestOps =
       opsPort === undefined
         ? undefined
@@ -122,7 +108,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
             registry: ingestor.metrics.registry,
             ready: ingestor.ready,
           });
-    if (ingestOps) started.push({ name: 'ingest ops', stop: () => ingestOps.close() });
+    if (ingestOps) started.add('ingest ops', () => ingestOps.close());
     const http = httpOptions
       ? await startIngestHttp({
           ingestor,
@@ -132,7 +118,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           ...(ingestorOptions.log ? { log: ingestorOptions.log } : {}),
         })
       : undefined;
-    if (http) started.push({ name: 'ingest http', stop: () => http.close() });
+    if (http) started.add('ingest http', () => http.close());
 
     let stopping: Promise<void> | undefined;
     return {
@@ -145,13 +131,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       assemble,
       tap,
       stop: () => {
-        stopping ??= stopAll();
+        stopping ??= started.stop();
         return stopping;
       },
     };
   } catch (error) {
     // A service that could not start (missing topics, no Triton…): leave nothing running behind it.
-    await stopAll().catch(() => {});
+    await started.stop().catch(() => {});
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-// The chains of one input partition for one run (DESIGN §2–§3), as pure bookkeeping: records are
+// The chains of one input partition for one run, as pure bookkeeping: records are
 // admitted in partition order and placed by the deterministic layout; a round is started when its
 // chain's previous round has finished; finished rounds extend the chain's history. Everything that
 // must reach Kafka comes out as effects, so the same object serves live processing, restore and

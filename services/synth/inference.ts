@@ -1,0 +1,59 @@
+// synth's way to Triton: one cluster client and one micro-batcher shared by every partition, so
+// batches fill from all of them.
+
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/log.ts';
+import { MicroBatcher, TritonCluster, TritonMetrics } from '../../lib/triton/index.ts';
+
+export interface InferenceSettings {
+  tritonUrls: string[];
+  model: string;
+  maxNewTokens: number;
+  maxInFlightPerEndpoint?: number | undefined;
+  maxAttempts: number;
+  attemptTimeoutMs: number;
+  requestDeadlineMs: number;
+  maxBatch: number;
+  lingerMs: number;
+}
+
+export interface Inference {
+  infer(prompt: string, chainId: string): Promise<string>;
+  /** Triton cannot take more (no healthy endpoint, or the batcher is full): stop fetching. */
+  saturated(): boolean;
+  /** true while an endpoint is healthy; otherwise why not. */
+  ready(): true | string;
+  close(): Promise<void>;
+}
+
+export async function startInference(
+  o: InferenceSettings,
+  registry: Registry,
+  log: Logger,
+): Promise<Inference> {
+  const cluster = await new TritonCluster({
+    urls: o.tritonUrls,
+    models: [o.model],
+    maxInFlightPerEndpoint: o.maxInFlightPerEndpoint,
+    maxAttempts: o.maxAttempts,
+    attemptTimeoutMs: o.attemptTimeoutMs,
+    deadlineMs: o.requestDeadlineMs,
+    metrics: new TritonMetrics(registry),
+  }).start();
+  const batcher = new MicroBatcher(cluster, {
+    model: o.model,
+    params: { sampling: { temperature: 0, max_tokens: o.maxNewTokens }, excludeInputInOutput: true },
+    maxBatch: o.maxBatch,
+    lingerMs: o.lingerMs,
+  });
+  cluster.on('circuit', (state) => log.warn({ circuit: state }, `Triton circuit ${state}`));
+  return {
+    infer: (prompt, chainId) => batcher.submit(prompt, { affinityKey: chainId }),
+    saturated: () => cluster.circuit === 'open' || batcher.full,
+    ready: () => (cluster.circuit === 'open' ? 'no healthy Triton endpoint' : true),
+    async close() {
+      batcher.close();
+      await cluster.close();
+    },
+  };
+}
