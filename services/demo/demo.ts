@@ -24,11 +24,11 @@ import { createLogger } from '../../lib/log.ts';
 import { registerSchemas, registryClient } from '../../lib/registry.ts';
 import { createTopics, type Topics, topicsFor } from '../../lib/topics.ts';
 import { REPO_ROOT } from '../../stack/config.ts';
+import { docKey, type RawDoc, RunOutputs, readRawDocuments } from '../accounting/run-outputs.ts';
 import { type ExportManifest, exportRun, MANIFEST_FILE } from '../export/export.ts';
 import type { ExportRow } from '../export/rows.ts';
 import type { IngestStats } from '../ingest/index.ts';
 import { startPipeline } from '../run/pipeline.ts';
-import { OutputFollower, type RawDoc, readRawDocuments } from './accounting.ts';
 
 export const DEMO_DEFAULTS = {
   corpus: join(REPO_ROOT, 'demo', 'corpus', 'sample.jsonl'),
@@ -133,7 +133,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     },
     assemble: { log: createLogger('assemble') },
   });
-  let follower: OutputFollower | undefined;
+  let follower: RunOutputs | undefined;
   let ingestStats: IngestStats;
   let raw: RawDoc[];
   try {
@@ -149,10 +149,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     // The documents to account for: every raw document of the namespace, this invocation's or an
     // earlier one's (an interrupted demo is finished by the next).
     raw = await readRawDocuments(kafka, o.registryUrl, topics.raw);
-    follower = await OutputFollower.start(kafka, o.registryUrl, topics, o.runId);
+    follower = await RunOutputs.start(kafka, o.registryUrl, topics, o.runId, { from: 'earliest' });
     await waitAccounted(
       follower,
-      raw.map((d) => d.docId),
+      raw.map((d) => docKey(d.docId)),
       o.timeoutMs,
       say,
     );
@@ -186,7 +186,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 }
 
 async function waitAccounted(
-  follower: OutputFollower,
+  follower: RunOutputs,
   docIds: string[],
   timeoutMs: number,
   say: (line: string) => void,
@@ -218,14 +218,14 @@ async function buildReport(input: {
   topics: Topics;
   ingest: IngestStats;
   raw: RawDoc[];
-  follower: OutputFollower;
+  follower: RunOutputs;
   manifest: ExportManifest;
   outDir: string;
   started: number;
 }): Promise<DemoReport> {
   const { raw, follower, manifest } = input;
   const records = [...follower.records.values()];
-  const coverage = follower.coverage(raw.map((d) => d.docId));
+  const coverage = follower.coverage(raw.map((d) => docKey(d.docId)));
   const shard = manifest.shards[0];
   if (!shard) throw new Error(`the export of run ${input.runId} wrote no file: no augmented records`);
   const file = join(input.outDir, shard.file);

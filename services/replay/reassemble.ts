@@ -17,9 +17,9 @@ import { avroCodec, registerSchemas, registryClient } from '../../lib/registry.t
 import { Shutdown } from '../../lib/streams/shutdown.ts';
 import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import { requireTopics, type Topics } from '../../lib/topics.ts';
+import { RunOutputs } from '../accounting/run-outputs.ts';
 import { ChainCollector } from '../assemble/collect.ts';
 import { assembleGroupId, startAssemble } from '../assemble/main.ts';
-import { RunOutputs } from './outputs.ts';
 import { checkRunId, type RunProgress, requireNewGroups, waitForProgress } from './replay.ts';
 
 export interface ReassembleOptions {
@@ -94,7 +94,7 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
       (source.open > 0 ? ` (${source.open} still open, left out)` : ''),
   );
 
-  const outputs = await RunOutputs.start(kafka, options.registryUrl, topics, runId, log);
+  const outputs = await RunOutputs.start(kafka, options.registryUrl, topics, runId, { from: 'latest', log });
   let assemble: Awaited<ReturnType<typeof startAssemble>> | undefined;
   let stoppedBy: ReassembleReport['stoppedBy'] = 'done';
   const progressNow = (): RunProgress => {

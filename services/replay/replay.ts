@@ -22,9 +22,9 @@ import { avroCodec, registerSchemas, registryClient } from '../../lib/registry.t
 import { Shutdown } from '../../lib/streams/shutdown.ts';
 import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import { requireTopics, type Topics } from '../../lib/topics.ts';
+import { RunOutputs, rawKey } from '../accounting/run-outputs.ts';
 import { assembleGroupId, startAssemble } from '../assemble/main.ts';
 import { type SynthOptions, startSynth, synthGroupId } from '../synth/service.ts';
-import { RunOutputs, rawKey } from './outputs.ts';
 import {
   describeRanges,
   type PartitionBounds,
@@ -183,7 +183,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       partitions: roundsEnd,
     },
   ]);
-  const outputs = await RunOutputs.start(kafka, options.registryUrl, topics, runId, log);
+  const outputs = await RunOutputs.start(kafka, options.registryUrl, topics, runId, { from: 'latest', log });
 
   const common = { brokers: options.brokers, registryUrl: options.registryUrl, topics };
   let assemble: Awaited<ReturnType<typeof startAssemble>> | undefined;
@@ -192,7 +192,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const progressNow = (): RunProgress => {
     outputs.check();
     let done = 0;
-    for (const key of expected.keys) if (outputs.accounted.has(key)) done++;
+    for (const key of expected.keys) if (outputs.accounted(key)) done++;
     return {
       done,
       total: documents,
@@ -234,13 +234,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   options.onProgress?.(progressNow());
 
   const records = [...outputs.records.values()];
-  const inRecords = new Set(records.flatMap((r) => r.doc_ids.map((d) => rawKey(d, 0, 0))));
-  let augmented = 0;
-  let deadLettered = 0;
-  for (const key of expected.keys) {
-    if (inRecords.has(key)) augmented++;
-    else if (outputs.accounted.has(key)) deadLettered++;
-  }
+  const { augmented, deadLettered } = outputs.coverage(expected.keys);
   const closedEarly: Partial<Record<ChainCloseReason, number>> = {};
   for (const r of records) if (r.close) closedEarly[r.close.reason] = (closedEarly[r.close.reason] ?? 0) + 1;
   const deadLetters: Record<string, number> = {};

@@ -1,6 +1,6 @@
 // What a whole pipeline run left on its topics, read the way a consumer downstream would
 // (read_committed), and the "every document accounted for" check end-to-end tests make on it.
-// Deliberately independent of services/demo/accounting.ts: the tests check the demo's notion too.
+// Deliberately independent of services/accounting/run-outputs.ts: the tests check the services' notion too.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

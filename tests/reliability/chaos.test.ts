@@ -17,7 +17,7 @@ import { mistralTokenizer } from '../../core/mistral.ts';
 import { type Endpoints, loadEndpoints } from '../../lib/endpoints.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import type { Topics } from '../../lib/topics.ts';
-import { OutputFollower } from '../../services/demo/accounting.ts';
+import { docKey, RunOutputs } from '../../services/accounting/run-outputs.ts';
 import type { StackConfig } from '../../stack/config.ts';
 import { startComponent, stopComponent } from '../../stack/stack.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
@@ -127,7 +127,7 @@ const namespaceOf = (topics: Topics) => topics.raw.slice(0, -'.ipt.docs.raw'.len
  * which a fresh follower is started.
  */
 class Progress {
-  private follower: OutputFollower | undefined;
+  private follower: RunOutputs | undefined;
 
   constructor(
     private readonly topics: Topics,
@@ -137,8 +137,10 @@ class Progress {
 
   async accounted(): Promise<number> {
     try {
-      this.follower ??= await OutputFollower.start(kafka, endpoints.registry.url, this.topics, this.runId);
-      const c = this.follower.coverage(this.docIds);
+      this.follower ??= await RunOutputs.start(kafka, endpoints.registry.url, this.topics, this.runId, {
+        from: 'earliest',
+      });
+      const c = this.follower.coverage(this.docIds.map(docKey));
       return c.augmented + c.deadLettered;
     } catch (error) {
       log(`progress follower restarts: ${(error as Error).message}`);
