@@ -49,7 +49,8 @@ export class StreamApp<I extends TopicRole, O extends TopicRole, S extends Topic
   readonly registry: Registry;
   private readonly shutdown: Shutdown;
   private runtime: StreamRuntime<I, O, S> | undefined;
-  ops: OpsServer | undefined;
+  private extraReady: (() => true | string) | undefined;
+  private opsServer: OpsServer | undefined;
 
   private constructor(
     private readonly options: StreamAppOptions<I, O, S>,
@@ -93,8 +94,9 @@ export class StreamApp<I extends TopicRole, O extends TopicRole, S extends Topic
   /** Starts the ops server, the runtime and lag reporting; on failure stops what was started. */
   async run(createProcessor: ProcessorFactory<I, O, S>, settings: RunSettings = {}): Promise<void> {
     const { topology, topics, log } = this.options;
+    const { ready, ...tuning } = settings;
     const runtime = new StreamRuntime({
-      ...settings,
+      ...tuning,
       kafka: this.kafka,
       topics,
       topology,
@@ -104,10 +106,12 @@ export class StreamApp<I extends TopicRole, O extends TopicRole, S extends Topic
       log,
     });
     this.runtime = runtime;
+    this.extraReady = ready;
     try {
-      await this.startOps(settings.ready);
-      await runtime.start();
+      await this.startOps();
+      // Added before it starts, so a start that fails halfway still leaves the group cleanly.
       this.shutdown.add('runtime', () => runtime.stop());
+      await runtime.start();
       const lag = setInterval(
         () => void reportLag(this.kafka, topology.groupId, topics[topology.input], this.metrics, log),
         LAG_INTERVAL_MS,
@@ -120,22 +124,28 @@ export class StreamApp<I extends TopicRole, O extends TopicRole, S extends Topic
     }
   }
 
-  private async startOps(extra?: () => true | string): Promise<void> {
+  private async startOps(): Promise<void> {
     const { opsPort, opsHost } = this.options;
     if (opsPort === undefined) return;
     const ops = await startOpsServer({
       port: opsPort,
       ...(opsHost ? { host: opsHost } : {}),
       registry: this.registry,
-      ready: () => this.ready(extra),
+      ready: () => this.ready(),
     });
-    this.ops = ops;
+    this.opsServer = ops;
     this.shutdown.add('ops server', () => ops.close());
   }
 
-  ready(extra?: () => true | string): true | string {
+  /** The ops server, when the app has one (its url for logs and tests). */
+  get ops(): OpsServer | undefined {
+    return this.opsServer;
+  }
+
+  /** true when the runtime has every assigned partition restored and the service's own check passes. */
+  ready(): true | string {
     const own = this.runtime?.ready() ?? 'not started';
-    return own === true && extra ? extra() : own;
+    return own === true && this.extraReady ? this.extraReady() : own;
   }
 
   activePartitions(): number[] {

@@ -75,7 +75,11 @@ export async function startAssemble(options: AssembleOptions): Promise<AssembleS
   const topics = options.topics ?? { ...TOPICS };
   const topology = assembleTopology(assembleGroupId(options));
   const app = await StreamApp.open({
-    ...{ topology, topics, log, brokers: options.brokers, registryUrl: options.registryUrl },
+    topology,
+    topics,
+    log,
+    brokers: options.brokers,
+    registryUrl: options.registryUrl,
     clientId: topology.groupId,
     ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
     ...(options.opsPort !== undefined ? { opsPort: options.opsPort, opsHost: options.opsHost } : {}),

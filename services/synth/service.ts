@@ -4,6 +4,7 @@
 
 import type { Registry } from 'prom-client';
 import { DEFAULT_BUDGET, DEFAULT_TOKEN_MARGIN, promptTokenModel } from '../../core/budget.ts';
+import type { TextTokenizer } from '../../core/tokens.ts';
 import type { Run } from '../../core/types.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import type { OpsServer } from '../../lib/ops-server.ts';
@@ -114,28 +115,18 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
   const run = synthRun(o, tokenizer.name);
   const topology = synthTopology(run, topics);
   const app = await StreamApp.open({
-    ...{ topology, topics, log, brokers: o.brokers, registryUrl: o.registryUrl },
+    topology,
+    topics,
+    log,
+    brokers: o.brokers,
+    registryUrl: o.registryUrl,
     clientId: `ipt-synth-${o.runId}`,
     ...(o.metricsRegistry ? { metricsRegistry: o.metricsRegistry } : {}),
     ...(o.opsPort !== undefined ? { opsPort: o.opsPort, opsHost: o.opsHost } : {}),
   });
   const inference = await startInference(o, app.registry, log);
   app.defer('triton', () => inference.close());
-  const deps: SynthProcessorDeps = {
-    run,
-    rawTopic: topics.raw,
-    chains: {
-      layout: { chainsPerBlock: o.chainsPerBlock, roundsPerChain: o.roundsPerChain },
-      budget: { maxModelLen: o.maxModelLen, maxNewTokens: o.maxNewTokens, margin: DEFAULT_TOKEN_MARGIN },
-      tokens: promptTokenModel(tokenizer),
-      idleMs: o.idleMs,
-    },
-    infer: inference.infer,
-    maxBuffered: o.maxBufferedPerPartition,
-    ...(o.tokenizer === DEFAULT_TOKENIZER ? {} : { recount: tokenizer }),
-    recordPrompts: o.recordPrompts,
-    metrics: new SynthMetrics(app.registry),
-  };
+  const deps = processorDeps(o, run, topics.raw, tokenizer, inference.infer, app.registry);
   await app.run(
     (partition) => new SynthProcessor({ ...deps, end: o.endOffsets?.get(partition) }, partition),
     {
@@ -157,6 +148,45 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
       await app.stop();
       log.info({ run: o.runId }, 'synth stopped');
     },
+  };
+}
+
+type ProcessorSettings = Pick<
+  Required<SynthOptions>,
+  | 'chainsPerBlock'
+  | 'roundsPerChain'
+  | 'maxModelLen'
+  | 'maxNewTokens'
+  | 'idleMs'
+  | 'maxBufferedPerPartition'
+  | 'tokenizer'
+  | 'recordPrompts'
+>;
+
+/** What every partition's processor shares: the run, its layout and budget, inference, metrics. */
+function processorDeps(
+  o: ProcessorSettings,
+  run: Run,
+  rawTopic: string,
+  tokenizer: TextTokenizer,
+  infer: SynthProcessorDeps['infer'],
+  registry: Registry,
+): SynthProcessorDeps {
+  return {
+    run,
+    rawTopic,
+    chains: {
+      layout: { chainsPerBlock: o.chainsPerBlock, roundsPerChain: o.roundsPerChain },
+      budget: { maxModelLen: o.maxModelLen, maxNewTokens: o.maxNewTokens, margin: DEFAULT_TOKEN_MARGIN },
+      tokens: promptTokenModel(tokenizer),
+      idleMs: o.idleMs,
+    },
+    infer,
+    maxBuffered: o.maxBufferedPerPartition,
+    // ingest's token_count is Mistral's; a run with another tokenizer counts each text again.
+    ...(o.tokenizer === DEFAULT_TOKENIZER ? {} : { recount: tokenizer }),
+    recordPrompts: o.recordPrompts,
+    metrics: new SynthMetrics(registry),
   };
 }
 
