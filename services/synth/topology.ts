@@ -28,7 +28,7 @@ export function synthTopology(run: Run, topics: Topics): SynthTopology {
   };
 }
 
-export interface RunSettings {
+export interface RunParameters {
   runId: string;
   model: string;
   modelVersion: string;
@@ -39,7 +39,7 @@ export interface RunSettings {
 }
 
 /** The run every SynthRound names: who synthesized, with what, under which layout and budget. */
-export function synthRun(o: RunSettings, tokenizer: string): Run {
+export function synthRun(o: RunParameters, tokenizer: string): Run {
   return {
     run_id: o.runId,
     model: o.model,
