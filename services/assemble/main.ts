@@ -4,6 +4,7 @@
 
 import type { Registry } from 'prom-client';
 import { mistralTokenizer } from '../../core/mistral.ts';
+import { checkRunId } from '../../core/run-id.ts';
 import { checkTemplateVersion } from '../../core/templates/version.ts';
 import type { TokenCounter } from '../../core/tokens.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
@@ -55,16 +56,11 @@ export interface AssembleService {
   stop(): Promise<void>;
 }
 
-const RUN_ID = /^[A-Za-z0-9._-]{1,100}$/;
-
 function checkOptions(options: AssembleOptions): void {
   if (options.asRun !== undefined && options.run === undefined) {
     throw new Error('asRun (re-assembly as a new run) needs run: the run whose rounds to re-assemble');
   }
-  for (const id of [options.run, options.asRun]) {
-    if (id !== undefined && !RUN_ID.test(id))
-      throw new Error(`run id must match ${RUN_ID} (letters, digits, . _ -), got "${id}"`);
-  }
+  for (const id of [options.run, options.asRun]) if (id !== undefined) checkRunId(id);
   // An unknown set would dead-letter every chain: refuse it before anything starts.
   if (options.templateVersion !== undefined) checkTemplateVersion(options.templateVersion);
 }

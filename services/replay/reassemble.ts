@@ -8,6 +8,7 @@
 // Nothing here talks to Triton: the rounds already hold the synthesizer's outputs.
 
 import type { Kafka } from 'kafkajs';
+import { checkRunId } from '../../core/run-id.ts';
 import { checkTemplateVersion, TEMPLATE_VERSION } from '../../core/templates/version.ts';
 import type { Run, SynthRound } from '../../core/types.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
@@ -20,7 +21,7 @@ import { requireTopics, type Topics } from '../../lib/topics.ts';
 import { RunOutputs } from '../accounting/run-outputs.ts';
 import { ChainCollector } from '../assemble/collect.ts';
 import { assembleGroupId, startAssemble } from '../assemble/main.ts';
-import { checkRunId, type RunProgress, requireNewGroups, waitForProgress } from './replay.ts';
+import { type RunProgress, requireNewGroups, waitForProgress } from './replay.ts';
 
 export interface ReassembleOptions {
   brokers: string[];
@@ -65,7 +66,7 @@ export interface ReassembleReport {
 export async function runReassemble(options: ReassembleOptions): Promise<ReassembleReport> {
   const started = Date.now();
   checkRunId(options.fromRun, '--from-run');
-  checkRunId(options.runId);
+  checkRunId(options.runId, '--run-id');
   if (options.fromRun === options.runId) throw new Error('--run-id must differ from --from-run');
   const templateVersion = checkTemplateVersion(
     options.templateVersion ?? TEMPLATE_VERSION,

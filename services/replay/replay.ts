@@ -14,6 +14,7 @@
 // same parameters rebuilds the same chains and sends the same prompts.
 
 import type { Admin, Kafka } from 'kafkajs';
+import { checkRunId } from '../../core/run-id.ts';
 import type { ChainCloseReason, RawDocument, Run } from '../../core/types.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
@@ -90,14 +91,6 @@ export interface ReplayReport {
   stoppedBy: 'done' | 'signal' | 'timeout';
 }
 
-const RUN_ID = /^[A-Za-z0-9._-]{1,100}$/;
-
-export function checkRunId(runId: string, flag = '--run-id'): void {
-  if (!RUN_ID.test(runId)) {
-    throw new Error(`${flag} must be 1–100 letters, digits, '.', '_' or '-', got ${JSON.stringify(runId)}`);
-  }
-}
-
 /** Refuses a run id whose consumer groups already hold offsets: a replay is always a new run. */
 export async function requireNewGroups(
   admin: Admin,
@@ -116,7 +109,7 @@ export async function requireNewGroups(
 
 export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const started = Date.now();
-  checkRunId(options.runId);
+  checkRunId(options.runId, '--run-id');
   const { topics, runId } = options;
   const say = options.say ?? (() => {});
   const log = options.log ?? createLogger('replay');

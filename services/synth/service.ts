@@ -4,6 +4,7 @@
 
 import type { Registry } from 'prom-client';
 import { DEFAULT_TOKEN_MARGIN, promptTokenModel } from '../../core/budget.ts';
+import { checkRunId } from '../../core/run-id.ts';
 import type { TextTokenizer } from '../../core/tokens.ts';
 import type { Run } from '../../core/types.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -30,12 +31,9 @@ export interface SynthService {
   stop(): Promise<void>;
 }
 
-const RUN_ID = /^[A-Za-z0-9._-]{1,100}$/;
-
 export async function startSynth(options: SynthOptions): Promise<SynthService> {
   const o = { ...SYNTH_DEFAULTS, ...definedOnly(options) };
-  if (!RUN_ID.test(o.runId))
-    throw new Error(`run id must match ${RUN_ID} (letters, digits, . _ -), got "${o.runId}"`);
+  checkRunId(o.runId);
   const topics = o.topics ?? { ...TOPICS };
   const log = o.log ?? createLogger('synth');
   const tokenizer = loadTokenizer(o.tokenizer);
