@@ -26,7 +26,7 @@ interface DemoFlags extends VerboseFlags {
   json?: boolean;
 }
 
-/** The main job on the embedded local default: DESIGN §7. */
+/** The main job on the embedded local default, as the README's first screen describes it. */
 export function demoCommand(): Command {
   const command = new Command('demo')
     .description('bring up the local stack and run the whole pipeline on the bundled sample corpus')

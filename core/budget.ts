@@ -1,5 +1,5 @@
 // Prompt lengths are computed from per-part token counts instead of tokenizing each whole
-// prompt: tokenizing ~2 000-token prompts would cap synth near 45 rounds/s per core (DESIGN §8).
+// prompt: tokenizing every whole prompt (history + text) would make counting synth's main cost.
 // Every text is counted once (at ingest), every round's pair blocks once (when it finishes).
 
 import { EOS, pairBlocks, readingBlock } from './format.ts';

@@ -1,4 +1,4 @@
-// Chain history rules of DESIGN §2: which finished rounds go into a round's prompt, whether
+// Chain history rules of ARCHITECTURE.md §2: which finished rounds go into a round's prompt, whether
 // the previous round counts as followed, and whether the new round inherits.
 
 import { type BudgetConfig, type PromptTokenModel, promptLimit } from './budget.ts';

@@ -1,4 +1,4 @@
-// The synthesizer's trained interface (DESIGN.md §2). Every byte here is part of what the
+// The synthesizer's trained interface (ARCHITECTURE.md §2). Every byte here is part of what the
 // fine-tuned model saw in training; change nothing without re-reading the spec.
 
 import type { QAPair } from './types.ts';

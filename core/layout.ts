@@ -1,4 +1,4 @@
-// Deterministic chains over a partition's record sequence (DESIGN §2, "offline chain layout"
+// Deterministic chains over a partition's record sequence (ARCHITECTURE.md §2, "offline chain layout"
 // carried into a stream): blocks of K·M consecutive records; chain j of a block takes block
 // positions j, K + j, 2K + j, … . Replaying the same records rebuilds the same chains.
 

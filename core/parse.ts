@@ -1,4 +1,4 @@
-// Output parsing exactly as DESIGN.md §2 prescribes. The rules are deliberately literal
+// Output parsing exactly as ARCHITECTURE.md §2 prescribes. The rules are deliberately literal
 // (no "helpful" repair): a pair the rules reject is dropped, never guessed at.
 
 import { ANS, END, QUE } from './format.ts';

@@ -1,6 +1,6 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 
-/** Every topic of the pipeline, with the settings its role needs. DESIGN.md §3. */
+/** Every topic of the pipeline, with the settings its role needs. ARCHITECTURE.md §3. */
 export const TOPICS = {
   raw: 'ipt.docs.raw',
   rounds: 'ipt.synth.rounds',

@@ -1,4 +1,4 @@
-// The end-of-run check of the chaos run (DESIGN §4 "every input accounted for", "exactly once"): a
+// The end-of-run check of the chaos run (ARCHITECTURE.md §4 "every input accounted for", "exactly once"): a
 // read_committed scan of the raw, augmented and DLQ topics, and where every raw document ended up.
 
 import type { Kafka } from 'kafkajs';

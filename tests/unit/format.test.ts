@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPrompt, finishedRound, pairBlock, pairBlocks, readingBlock } from '../../core/format.ts';
 
-describe('prompt format (DESIGN §2, byte for byte)', () => {
+describe('prompt format (ARCHITECTURE.md §2, byte for byte)', () => {
   it('reading block', () => {
     expect(readingBlock('Tides rise.')).toBe('<s> <CON> Tides rise. </CON>\n\n');
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseOutput, parseOutputDetailed, pyStrip } from '../../core/parse.ts';
 
-describe('output parser (DESIGN §2)', () => {
+describe('output parser (ARCHITECTURE.md §2)', () => {
   it('parses well-formed pairs', () => {
     const out = '<QUE> What rises? <ANS> The tide. </END>\n\n<QUE> Why? <ANS> The moon. </END>';
     expect(parseOutput(out)).toEqual([

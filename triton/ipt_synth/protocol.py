@@ -1,4 +1,4 @@
-"""The synthesizer's byte-level interface (DESIGN §2) and vLLM-like request knobs.
+"""The synthesizer's byte-level interface (ARCHITECTURE.md §2) and vLLM-like request knobs.
 
 Everything here mirrors what the production model (vLLM backend serving the
 fine-tuned Mistral) sees and returns, so the CPU models are drop-in.
@@ -48,7 +48,7 @@ def truncate_to_tokens(text: str, max_tokens: int) -> str:
     """Cut `text` to about `max_tokens` tokens, mid-way like a model hitting its limit.
 
     A real model stops wherever its budget runs out, usually inside a pair, so
-    the last piece is cut off (and the DESIGN §2 parser drops it).
+    the last piece is cut off (and the ARCHITECTURE.md §2 parser drops it).
     """
     if max_tokens <= 0:
         return ""
@@ -67,7 +67,7 @@ class ReadingPrompt:
 
 
 def reading_block(text: str) -> str:
-    """Render the reading block for `text` exactly as DESIGN §2 prescribes."""
+    """Render the reading block for `text` exactly as ARCHITECTURE.md §2 prescribes."""
     if text == "":
         return BOS
     return f"{READING_HEAD}{text}{READING_TAIL}"

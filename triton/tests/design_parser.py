@@ -1,4 +1,4 @@
-"""A tiny, independent implementation of DESIGN §2 output parsing, to check our outputs."""
+"""A tiny, independent implementation of ARCHITECTURE.md §2 output parsing, to check our outputs."""
 
 from __future__ import annotations
 
