@@ -90,7 +90,7 @@ const isCutChar = (c: number): boolean => c === SPACE || c === LOWER_ONE_EIGHTH_
  * The cache is two generations of `generationSize` entries: lookups check the young table, then
  * the old one (promoting a hit); when the young table fills it becomes the old one and the old one
  * is emptied. So at most 2 × `generationSize` pieces of at most `maxPieceLength` units are held —
- * with the defaults 131 072 pieces, ≈ 5 MiB of heap measured (bench/tokenizer.ts) — however many
+ * with the defaults 131 072 pieces (bench/tokenizer.ts measures the heap they take) — however many
  * distinct words go through. A piece that is not in the cache is encoded by `short` when given and
  * short enough for it (the same merges in the same order, core/bpe.ts), else by `raw`.
  */

@@ -107,8 +107,8 @@ export function topicSerde<T>(client: SchemaRegistryClient, topic: string): Topi
   // The same bytes as @confluentinc/schemaregistry's AvroSerializer/AvroDeserializer (wire format,
   // latest schema on write, writer schema resolved on read), but through avroCodec: the Confluent
   // serde re-stringifies the whole schema deterministically on every call to find its cached type
-  // (with rule execution on top), which cost assemble ≈ 10 % of its CPU per record (bench/pipeline.ts
-  // profile). The codec is fetched on first use; a failed fetch is retried by the next call.
+  // (with rule execution on top), a visible share of assemble's CPU per record in the pipeline
+  // bench's profile. The codec is fetched on first use; a failed fetch is retried by the next call.
   let codec: Promise<AvroCodec<T>> | undefined;
   const get = () => {
     codec ??= avroCodec<T>(client, topic).catch((error: unknown) => {

@@ -1,7 +1,6 @@
-// Counting tokens (and chunking the rare over-budget text) is ingest's dominant cost: the Mistral
-// tokenizer does ~50 000 tokens/s per core here, ~100 documents of 2 KB per second (bench/RESULTS.md).
-// So it can run on worker threads: the main thread keeps reading, hashing and producing while
-// `threads` workers tokenize. `threads: 0` counts inline (tests, tiny inputs).
+// Counting tokens (and chunking the rare over-budget text) can run on worker threads: the main
+// thread keeps reading, hashing and producing while `threads` workers tokenize. `threads: 0` counts
+// inline, the default since counting became cheaper than the hand-off (bench/RESULTS.md, ingest).
 
 import { Worker } from 'node:worker_threads';
 import { chunkText } from '../../core/chunk.ts';
