@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { AffinityMemory } from './affinity.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { AdaptiveLimit, type AdaptiveLimitOptions } from './concurrency.ts';
+import { defaultMetricsUrl, parseEngineLoad } from './engine-load.ts';
 import {
   errorClass,
   TritonClosedError,
@@ -43,6 +44,14 @@ export interface TritonClusterOptions {
   adaptiveLimit?: Partial<Omit<AdaptiveLimitOptions, 'max'>>;
   /** Chains whose last endpoint is remembered for their next round. */
   affinityCapacity?: number;
+  /**
+   * Where an endpoint's Prometheus metrics are, for the engine's own running/waiting counts
+   * (vLLM's gauges) that let several clients of one engine share it; default: Triton's layout,
+   * the HTTP port + 2. False: never read them (the limit then follows this client's measurements).
+   */
+  engineMetricsUrl?: ((endpoint: string) => string | undefined) | false;
+  /** How often the engine's counts are read while the limit adapts. */
+  engineMetricsIntervalMs?: number;
   /** Deadline of one attempt. */
   attemptTimeoutMs?: number;
   /** Deadline of a request across all its attempts, backoffs and waits for a healthy endpoint. */
@@ -152,6 +161,10 @@ export class TritonCluster extends EventEmitter {
   private readonly adaptiveTuning: Partial<Omit<AdaptiveLimitOptions, 'max'>>;
   private readonly affinity: AffinityMemory;
   private readonly affinityCounts: AffinityStats = { hits: 0, misses: 0 };
+  private readonly engineMetricsUrl: ((endpoint: string) => string | undefined) | false;
+  private readonly engineMetricsIntervalMs: number;
+  private engineTimer: NodeJS.Timeout | undefined;
+  private enginePoll: Promise<void> | undefined;
   private rotate = 0;
   private state: CircuitState = 'open';
   private closed = false;
@@ -178,6 +191,8 @@ export class TritonCluster extends EventEmitter {
     this.cap = options.maxInFlightPerEndpoint;
     this.adaptiveTuning = options.adaptiveLimit ?? {};
     this.affinity = new AffinityMemory(options.affinityCapacity);
+    this.engineMetricsUrl = options.engineMetricsUrl ?? defaultMetricsUrl;
+    this.engineMetricsIntervalMs = options.engineMetricsIntervalMs ?? 500;
     const limit = this.opts.maxInFlightPerEndpoint;
     // HTTP/1.1 carries one request per socket at a time, so the pool must reach the highest limit
     // (sockets open only as requests need them); health checks need sockets of their own beside.
@@ -299,6 +314,11 @@ export class TritonCluster extends EventEmitter {
    */
   private adopt(config: ModelConfig): void {
     if (this.adaptive || !safeContinuous(config)) return;
+    const model = config.name;
+    if (this.engineMetricsUrl !== false && model !== undefined) {
+      this.engineTimer = setInterval(() => void this.pollEngines(model), this.engineMetricsIntervalMs);
+      this.engineTimer.unref();
+    }
     const hint = engineSlotsHint(config);
     const max = Math.max(
       1,
@@ -314,6 +334,36 @@ export class TritonCluster extends EventEmitter {
       this.setLimit(ep, ep.limiter.limit);
     }
     this.pump();
+  }
+
+  /** Reads every healthy endpoint's engine counts once (never two rounds at a time). */
+  private pollEngines(model: string): Promise<void> {
+    const urlOf = this.engineMetricsUrl;
+    if (this.enginePoll !== undefined || this.closed || urlOf === false) return Promise.resolve();
+    this.enginePoll = Promise.all(
+      this.endpoints.map(async (ep) => {
+        const url = urlOf(ep.url);
+        // A failing engine looks empty; its counts would only raise the limit it is failing at.
+        if (url === undefined || ep.limiter === undefined || !ep.healthy || ep.consecutiveFailures > 0)
+          return;
+        let load: ReturnType<typeof parseEngineLoad>;
+        try {
+          const res = await fetch(url, { signal: AbortSignal.timeout(this.opts.healthTimeoutMs) });
+          load = res.ok ? parseEngineLoad(await res.text(), model) : undefined;
+        } catch {
+          return; // no metrics there: the limit keeps following this client's own measurements
+        }
+        if (load === undefined || this.closed) return;
+        const sample = { now: performance.now(), ...load, inFlight: ep.outstanding };
+        if (ep.limiter.onEngineSample(sample)) {
+          this.setLimit(ep, ep.limiter.limit);
+          this.pump();
+        }
+      }),
+    ).then(() => {
+      this.enginePoll = undefined;
+    });
+    return this.enginePoll;
   }
 
   private setLimit(ep: Endpoint, limit: number): void {
@@ -440,6 +490,7 @@ export class TritonCluster extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     if (this.healthTimer) clearInterval(this.healthTimer);
+    if (this.engineTimer) clearInterval(this.engineTimer);
     for (const w of this.waiters.splice(0)) w.reject(new TritonClosedError());
     this.emit('close');
     await Promise.all(this.endpoints.map((ep) => ep.client.destroy()));

@@ -56,6 +56,17 @@ export interface LimitSample {
 
 export type LimitPhase = 'grow' | 'hold' | 'shrink';
 
+/** The engine's own queue (all clients' requests) and this client's requests in flight there. */
+export interface EngineSample {
+  now: number;
+  running: number;
+  waiting: number;
+  inFlight: number;
+}
+
+/** How long an engine sample governs the limit; without fresher ones the client's own measurements take over. */
+const ENGINE_FRESH_MS = 5_000;
+
 interface Reference {
   limit: number;
   /** Completions per millisecond. */
@@ -100,6 +111,8 @@ export class AdaptiveLimit {
   /** The search is a probe from a steady hold: one step that buys nothing ends it. */
   private fromHold = false;
   private holdLatencyMs: number | undefined;
+  /** When the engine's own counts last arrived. */
+  private engineAt: number | undefined;
   /** The last step of a walk down (shrink) that kept throughput. */
   private shrinkFrom: Reference | undefined;
 
@@ -123,6 +136,31 @@ export class AdaptiveLimit {
     return this.phaseNow;
   }
 
+  /**
+   * Feeds the engine's own running/waiting counts. While they arrive they set the limit: the engine's
+   * waiting queue is held near its target (the headroom of its slots, at least 2) whoever fills it —
+   * each client gives back, or takes, its share of the difference (its part of what the engine holds),
+   * half at a time, so several clients of one engine converge instead of each filling it alone.
+   * True when the limit changed.
+   */
+  onEngineSample(e: EngineSample): boolean {
+    const before = this.value;
+    this.engineAt = e.now;
+    const slots = this.o.slots ?? e.running;
+    const target = Math.max(2, Math.ceil(slots * this.o.headroom));
+    const total = e.running + e.waiting;
+    const share = total > 0 ? Math.min(1, e.inFlight / total) : 1;
+    if (e.waiting > 2 * target) {
+      this.set(this.value - Math.max(1, Math.round(((e.waiting - target) * share) / 2)), e.now);
+    } else if (e.waiting < target && e.inFlight >= 0.9 * this.value) {
+      // Free slots (running below them) and too short a queue: take this client's share of both.
+      const missing = target - e.waiting + Math.max(0, slots - e.running);
+      this.set(this.value + Math.max(1, Math.round((missing * share) / 2)), e.now);
+    }
+    this.phaseNow = 'hold';
+    return this.value !== before;
+  }
+
   /** Feeds one finished request; true when the limit changed. */
   onSample(s: LimitSample): boolean {
     const before = this.value;
@@ -137,6 +175,8 @@ export class AdaptiveLimit {
       this.cutAt = s.now;
       return this.value !== before;
     }
+    // The engine's own counts govern while they are fresh (failures above still cut at once).
+    if (this.engineAt !== undefined && s.now - this.engineAt < ENGINE_FRESH_MS) return false;
     if (s.startedAt < this.changedAt) return false;
     if (this.measureFrom === undefined) {
       // The first generation after a change met a queue still forming; measure the one after it.

@@ -14,9 +14,11 @@ export {
 export {
   AdaptiveLimit,
   type AdaptiveLimitOptions,
+  type EngineSample,
   type LimitPhase,
   type LimitSample,
 } from './concurrency.ts';
+export { defaultMetricsUrl, type EngineLoad, parseEngineLoad } from './engine-load.ts';
 export {
   TritonBadResponseError,
   TritonClosedError,

@@ -161,6 +161,33 @@ describe('adaptive concurrency and chain affinity against the engine simulator',
     expect(load.failures).toEqual([]);
   }, 150_000);
 
+  it("two clients of one engine share it through the engine's own counts: full, with a small queue", async () => {
+    const [c1, c2] = [await cluster([a.url]), await cluster([a.url])];
+    const batchers = [c1, c2].map((c) => new MicroBatcher(c, { model: ENGINE, params }));
+    const loads = batchers.map((bt) => closedLoop(bt, 100, 1));
+    try {
+      await sleep(8_000);
+      const samples: EngineStats[] = [];
+      for (let i = 0; i < 20; i++) {
+        samples.push(await stats(a));
+        await sleep(250);
+      }
+      const mean = (f: (s: EngineStats) => number) => samples.reduce((n, s) => n + f(s), 0) / samples.length;
+      const limits = [c1, c2].map((c) => c.endpointStates()[0]?.limit ?? 0);
+      console.log(
+        `two clients, max_num_seqs ${SLOTS}: limits ${limits.join(' + ')}, running ${mean((s) => s.running).toFixed(1)}, waiting ${mean((s) => s.waiting).toFixed(1)}`,
+      );
+      // Each alone would hold the published slots and more: together twice the engine, half waiting.
+      expect(mean((s) => s.running)).toBeGreaterThanOrEqual(SLOTS * 0.8);
+      expect(mean((s) => s.waiting)).toBeLessThanOrEqual(SLOTS * 0.5);
+      expect((limits[0] ?? 0) + (limits[1] ?? 0)).toBeLessThan(SLOTS * 1.75);
+    } finally {
+      await Promise.all(loads.map((l) => l.stop()));
+      for (const bt of batchers) bt.close();
+    }
+    expect(loads.flatMap((l) => l.failures)).toEqual([]);
+  }, 120_000);
+
   it('retries past an endpoint whose engine fails, and cuts the limit of one that stalls', async () => {
     const c = await cluster([a.url, b.url], { attemptTimeoutMs: 5_000, healthTimeoutMs: 1_000 });
     const batcher = new MicroBatcher(c, { model: ENGINE, params });
