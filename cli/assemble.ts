@@ -65,7 +65,7 @@ export function assembleCommand(): Command {
       topics,
       commitIntervalMs: flags.commitIntervalMs,
       sessionTimeoutMs: flags.sessionTimeoutMs,
-      tokens: loadTokenizer(flags.tokenizer),
+      tokenCounter: loadTokenizer(flags.tokenizer),
       opsHost: flags.opsHost,
       ...(flags.opsPort !== undefined ? { opsPort: flags.opsPort } : {}),
       ...(flags.run ? { run: flags.run } : {}),

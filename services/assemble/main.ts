@@ -41,7 +41,7 @@ export interface AssembleOptions {
   metricsRegistry?: Registry;
   log?: Logger;
   /** Counts rendered tokens: the run's tokenizer (`--tokenizer`); default Mistral-7B-v0.1. */
-  tokens?: TokenCounter;
+  tokenCounter?: TokenCounter;
 }
 
 export interface AssembleService {
@@ -83,7 +83,7 @@ export async function startAssemble(options: AssembleOptions): Promise<AssembleS
   const metrics = new AssembleMetrics(app.registry);
   const { run, asRun, templateVersion } = options;
   const deps = {
-    tokens: options.tokens ?? mistralTokenizer(),
+    tokenCounter: options.tokenCounter ?? mistralTokenizer(),
     metrics,
     ...(run !== undefined ? { run } : {}),
     ...(asRun !== undefined ? { asRun } : {}),

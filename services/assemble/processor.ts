@@ -10,7 +10,7 @@ import type { AssembleMetrics } from './metrics.ts';
 import { buildAugmentedRecord, TemplateError } from './record.ts';
 
 export interface AssembleProcessorDeps {
-  tokens: TokenCounter;
+  tokenCounter: TokenCounter;
   /** Only rounds of this run are assembled; others are skipped. */
   run?: string;
   /** Emit records as this run (re-assembly). */
@@ -35,7 +35,7 @@ export class AssembleProcessor implements Processor<'rounds', 'augmented', 'asse
     readonly partition: number,
   ) {
     this.now = deps.now ?? Date.now;
-    const named = (deps.tokens as { name?: unknown }).name;
+    const named = (deps.tokenCounter as { name?: unknown }).name;
     this.tokenizer = typeof named === 'string' ? named : undefined;
   }
 
@@ -94,7 +94,7 @@ export class AssembleProcessor implements Processor<'rounds', 'augmented', 'asse
     let texts: number;
     try {
       const augmented = buildAugmentedRecord(state, {
-        tokens: this.deps.tokens,
+        tokenCounter: this.deps.tokenCounter,
         ...(this.tokenizer !== undefined ? { tokenizer: this.tokenizer } : {}),
         now: this.now(),
         ...(this.deps.templateVersion !== undefined ? { templateVersion: this.deps.templateVersion } : {}),

@@ -12,9 +12,9 @@ export interface BuildOptions {
    * The tokenizer synth counted the rounds' `text_tokens` with (the run's; Mistral-7B-v0.1 unless
    * the run named another): rendered counts add what it counts around the rounds' texts.
    */
-  tokens: TokenCounter;
+  tokenCounter: TokenCounter;
   /**
-   * The name of the tokenizer `tokens` is, when known: a chain whose run was counted with another
+   * The name of the tokenizer `tokenCounter` is, when known: a chain whose run was counted with another
    * tokenizer is refused, since its rendered counts would add one tokenizer's counts to another's.
    */
   tokenizer?: string;
@@ -85,7 +85,7 @@ export function buildAugmentedRecord(state: AssembleState, options: BuildOptions
     round_indexes: t.round_indexes,
     framing: t.framing,
     token_count: countWithParts(
-      options.tokens,
+      options.tokenCounter,
       t.text,
       t.round_indexes.flatMap((i) => byIndex.get(i) ?? []),
     ),

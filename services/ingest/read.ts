@@ -72,7 +72,7 @@ const readError = (error: unknown, source: string, original: Buffer | null): Sou
 });
 
 /** Runs a reader's events through the steps, `parallelism` at a time. */
-async function drain(
+async function runEvents(
   options: ReadOptions,
   events: AsyncIterable<SourceEvent>,
   source: string,
@@ -121,7 +121,7 @@ async function ingestBytes(
     plain = await peek(decompress(sniffCompression(first.head), first.body), SNIFF_BYTES);
   } catch (error) {
     // Corrupt from the very first bytes (gzip or zstd magic, then junk): the decoder fails before
-    // anything reaches drain, which handles a stream that breaks later. Same outcome here — the
+    // anything reaches runEvents, which handles a stream that breaks later. Same outcome here — the
     // input is dead-lettered and the run goes on — instead of the error ending the whole run.
     const format = forced ?? sniffFormat(name, Buffer.alloc(0));
     await options.run(readError(error, sourceOf(format, name), first.head));
@@ -143,7 +143,7 @@ async function ingestBytes(
     for await (const _ of plain.body); // read to the end so the byte count is complete
     return;
   }
-  await drain(options, readerFor(options, format, plain.body, source), source);
+  await runEvents(options, readerFor(options, format, plain.body, source), source);
 }
 
 export function inputReader(options: ReadOptions): InputReader {
@@ -159,7 +159,7 @@ export function inputReader(options: ReadOptions): InputReader {
         if (format === 'parquet' && sniffCompression(head) === 'none') {
           // hyparquet reads by range (footer, then one row group at a time) and counts its bytes.
           const source = `${SOURCE_KIND.parquet}:${path}`;
-          await drain(options, readParquet(path, { source, fields: options.fields, onBytes }), source);
+          await runEvents(options, readParquet(path, { source, fields: options.fields, onBytes }), source);
         } else {
           await ingestBytes(options, fileBytes(path, onBytes), path, opts.format);
         }

@@ -118,7 +118,7 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
       run: fromRun,
       asRun: runId,
       templateVersion,
-      tokens: loadTokenizer(options.tokenizer),
+      tokenCounter: loadTokenizer(options.tokenizer),
       log: log.child({ service: 'assemble' }),
     });
     say(`assemble (group ${group}) started`);

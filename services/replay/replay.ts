@@ -196,11 +196,11 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   };
   try {
     // The run's tokenizer counts the records, as it budgets synth's prompts.
-    const tokens = loadTokenizer(options.synth?.tokenizer);
+    const tokenCounter = loadTokenizer(options.synth?.tokenizer);
     assemble = await startAssemble({
       ...common,
       run: runId,
-      tokens,
+      tokenCounter,
       log: log.child({ service: 'assemble' }),
     });
     synth = await startSynth({

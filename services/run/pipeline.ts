@@ -70,14 +70,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
   try {
     // Assemble counts the records' tokens with the run's tokenizer, the one synth budgets with.
-    const tokens = options.assemble?.tokens ?? loadTokenizer(options.synth?.tokenizer);
+    const tokenCounter = options.assemble?.tokenCounter ?? loadTokenizer(options.synth?.tokenizer);
     const assemble = await startAssemble({
       ...options.assemble,
       brokers,
       registryUrl,
       topics,
       run: runId,
-      tokens,
+      tokenCounter,
     });
     started.add('assemble', () => assemble.stop());
 

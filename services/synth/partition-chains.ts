@@ -24,7 +24,7 @@ export interface PartitionChainsConfig {
   partition: number;
   layout: LayoutConfig;
   budget: BudgetConfig;
-  tokens: PromptTokenModel;
+  promptTokens: PromptTokenModel;
   /** A partial block whose records stopped arriving this long ago is closed. */
   idleMs: number;
 }
@@ -216,7 +216,7 @@ export class PartitionChains {
     // Counting a round's pair blocks is the costliest step of a round here; the last round of a
     // chain is never anyone's history, so it is not counted (history_tokens 0).
     const isLast = chain.state.rounds.length + 1 >= this.config.layout.roundsPerChain;
-    const compact = isLast ? { ...round, history_tokens: 0 } : compactRound(round, this.config.tokens);
+    const compact = isLast ? { ...round, history_tokens: 0 } : compactRound(round, this.config.promptTokens);
     this.effects.push({
       kind: 'round',
       round: {
@@ -319,7 +319,7 @@ export class PartitionChains {
     if (chain.running || chain.state.closed_reason !== null) return;
     const next = chain.state.pending[0];
     if (!next || next.round_index !== chain.state.rounds.length) return;
-    const plan = planPrompt(chain.state.rounds, next, this.config.budget, this.config.tokens);
+    const plan = planPrompt(chain.state.rounds, next, this.config.budget, this.config.promptTokens);
     if (plan.overBudget) {
       const error = new Error(
         `text of ${next.doc_id} (${next.text_tokens} tokens) does not fit the prompt budget on its own; ingest should have chunked it`,

@@ -64,7 +64,7 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
     }
     const placed = BigInt(this.chains.nextOffset);
     this.reached = context.position > placed ? context.position : placed;
-    this.drain(); // restored chains restart their ready rounds
+    this.applyEffects(); // restored chains restart their ready rounds
   }
 
   admit(offset: bigint): boolean {
@@ -84,13 +84,13 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
 
   afterBatch(): void {
     if (this.atEnd()) this.placement().endOfInput(Date.now());
-    this.drain();
+    this.applyEffects();
   }
 
   punctuate(now: number): void {
     if (this.atEnd()) this.placement().endOfInput(now);
     else this.placement().tick(now);
-    this.drain();
+    this.applyEffects();
   }
 
   // A bounded run stops fetching at its end: nothing past it is wanted.
@@ -114,7 +114,7 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
   }
 
   /** Turns everything PartitionChains did since the last call into queued records, all in this tick. */
-  private drain(): void {
+  private applyEffects(): void {
     const context = this.context;
     if (this.closed || !context) return;
     const chains = this.placement();
@@ -183,7 +183,7 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
         const latencyMs = performance.now() - sentAt;
         metrics.roundLatency.observe(latencyMs / 1000);
         this.placement().finish(start, { output: text, attempts: 1, latencyMs }, Date.now());
-        this.drain();
+        this.applyEffects();
       },
       (error: unknown) => {
         metrics.inFlight.dec();
@@ -194,7 +194,7 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
           'round failed for good',
         );
         this.placement().fail(start, inferenceErrorClass(error), error, attempts, Date.now());
-        this.drain();
+        this.applyEffects();
       },
     );
   }

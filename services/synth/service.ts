@@ -103,7 +103,7 @@ function processorDeps(
     chains: {
       layout: { chainsPerBlock: o.chainsPerBlock, roundsPerChain: o.roundsPerChain },
       budget: { maxModelLen: o.maxModelLen, maxNewTokens: o.maxNewTokens, margin: DEFAULT_TOKEN_MARGIN },
-      tokens: promptTokenModel(tokenizer),
+      promptTokens: promptTokenModel(tokenizer),
       idleMs: o.idleMs,
     },
     infer,

@@ -42,7 +42,7 @@ function recordOf(run: typeof runA, index: number, closeAfter?: number): Augment
   const records = closeAfter !== undefined ? [...rounds, closeOf(run, index, closeAfter)] : rounds;
   for (const r of records) {
     const outcome = collector.offer(r, 1);
-    if (outcome.kind === 'ready') return buildAugmentedRecord(outcome.state, { tokens: words, now: 2 });
+    if (outcome.kind === 'ready') return buildAugmentedRecord(outcome.state, { tokenCounter: words, now: 2 });
   }
   throw new Error('chain did not finish');
 }

@@ -12,7 +12,10 @@ const tokens = mistralTokenizer();
 
 function setup(over: Partial<AssembleProcessorDeps> = {}, restored = new Map<string, AssembleState>()) {
   const metrics = new AssembleMetrics(new Registry());
-  const processor = new AssembleProcessor({ tokens, metrics, run: run.run_id, now: () => 1_000, ...over }, 0);
+  const processor = new AssembleProcessor(
+    { tokenCounter: tokens, metrics, run: run.run_id, now: () => 1_000, ...over },
+    0,
+  );
   const context = fakeContext<'augmented', 'assembleState'>({ restored });
   processor.init(context);
   let offset = 0;

@@ -35,7 +35,7 @@ describe('buildAugmentedRecord', () => {
     const framings = new Set<string>();
     for (let index = 0; index < 300; index++) {
       const rounds = chainRounds({ run: testRun('rec-run', 1 + (index % 4)), index });
-      const record = buildAugmentedRecord(finished(rounds), { tokens, now: NOW });
+      const record = buildAugmentedRecord(finished(rounds), { tokenCounter: tokens, now: NOW });
       for (const t of record.texts) {
         framings.add(t.framing);
         expect(t.token_count, `${record.id} ${t.framing}`).toBe(whole.count(t.text));
@@ -47,7 +47,7 @@ describe('buildAugmentedRecord', () => {
   it('records rounds, followed_by_next, texts, seed, version and token sums', () => {
     // Pair sets 0 and 1 have pairs, 5 has none: round 1 inherits, round 2 starts a new segment.
     const rounds = chainRounds({ run, index: 0, pairs: [0, 1, 5] });
-    const record = buildAugmentedRecord(finished(rounds), { tokens, now: NOW });
+    const record = buildAugmentedRecord(finished(rounds), { tokenCounter: tokens, now: NOW });
 
     expect(record.id).toBe(rounds[0]?.chain_id);
     expect(record.chain_id).toBe(rounds[0]?.chain_id);
@@ -73,7 +73,7 @@ describe('buildAugmentedRecord', () => {
   it('puts every pair of every round into the rendered texts', () => {
     for (let index = 0; index < 40; index++) {
       const rounds = chainRounds({ run, index });
-      const record = buildAugmentedRecord(finished(rounds), { tokens, now: NOW });
+      const record = buildAugmentedRecord(finished(rounds), { tokenCounter: tokens, now: NOW });
       const all = record.texts.map((t) => t.text).join('\n');
       for (const round of rounds) {
         for (const pair of round.pairs) for (const f of pairFragments(pair)) expect(all).toContain(f);
@@ -85,7 +85,7 @@ describe('buildAugmentedRecord', () => {
   it('a closed chain keeps only the rounds it has and records why it closed', () => {
     const rounds = chainRounds({ run, index: 1, rounds: 1 });
     const close = closeOf(run, 1, 1);
-    const record = buildAugmentedRecord(finished([...rounds, close]), { tokens, now: NOW });
+    const record = buildAugmentedRecord(finished([...rounds, close]), { tokenCounter: tokens, now: NOW });
     expect(record.rounds).toHaveLength(1);
     expect(record.rounds[0]?.followed_by_next).toBe(false);
     expect(record.close).toEqual(close.close);
@@ -94,10 +94,10 @@ describe('buildAugmentedRecord', () => {
 
   it('is deterministic, and a re-assembly as another run gets its own id and seed', () => {
     const state = finished(chainRounds({ run, index: 2 }));
-    expect(buildAugmentedRecord(state, { tokens, now: NOW })).toEqual(
-      buildAugmentedRecord(state, { tokens, now: NOW }),
+    expect(buildAugmentedRecord(state, { tokenCounter: tokens, now: NOW })).toEqual(
+      buildAugmentedRecord(state, { tokenCounter: tokens, now: NOW }),
     );
-    const again = buildAugmentedRecord(state, { tokens, now: NOW, runId: 'rec-run-2' });
+    const again = buildAugmentedRecord(state, { tokenCounter: tokens, now: NOW, runId: 'rec-run-2' });
     expect(again.id).toBe(`rec-run-2/${state.chain_id}`);
     expect(again.run.run_id).toBe('rec-run-2');
     expect(again.chain_id).toBe(state.chain_id);
@@ -107,14 +107,18 @@ describe('buildAugmentedRecord', () => {
   it('renders with the run’s own template version unless told another', () => {
     const state = finished(chainRounds({ run, index: 4 }));
     const oldRun = { ...state, run: { ...state.run, template_version: 'ipt-templates-1' } };
-    const old = buildAugmentedRecord(oldRun, { tokens, now: NOW });
+    const old = buildAugmentedRecord(oldRun, { tokenCounter: tokens, now: NOW });
     expect(old.template_version).toBe('ipt-templates-1');
     expect(old.template_seed).toBe(templateSeed(old.id, 'ipt-templates-1'));
     const rounds = [...state.rounds].sort((a, b) => a.round_index - b.round_index);
     const texts = (r: typeof old) =>
       r.texts.map(({ text, round_indexes, framing }) => ({ text, round_indexes, framing }));
     expect(texts(old)).toEqual(renderChain(rounds, old.template_seed, 'ipt-templates-1'));
-    const again = buildAugmentedRecord(oldRun, { tokens, now: NOW, templateVersion: TEMPLATE_VERSION });
+    const again = buildAugmentedRecord(oldRun, {
+      tokenCounter: tokens,
+      now: NOW,
+      templateVersion: TEMPLATE_VERSION,
+    });
     expect(again.template_version).toBe(TEMPLATE_VERSION);
     expect(again.run.template_version).toBe(TEMPLATE_VERSION);
     expect(texts(again)).toEqual(renderChain(rounds, again.template_seed, TEMPLATE_VERSION));
@@ -123,11 +127,11 @@ describe('buildAugmentedRecord', () => {
 
   it('an unknown template version is a TemplateError', () => {
     const state = finished(chainRounds({ run, index: 3 }));
-    expect(() => buildAugmentedRecord(state, { tokens, now: NOW, templateVersion: 'nope' })).toThrow(
-      TemplateError,
-    );
+    expect(() =>
+      buildAugmentedRecord(state, { tokenCounter: tokens, now: NOW, templateVersion: 'nope' }),
+    ).toThrow(TemplateError);
     const oldRun = { ...state, run: { ...state.run, template_version: 'ipt-templates-0' } };
-    expect(() => buildAugmentedRecord(oldRun, { tokens, now: NOW })).toThrow(/ipt-templates-0/);
+    expect(() => buildAugmentedRecord(oldRun, { tokenCounter: tokens, now: NOW })).toThrow(/ipt-templates-0/);
   });
 });
 
@@ -136,21 +140,23 @@ describe("the run's tokenizer", () => {
 
   it('builds the record when assemble counts with the tokenizer the run counted with', () => {
     expect(state.run.tokenizer.startsWith('mistral-7b-v0.1')).toBe(true);
-    expect(() => buildAugmentedRecord(state, { tokens, tokenizer: tokens.name, now: NOW })).not.toThrow();
+    expect(() =>
+      buildAugmentedRecord(state, { tokenCounter: tokens, tokenizer: tokens.name, now: NOW }),
+    ).not.toThrow();
     const fileRun = { ...state, run: { ...state.run, tokenizer: 'v3.model sha256:ab' } };
     expect(() =>
-      buildAugmentedRecord(fileRun, { tokens, tokenizer: 'v3.model sha256:ab', now: NOW }),
+      buildAugmentedRecord(fileRun, { tokenCounter: tokens, tokenizer: 'v3.model sha256:ab', now: NOW }),
     ).not.toThrow();
   });
 
   it('refuses a chain counted with another tokenizer, naming both', () => {
     const fileRun = { ...state, run: { ...state.run, tokenizer: 'v3.model sha256:ab' } };
-    expect(() => buildAugmentedRecord(fileRun, { tokens, tokenizer: tokens.name, now: NOW })).toThrow(
-      TokenizerMismatchError,
-    );
-    expect(() => buildAugmentedRecord(state, { tokens, tokenizer: 'v3.model sha256:ab', now: NOW })).toThrow(
-      /counted with tokenizer "mistral-7b-v0.1.*assemble counts with "v3.model sha256:ab"/,
-    );
+    expect(() =>
+      buildAugmentedRecord(fileRun, { tokenCounter: tokens, tokenizer: tokens.name, now: NOW }),
+    ).toThrow(TokenizerMismatchError);
+    expect(() =>
+      buildAugmentedRecord(state, { tokenCounter: tokens, tokenizer: 'v3.model sha256:ab', now: NOW }),
+    ).toThrow(/counted with tokenizer "mistral-7b-v0.1.*assemble counts with "v3.model sha256:ab"/);
   });
 });
 

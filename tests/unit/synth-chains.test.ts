@@ -17,7 +17,7 @@ const config = (over: Partial<PartitionChainsConfig> = {}): PartitionChainsConfi
   partition: 3,
   layout: { chainsPerBlock: 2, roundsPerChain: 2 },
   budget: DEFAULT_BUDGET,
-  tokens: promptTokenModel(tokenizer),
+  promptTokens: promptTokenModel(tokenizer),
   idleMs: 1_000,
   ...over,
 });

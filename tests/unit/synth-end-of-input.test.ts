@@ -24,7 +24,7 @@ function chains() {
       partition: 0,
       layout: { chainsPerBlock: 2, roundsPerChain: 2 },
       budget: DEFAULT_BUDGET,
-      tokens: promptTokenModel(tokenizer),
+      promptTokens: promptTokenModel(tokenizer),
       idleMs: Number.POSITIVE_INFINITY,
     },
     { counters: null, chains: [] },

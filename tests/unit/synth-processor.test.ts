@@ -50,7 +50,7 @@ function processor(over: Partial<SynthProcessorDeps> = {}, partition = 3) {
     chains: {
       layout: { chainsPerBlock: 2, roundsPerChain: 2 },
       budget: DEFAULT_BUDGET,
-      tokens: promptTokenModel(tokenizer),
+      promptTokens: promptTokenModel(tokenizer),
       idleMs: 1_000,
     },
     infer: inference.infer,
