@@ -2,7 +2,13 @@
 
 import { describe, expect, it } from 'vitest';
 import type { AugmentedRecord, QAPair, Run, SynthRound } from '../../core/types.ts';
-import { chainPlace, type DocFacts, diffFacts, lengthStats, RunsIndex } from '../../services/run-stats/stats.ts';
+import {
+  chainPlace,
+  type DocFacts,
+  diffFacts,
+  lengthStats,
+  RunsIndex,
+} from '../../services/run-stats/stats.ts';
 import { sampleAugmentedRecord, sampleDeadLetter, sampleRun, sampleSynthRound } from '../fixtures/records.ts';
 
 const run = (run_id: string, over: Partial<Run> = {}): Run => ({ ...sampleRun, run_id, ...over });
