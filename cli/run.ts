@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
 import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
-import { MissingTopicsError } from '../lib/topics.ts';
+import { MissingTopicsError, type Topics } from '../lib/topics.ts';
 import {
   DEFAULT_DEDUP_WINDOW,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TOKEN_THREADS,
 } from '../services/ingest/index.ts';
-import { startPipeline } from '../services/run/pipeline.ts';
+import { type Pipeline, type PipelineOptions, startPipeline } from '../services/run/pipeline.ts';
 import { TAP_DEFAULTS } from '../services/tap/server.ts';
 import {
   addConnectionOptions,
@@ -75,7 +75,32 @@ export function runCommand(): Command {
         .env('IPT_COMMIT_INTERVAL_MS')
         .argParser(positiveInt)
         .default(100),
-    )
+    );
+  addTapOptions(addOpsPortOptions(addIngestHttpOptions(command))).addHelpText('after', EPILOG);
+  addConnectionOptions(command, { triton: true });
+  addVerboseOption(command);
+  withConfigFile(command);
+  command.action(async (flags: RunFlags, cmd: Command) => {
+    const logFile = logCommandToFile('run', flags);
+    if (flags.maxNewTokens >= flags.maxModelLen)
+      cmd.error('error: --max-new-tokens must be below --max-model-len');
+    const { brokers, registryUrl, topics } = resolveConnections(flags);
+    let pipeline: Pipeline;
+    try {
+      pipeline = await startPipeline({ brokers, registryUrl, topics, ...pipelineSettings(flags) });
+    } catch (error) {
+      if (error instanceof MissingTopicsError) cmd.error(`error: ${error.message}`);
+      throw error;
+    }
+    printSummary(flags, topics, pipeline, logFile);
+    stopOnSignals(() => pipeline.stop());
+  });
+  return command;
+}
+
+/** The ingest HTTP endpoint's flags: where POST /documents listens and how it reads a body. */
+function addIngestHttpOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--ingest-host <host>', 'address POST /documents binds')
         .env('IPT_INGEST_HOST')
@@ -121,7 +146,12 @@ export function runCommand(): Command {
         .env('IPT_INGEST_TOKEN_THREADS')
         .argParser(nonNegativeInt)
         .default(DEFAULT_TOKEN_THREADS),
-    )
+    );
+}
+
+/** Where each service's ops server (/healthz, /readyz, /metrics) listens. */
+function addOpsPortOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--ops-host <host>', 'address the ops servers bind')
         .env('IPT_OPS_HOST')
@@ -144,7 +174,12 @@ export function runCommand(): Command {
         .env('IPT_ASSEMBLE_OPS_PORT')
         .argParser(port)
         .default(9403),
-    )
+    );
+}
+
+/** The optional tap: on when a token is given. */
+function addTapOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--tap-token <token>', 'run the tap (page and WebSocket stream) with this token').env(
         'IPT_TAP_TOKEN',
@@ -158,69 +193,58 @@ export function runCommand(): Command {
         .env('IPT_TAP_PORT')
         .argParser(port)
         .default(TAP_DEFAULTS.port),
-    )
-    .addHelpText('after', EPILOG);
-  addConnectionOptions(command, { triton: true });
-  addVerboseOption(command);
-  withConfigFile(command);
-  command.action(async (flags: RunFlags, cmd: Command) => {
-    const logFile = logCommandToFile('run', flags);
-    if (flags.maxNewTokens >= flags.maxModelLen)
-      cmd.error('error: --max-new-tokens must be below --max-model-len');
-    const { brokers, registryUrl, topics } = resolveConnections(flags);
-    let pipeline: Awaited<ReturnType<typeof startPipeline>>;
-    try {
-      pipeline = await startPipeline({
-        brokers,
-        registryUrl,
-        topics,
-        tritonUrls: tritonUrls(flags),
-        runId: flags.runId,
-        ingest: {
-          fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
-          dedupWindow: flags.dedupWindow,
-          tokenThreads: flags.tokenThreads,
-          // Ingest chunks what would not fit a prompt on its own under the same budget synth uses.
-          budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
-          http: {
-            host: flags.ingestHost,
-            port: flags.ingestPort,
-            maxBodyBytes: flags.maxBodyBytes,
-            ...(flags.ingestToken ? { token: flags.ingestToken } : {}),
-          },
-          opsHost: flags.opsHost,
-          opsPort: flags.ingestOpsPort,
-        },
-        synth: {
-          ...synthSettings(flags),
-          commitIntervalMs: flags.commitIntervalMs,
-          opsHost: flags.opsHost,
-          opsPort: flags.synthOpsPort,
-        },
-        assemble: {
-          commitIntervalMs: flags.commitIntervalMs,
-          sessionTimeoutMs: flags.sessionTimeoutMs,
-          opsHost: flags.opsHost,
-          opsPort: flags.assembleOpsPort,
-          ...(flags.templateVersion ? { templateVersion: flags.templateVersion } : {}),
-        },
-        ...(flags.tapToken
-          ? { tap: { token: flags.tapToken, host: flags.tapHost, port: flags.tapPort } }
-          : {}),
-      });
-    } catch (error) {
-      if (error instanceof MissingTopicsError) cmd.error(`error: ${error.message}`);
-      throw error;
-    }
-    console.log(
-      [
-        `ipt run ${flags.runId}: POST ${pipeline.http?.url}/documents → ${topics.raw} → ${topics.rounds} → ${topics.augmented}`,
-        `  ops: ingest ${pipeline.ingestOps?.url}  synth ${pipeline.synth.ops?.url}  assemble ${pipeline.assemble.ops?.url}`,
-        ...(pipeline.tap ? [`  tap: ${pipeline.tap.url}/ (page; /stream with the tap token)`] : []),
-        ...(logFile ? [`  logs: ${logFile} (warnings and errors; --verbose shows them here)`] : []),
-      ].join('\n'),
     );
-    stopOnSignals(() => pipeline.stop());
-  });
-  return command;
+}
+
+/** The PipelineOptions the flags give, less the connections. */
+function pipelineSettings(flags: RunFlags): Omit<PipelineOptions, 'brokers' | 'registryUrl' | 'topics'> {
+  return {
+    tritonUrls: tritonUrls(flags),
+    runId: flags.runId,
+    ingest: {
+      fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
+      dedupWindow: flags.dedupWindow,
+      tokenThreads: flags.tokenThreads,
+      // Ingest chunks what would not fit a prompt on its own under the same budget synth uses.
+      budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
+      http: {
+        host: flags.ingestHost,
+        port: flags.ingestPort,
+        maxBodyBytes: flags.maxBodyBytes,
+        ...(flags.ingestToken ? { token: flags.ingestToken } : {}),
+      },
+      opsHost: flags.opsHost,
+      opsPort: flags.ingestOpsPort,
+    },
+    synth: {
+      ...synthSettings(flags),
+      commitIntervalMs: flags.commitIntervalMs,
+      opsHost: flags.opsHost,
+      opsPort: flags.synthOpsPort,
+    },
+    assemble: {
+      commitIntervalMs: flags.commitIntervalMs,
+      sessionTimeoutMs: flags.sessionTimeoutMs,
+      opsHost: flags.opsHost,
+      opsPort: flags.assembleOpsPort,
+      ...(flags.templateVersion ? { templateVersion: flags.templateVersion } : {}),
+    },
+    ...(flags.tapToken ? { tap: { token: flags.tapToken, host: flags.tapHost, port: flags.tapPort } } : {}),
+  };
+}
+
+function printSummary(
+  flags: RunFlags,
+  topics: Topics,
+  pipeline: Pipeline,
+  logFile: string | undefined,
+): void {
+  console.log(
+    [
+      `ipt run ${flags.runId}: POST ${pipeline.http?.url}/documents → ${topics.raw} → ${topics.rounds} → ${topics.augmented}`,
+      `  ops: ingest ${pipeline.ingestOps?.url}  synth ${pipeline.synth.ops?.url}  assemble ${pipeline.assemble.ops?.url}`,
+      ...(pipeline.tap ? [`  tap: ${pipeline.tap.url}/ (page; /stream with the tap token)`] : []),
+      ...(logFile ? [`  logs: ${logFile} (warnings and errors; --verbose shows them here)`] : []),
+    ].join('\n'),
+  );
 }
