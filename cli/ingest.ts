@@ -97,7 +97,60 @@ Examples:
 export function ingestCommand(): Command {
   const command = new Command('ingest')
     .description('ingest crawl files, stdin or HTTP into the raw documents topic')
-    .argument('[paths...]', 'files, directories or globs; "-" for stdin')
+    .argument('[paths...]', 'files, directories or globs; "-" for stdin');
+  for (const add of [
+    addSourceOptions,
+    addKafkaOptions,
+    addDocumentOptions,
+    addBudgetOptions,
+    addSinkOptions,
+    addReportOptions,
+    addServeOptions,
+  ])
+    add(command);
+  command
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        'JSON log level on stderr (default: warn for files, info for --serve)',
+      )
+        .choices(['debug', 'info', 'warn', 'error'])
+        .env('IPT_LOG_LEVEL'),
+    )
+    .addHelpText('after', EPILOG)
+    .action(async (paths: string[], flags: IngestFlags, cmd: Command) => {
+      checkArguments(paths, flags, cmd);
+      const files =
+        paths.length > 0 && paths[0] !== '-'
+          ? await expandPaths(paths).catch((error: Error) => {
+              if (error instanceof InputError) cmd.error(`error: ${error.message}`);
+              throw error;
+            })
+          : [];
+      try {
+        await (flags.serve ? serve(flags) : ingestFiles(paths[0] === '-' ? null : files, flags));
+      } catch (error) {
+        if (error instanceof MissingTopicsError) cmd.error(`error: ${error.message}`);
+        throw error;
+      }
+    });
+  return withConfigFile(command);
+}
+
+/** Refuses flag combinations that cannot work, before anything connects. */
+function checkArguments(paths: string[], flags: IngestFlags, cmd: Command): void {
+  if (flags.serve && paths.length > 0) cmd.error('error: give either paths or --serve, not both');
+  if (!flags.serve && paths.length === 0)
+    cmd.error('error: nothing to ingest: give paths, "-" for stdin, or --serve');
+  if (paths.includes('-') && paths.length > 1) cmd.error('error: "-" (stdin) cannot be combined with paths');
+  if (flags.minChars > flags.maxChars) cmd.error('error: --min-chars is larger than --max-chars');
+  if (flags.maxNewTokens >= flags.maxModelLen)
+    cmd.error('error: --max-new-tokens must be below --max-model-len');
+}
+
+/** What is read: HTTP or files, and in which format. */
+function addSourceOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--serve', 'run the HTTP endpoint POST /documents instead of reading paths').env(
         'IPT_INGEST_SERVE',
@@ -108,7 +161,12 @@ export function ingestCommand(): Command {
         .choices(['auto', ...FORMATS])
         .default('auto')
         .env('IPT_INGEST_FORMAT'),
-    )
+    );
+}
+
+/** Where the documents go (the shared connection flags less Triton, which ingest does not use). */
+function addKafkaOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--brokers <list>', 'Kafka bootstrap servers (default: the local stack)')
         .argParser(commaList)
@@ -123,7 +181,12 @@ export function ingestCommand(): Command {
       new Option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side deployments)')
         .argParser(namespace)
         .env('IPT_TOPIC_NAMESPACE'),
-    )
+    );
+}
+
+/** How a record becomes a document: fields, normalization, size limits and dedup. */
+function addDocumentOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--text-field <list>', 'JSON field / Parquet column of the text; first present wins')
         .argParser(commaList)
@@ -175,7 +238,12 @@ export function ingestCommand(): Command {
         .argParser(nonNegativeInt)
         .default(DEFAULT_DEDUP_WINDOW)
         .env('IPT_INGEST_DEDUP_WINDOW'),
-    )
+    );
+}
+
+/** The prompt budget that decides which texts are chunked, and who counts their tokens. */
+function addBudgetOptions(command: Command): Command {
+  return command
     .addOption(
       new Option(
         '--max-model-len <n>',
@@ -196,7 +264,12 @@ export function ingestCommand(): Command {
         .argParser(nonNegativeInt)
         .default(DEFAULT_TOKEN_THREADS)
         .env('IPT_INGEST_TOKEN_THREADS'),
-    )
+    );
+}
+
+/** How records are batched and sent to Kafka. */
+function addSinkOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--batch-size <n>', 'records per Kafka send')
         .argParser(positiveInt)
@@ -220,14 +293,24 @@ export function ingestCommand(): Command {
         .choices(SINK_COMPRESSIONS)
         .default(DEFAULT_SINK.compression)
         .env('IPT_INGEST_COMPRESSION'),
-    )
+    );
+}
+
+/** How progress and the summary are shown. */
+function addReportOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--progress <mode>', 'bar on a terminal, periodic lines otherwise (auto)')
         .choices(PROGRESS_MODES)
         .default('auto')
         .env('IPT_INGEST_PROGRESS'),
     )
-    .addOption(new Option('--json', 'print the final summary as JSON'))
+    .addOption(new Option('--json', 'print the final summary as JSON'));
+}
+
+/** --serve: the HTTP endpoint and the ops server. */
+function addServeOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--host <host>', '--serve: address to bind').default('127.0.0.1').env('IPT_INGEST_HOST'),
     )
@@ -258,40 +341,7 @@ export function ingestCommand(): Command {
       )
         .argParser(port)
         .env('IPT_INGEST_OPS_PORT'),
-    )
-    .addOption(
-      new Option(
-        '--log-level <level>',
-        'JSON log level on stderr (default: warn for files, info for --serve)',
-      )
-        .choices(['debug', 'info', 'warn', 'error'])
-        .env('IPT_LOG_LEVEL'),
-    )
-    .addHelpText('after', EPILOG)
-    .action(async (paths: string[], flags: IngestFlags, cmd: Command) => {
-      if (flags.serve && paths.length > 0) cmd.error('error: give either paths or --serve, not both');
-      if (!flags.serve && paths.length === 0)
-        cmd.error('error: nothing to ingest: give paths, "-" for stdin, or --serve');
-      if (paths.includes('-') && paths.length > 1)
-        cmd.error('error: "-" (stdin) cannot be combined with paths');
-      if (flags.minChars > flags.maxChars) cmd.error('error: --min-chars is larger than --max-chars');
-      if (flags.maxNewTokens >= flags.maxModelLen)
-        cmd.error('error: --max-new-tokens must be below --max-model-len');
-      const files =
-        paths.length > 0 && paths[0] !== '-'
-          ? await expandPaths(paths).catch((error: Error) => {
-              if (error instanceof InputError) cmd.error(`error: ${error.message}`);
-              throw error;
-            })
-          : [];
-      try {
-        await (flags.serve ? serve(flags) : ingestFiles(paths[0] === '-' ? null : files, flags));
-      } catch (error) {
-        if (error instanceof MissingTopicsError) cmd.error(`error: ${error.message}`);
-        throw error;
-      }
-    });
-  return withConfigFile(command);
+    );
 }
 
 function ingestorOptions(flags: IngestFlags, level: string) {
