@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../log.ts';
 import { fixedAssignmentAssigner } from './read-partition.ts';
 
@@ -52,53 +52,138 @@ export interface Follower {
 const DISCONNECT_GRACE_MS = 5_000;
 
 export async function followTopics(kafka: Kafka, options: FollowOptions): Promise<Follower> {
-  const stallMs = options.stallMs ?? 20_000;
   const slots = await startPositions(kafka, options.topics, options.from);
-  let generation = 0;
-  let consumer: Consumer | undefined;
-  let lastActivity = Date.now();
-  let busy = 0;
-  let stopped = false;
-  let replacing: Promise<void> | undefined;
-  let replacements = 0;
-  let failure: Error | undefined;
+  const follower = new TopicFollower(kafka, options, slots);
+  await follower.start();
+  return follower;
+}
+
+/**
+ * One follower's state. Each consumer belongs to a generation; replacing or stopping bumps the
+ * generation, so events and deliveries of an older consumer are ignored.
+ */
+class TopicFollower implements Follower {
+  private readonly stallMs: number;
+  private generation = 0;
+  private consumer: Consumer | undefined;
+  private lastActivity = Date.now();
+  private busy = 0;
+  private stopped = false;
+  private replacing: Promise<void> | undefined;
+  private replaced = 0;
+  private failed: Error | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: FollowOptions,
+    private readonly slots: Slot[],
+  ) {
+    this.stallMs = options.stallMs ?? 20_000;
+  }
+
+  /** Starts the first consumer and the watchdog that replaces a silent one. */
+  async start(): Promise<void> {
+    await this.startConsumer(this.generation);
+    this.watchdog = setInterval(() => this.replaceIfStalled(), 500);
+    this.watchdog.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    this.generation++;
+    await this.replacing;
+    await release(this.consumer);
+    await Promise.all(this.slots.map((s) => s.delivery));
+  }
+
+  positions(): Positions {
+    const out: Positions = {};
+    for (const topic of this.options.topics) {
+      out[topic] = Object.fromEntries(
+        this.slots.filter((s) => s.topic === topic).map((s) => [s.partition, String(s.next)]),
+      );
+    }
+    return out;
+  }
+
+  replacements(): number {
+    return this.replaced;
+  }
+
+  failure(): Error | undefined {
+    return this.failed;
+  }
 
   /** Hands out a batch's records past the partition's position, after its previous delivery. */
-  const deliver = (attempt: number, topic: string, partition: number, messages: KafkaMessage[]) => {
-    const slot = slots.find((s) => s.topic === topic && s.partition === partition);
+  private deliver(
+    attempt: number,
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+  ): Promise<void> {
+    const slot = this.slots.find((s) => s.topic === topic && s.partition === partition);
     if (!slot) return Promise.resolve();
-    slot.delivery = slot.delivery.then(async () => {
-      if (attempt !== generation || stopped || failure) return;
-      const fresh = messages.filter((m) => BigInt(m.offset) >= slot.next);
-      if (fresh.length === 0) return;
-      busy++;
-      try {
-        await options.onMessages(topic, partition, fresh);
-        slot.next = BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
-      } catch (error) {
-        // Skipping the records would lose them and retrying would loop: stop, and say why.
-        failure = error instanceof Error ? error : new Error(String(error));
-        options.log?.error(
-          { error: failure.message, topic, partition },
-          'following stopped: a delivery failed',
-        );
-        generation++;
-        void release(consumer);
-        options.onFailure?.(failure);
-      } finally {
-        busy--;
-        lastActivity = Date.now();
-      }
-    });
+    slot.delivery = slot.delivery.then(() => this.deliverFresh(attempt, slot, messages));
     return slot.delivery;
-  };
+  }
 
-  const start = async (attempt: number) => {
-    const assignment: Record<string, number[]> = {};
-    for (const topic of options.topics) {
-      assignment[topic] = slots.filter((s) => s.topic === topic).map((s) => s.partition);
+  private async deliverFresh(attempt: number, slot: Slot, messages: KafkaMessage[]): Promise<void> {
+    if (attempt !== this.generation || this.stopped || this.failed) return;
+    const fresh = messages.filter((m) => BigInt(m.offset) >= slot.next);
+    if (fresh.length === 0) return;
+    this.busy++;
+    try {
+      await this.options.onMessages(slot.topic, slot.partition, fresh);
+      slot.next = BigInt((fresh[fresh.length - 1] as KafkaMessage).offset) + 1n;
+    } catch (error) {
+      this.fail(error, slot);
+    } finally {
+      this.busy--;
+      this.lastActivity = Date.now();
     }
-    const c = kafka.consumer({
+  }
+
+  /** Skipping the records would lose them and retrying would loop: stop, and say why. */
+  private fail(error: unknown, { topic, partition }: Slot): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.failed = failure;
+    this.options.log?.error(
+      { error: failure.message, topic, partition },
+      'following stopped: a delivery failed',
+    );
+    this.generation++;
+    void release(this.consumer);
+    this.options.onFailure?.(failure);
+  }
+
+  private async startConsumer(attempt: number): Promise<void> {
+    const c = this.createConsumer(attempt);
+    this.consumer = c;
+    this.lastActivity = Date.now();
+    await c.connect();
+    for (const topic of this.options.topics) await c.subscribe({ topic, fromBeginning: true });
+    // Not awaited: run() resolves only once the group is joined, which is where kafkajs can hang.
+    c.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => this.deliver(attempt, batch.topic, batch.partition, batch.messages),
+    }).catch((error: Error) => {
+      if (attempt === this.generation)
+        this.options.log?.warn({ error: error.message }, 'follow consumer failed to run');
+    });
+    // run() has created the group synchronously, so seeks are accepted; they apply on assignment.
+    for (const { topic, partition, next } of this.slots) c.seek({ topic, partition, offset: String(next) });
+  }
+
+  /** A consumer in a throwaway group whose assigner hands it every partition, watched for fetches and crashes. */
+  private createConsumer(attempt: number): Consumer {
+    const assignment: Record<string, number[]> = {};
+    for (const topic of this.options.topics) {
+      assignment[topic] = this.slots.filter((s) => s.topic === topic).map((s) => s.partition);
+    }
+    const c = this.kafka.consumer({
       groupId: `ipt-follow.${randomUUID()}`,
       partitionAssigners: [fixedAssignmentAssigner(assignment)],
       readUncommitted: false,
@@ -106,81 +191,43 @@ export async function followTopics(kafka: Kafka, options: FollowOptions): Promis
       allowAutoTopicCreation: false,
       retry: { retries: 5 },
     });
-    consumer = c;
-    lastActivity = Date.now();
     c.on(c.events.FETCH, () => {
-      if (attempt === generation) lastActivity = Date.now();
+      if (attempt === this.generation) this.lastActivity = Date.now();
     });
     c.on(c.events.CRASH, ({ payload }) => {
-      if (attempt !== generation || payload.restart) return;
-      options.log?.warn({ error: payload.error.message }, 'follow consumer crashed; replacing it');
-      void replace();
+      if (attempt !== this.generation || payload.restart) return;
+      this.options.log?.warn({ error: payload.error.message }, 'follow consumer crashed; replacing it');
+      void this.replace();
     });
-    await c.connect();
-    for (const topic of options.topics) await c.subscribe({ topic, fromBeginning: true });
-    // Not awaited: run() resolves only once the group is joined, which is where kafkajs can hang.
-    c.run({
-      autoCommit: false,
-      eachBatch: ({ batch }) => deliver(attempt, batch.topic, batch.partition, batch.messages),
-    }).catch((error: Error) => {
-      if (attempt === generation)
-        options.log?.warn({ error: error.message }, 'follow consumer failed to run');
-    });
-    // run() has created the group synchronously, so seeks are accepted; they apply on assignment.
-    for (const { topic, partition, next } of slots) c.seek({ topic, partition, offset: String(next) });
-  };
+    return c;
+  }
 
-  const replace = () => {
-    replacing ??= (async () => {
-      const old = consumer;
-      const attempt = ++generation;
-      replacements++;
+  private replaceIfStalled(): void {
+    if (this.busy > 0 || this.replacing || this.failed || Date.now() - this.lastActivity <= this.stallMs)
+      return;
+    this.options.log?.warn(
+      { topics: this.options.topics, stallMs: this.stallMs },
+      'follow consumer made no progress; replacing it',
+    );
+    void this.replace();
+  }
+
+  private replace(): Promise<void> {
+    this.replacing ??= (async () => {
+      const old = this.consumer;
+      const attempt = ++this.generation;
+      this.replaced++;
       await release(old);
-      if (!stopped) await start(attempt);
+      if (!this.stopped) await this.startConsumer(attempt);
     })()
       .catch((error: Error) =>
-        options.log?.warn({ error: error.message }, 'restarting a follow consumer failed'),
+        this.options.log?.warn({ error: error.message }, 'restarting a follow consumer failed'),
       )
       .finally(() => {
-        replacing = undefined;
+        this.replacing = undefined;
       });
-    return replacing;
-  };
-
-  await start(generation);
-  const watchdog = setInterval(() => {
-    if (busy === 0 && !replacing && !failure && Date.now() - lastActivity > stallMs) {
-      options.log?.warn(
-        { topics: options.topics, stallMs },
-        'follow consumer made no progress; replacing it',
-      );
-      void replace();
-    }
-  }, 500);
-  watchdog.unref();
-
-  return {
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      clearInterval(watchdog);
-      generation++;
-      await replacing;
-      await release(consumer);
-      await Promise.all(slots.map((s) => s.delivery));
-    },
-    positions() {
-      const out: Positions = {};
-      for (const topic of options.topics) {
-        out[topic] = Object.fromEntries(
-          slots.filter((s) => s.topic === topic).map((s) => [s.partition, String(s.next)]),
-        );
-      }
-      return out;
-    },
-    replacements: () => replacements,
-    failure: () => failure,
-  };
+    return this.replacing;
+  }
 }
 
 /** Disconnects, giving up after a grace period: a wedged kafkajs consumer may never finish. */
@@ -210,24 +257,9 @@ async function startPositions(kafka: Kafka, topics: string[], from: FollowStart)
     for (const topic of topics) {
       // read_committed ListOffsets: `high` is the last stable offset.
       const offsets = await admin.fetchTopicOffsets(topic);
-      const byTime =
-        typeof from === 'object' && typeof from.timestamp === 'number'
-          ? new Map(
-              (await admin.fetchTopicOffsetsByTimestamp(topic, from.timestamp)).map((o) => [
-                o.partition,
-                o.offset,
-              ]),
-            )
-          : undefined;
+      const byTime = await offsetsAtTime(admin, topic, from);
       for (const { partition, low, high } of offsets) {
-        let offset: string;
-        if (from === 'earliest') offset = low;
-        else if (from === 'latest') offset = high;
-        else if (byTime) {
-          const found = byTime.get(partition);
-          // -1: no record at or after that time yet.
-          offset = found === undefined || BigInt(found) < 0n ? high : found;
-        } else offset = (from as Positions)[topic]?.[partition] ?? high;
+        const offset = startOffset(from, topic, partition, { low, high }, byTime);
         const next = BigInt(offset) < BigInt(low) ? BigInt(low) : BigInt(offset);
         slots.push({ topic, partition, next, delivery: Promise.resolve() });
       }
@@ -236,4 +268,33 @@ async function startPositions(kafka: Kafka, topics: string[], from: FollowStart)
   } finally {
     await admin.disconnect();
   }
+}
+
+/** partition → first offset at or after the start time; undefined unless starting from a time. */
+async function offsetsAtTime(
+  admin: Admin,
+  topic: string,
+  from: FollowStart,
+): Promise<Map<number, string> | undefined> {
+  if (typeof from !== 'object' || typeof from.timestamp !== 'number') return undefined;
+  const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, from.timestamp);
+  return new Map(offsets.map((o) => [o.partition, o.offset]));
+}
+
+/** Where one partition starts, before clamping to its log start. */
+function startOffset(
+  from: FollowStart,
+  topic: string,
+  partition: number,
+  { low, high }: { low: string; high: string },
+  byTime: Map<number, string> | undefined,
+): string {
+  if (from === 'earliest') return low;
+  if (from === 'latest') return high;
+  if (byTime) {
+    const found = byTime.get(partition);
+    // -1: no record at or after that time yet.
+    return found === undefined || BigInt(found) < 0n ? high : found;
+  }
+  return (from as Positions)[topic]?.[partition] ?? high;
 }
