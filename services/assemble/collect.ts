@@ -47,12 +47,14 @@ function collected(record: SynthRound): CollectedRound {
  */
 export function applyRecord(state: AssembleState | undefined, record: SynthRound, now: number): Outcome {
   const chainId = record.chain_id;
-  const invalid = (reason: string): Outcome => ({ kind: 'invalid', chainId, reason });
   const m = record.run.rounds_per_chain;
-  if (chainId === '') return invalid('empty chain_id');
-  if (!Number.isInteger(m) || m < 1) return invalid(`run.rounds_per_chain must be ≥ 1, got ${m}`);
+  if (chainId === '') return invalid(chainId, 'empty chain_id');
+  if (!Number.isInteger(m) || m < 1) return invalid(chainId, `run.rounds_per_chain must be ≥ 1, got ${m}`);
   if (state && state.run.run_id !== record.run.run_id) {
-    return invalid(`chain belongs to run ${state.run.run_id}, record names run ${record.run.run_id}`);
+    return invalid(
+      chainId,
+      `chain belongs to run ${state.run.run_id}, record names run ${record.run.run_id}`,
+    );
   }
   const base: AssembleState = state ?? {
     run: record.run,
@@ -62,35 +64,58 @@ export function applyRecord(state: AssembleState | undefined, record: SynthRound
     first_seen_at: now,
     updated_at: now,
   };
+  return record.kind === 'CLOSE'
+    ? applyClose(base, state !== undefined, record, now)
+    : applyRound(base, record, now);
+}
 
-  if (record.kind === 'CLOSE') {
-    const close = record.close;
-    if (!close) return invalid('CLOSE record without close');
-    const total = close.rounds_total;
-    if (!Number.isInteger(total) || total < 0 || total > m) {
-      return invalid(`close.rounds_total must be in 0…${m}, got ${total}`);
-    }
-    if (base.close) {
-      return base.close.rounds_total === total
-        ? { kind: 'duplicate', chainId }
-        : invalid(`chain already closed with ${base.close.rounds_total} rounds, now ${total}`);
-    }
-    const beyond = base.rounds.find((r) => r.round_index >= total);
-    if (beyond) return invalid(`chain closed with ${total} rounds but has round ${beyond.round_index}`);
-    if (total === 0) return { kind: 'empty', chainId, hadState: state !== undefined };
-    const next = { ...base, close, updated_at: now };
-    return { kind: isReady(next) ? 'ready' : 'pending', state: next };
+function invalid(chainId: string, reason: string): Outcome {
+  return { kind: 'invalid', chainId, reason };
+}
+
+/** A CLOSE record: the chain's round count becomes known. */
+function applyClose(base: AssembleState, hadState: boolean, record: SynthRound, now: number): Outcome {
+  const chainId = base.chain_id;
+  const m = record.run.rounds_per_chain;
+  const close = record.close;
+  if (!close) return invalid(chainId, 'CLOSE record without close');
+  const total = close.rounds_total;
+  if (!Number.isInteger(total) || total < 0 || total > m) {
+    return invalid(chainId, `close.rounds_total must be in 0…${m}, got ${total}`);
   }
+  if (base.close) {
+    return base.close.rounds_total === total
+      ? { kind: 'duplicate', chainId }
+      : invalid(chainId, `chain already closed with ${base.close.rounds_total} rounds, now ${total}`);
+  }
+  const beyond = base.rounds.find((r) => r.round_index >= total);
+  if (beyond)
+    return invalid(chainId, `chain closed with ${total} rounds but has round ${beyond.round_index}`);
+  if (total === 0) return { kind: 'empty', chainId, hadState };
+  return progress({ ...base, close, updated_at: now });
+}
 
+/** A ROUND record: one more round of the chain. */
+function applyRound(base: AssembleState, record: SynthRound, now: number): Outcome {
+  const chainId = base.chain_id;
+  const m = record.run.rounds_per_chain;
   const r = record.round_index;
-  if (!Number.isInteger(r) || r < 0 || r >= m) return invalid(`round_index must be in 0…${m - 1}, got ${r}`);
+  if (!Number.isInteger(r) || r < 0 || r >= m)
+    return invalid(chainId, `round_index must be in 0…${m - 1}, got ${r}`);
   if (base.close && r >= base.close.rounds_total) {
-    return invalid(`round ${r} arrived after the chain closed with ${base.close.rounds_total} rounds`);
+    return invalid(
+      chainId,
+      `round ${r} arrived after the chain closed with ${base.close.rounds_total} rounds`,
+    );
   }
-  if (r === 0 && record.inherit_from_prev) return invalid('round 0 cannot inherit from a previous round');
+  if (r === 0 && record.inherit_from_prev)
+    return invalid(chainId, 'round 0 cannot inherit from a previous round');
   if (base.rounds.some((x) => x.round_index === r)) return { kind: 'duplicate', chainId };
   const rounds = [...base.rounds, collected(record)].sort((a, b) => a.round_index - b.round_index);
-  const next = { ...base, rounds, updated_at: now };
+  return progress({ ...base, rounds, updated_at: now });
+}
+
+function progress(next: AssembleState): Outcome {
   return { kind: isReady(next) ? 'ready' : 'pending', state: next };
 }
 
