@@ -15,7 +15,7 @@ import { kafkaClient } from '../../lib/kafka/client.ts';
 import { followTopics } from '../../lib/kafka/follow-topics.ts';
 import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
-import { registryClient, topicSerde } from '../../lib/registry.ts';
+import { registryClient, type TopicSerde, topicSerde } from '../../lib/registry.ts';
 import { requireTopics, TOPICS, type Topics } from '../../lib/topics.ts';
 import { exportRows } from './rows.ts';
 import { type ExportFormat, type ShardInfo, ShardSink } from './shards.ts';
@@ -73,12 +73,36 @@ export async function exportRun(options: ExportOptions): Promise<ExportManifest>
   const format = options.format ?? EXPORT_DEFAULTS.format;
   const shardSize = options.shardSize ?? EXPORT_DEFAULTS.shardSize;
   const name = options.name ?? EXPORT_DEFAULTS.name;
-  const topics = options.topics ?? { ...TOPICS };
-  const topic = topics.augmented;
+  const topic = (options.topics ?? TOPICS).augmented;
   const log = options.log ?? createLogger('export');
   const kafka = kafkaClient('ipt-export', options.brokers, log);
   const serde = topicSerde<AugmentedRecord>(registryClient(options.registryUrl), topic);
 
+  await checkTopic(kafka, topic);
+  await mkdir(options.outDir, { recursive: true });
+  await removePreviousExport(options.outDir);
+
+  const sink = new ShardSink({ dir: options.outDir, format, name, shardSize });
+  const manifest = emptyManifest(options, topic, format, shardSize, sink);
+  const writer = new RunWriter(options, serde, sink, manifest, log);
+  const report = () => options.onProgress?.({ ...writer.progress, shards: sink.shards.length });
+
+  if (options.follow) {
+    await follow(kafka, topic, (messages) => writer.take(messages), report, options.signal);
+  } else {
+    await readCommitted(kafka, topic, writer, report);
+  }
+  await sink.finish();
+  await writer.writeManifest();
+  report();
+  log.info(
+    { run: options.run, records: manifest.records, rows: manifest.rows, shards: manifest.shards.length },
+    'export done',
+  );
+  return manifest;
+}
+
+async function checkTopic(kafka: Kafka, topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -86,11 +110,16 @@ export async function exportRun(options: ExportOptions): Promise<ExportManifest>
   } finally {
     await admin.disconnect();
   }
-  await mkdir(options.outDir, { recursive: true });
-  await removePreviousExport(options.outDir);
+}
 
-  const sink = new ShardSink({ dir: options.outDir, format, name, shardSize });
-  const manifest: ExportManifest = {
+function emptyManifest(
+  options: ExportOptions,
+  topic: string,
+  format: ExportFormat,
+  shardSize: number,
+  sink: ShardSink,
+): ExportManifest {
+  return {
     run_id: options.run,
     topic,
     format,
@@ -105,86 +134,122 @@ export async function exportRun(options: ExportOptions): Promise<ExportManifest>
     skipped: { duplicates: 0, other_runs: 0, undecodable: 0 },
     shards: sink.shards,
   };
-  const seen = new Set<string>();
-  const progress: ExportProgress = { offsetsRead: 0, offsetsTotal: 0, records: 0, rows: 0, shards: 0 };
-  const report = () => options.onProgress?.({ ...progress, shards: sink.shards.length });
-  const writeManifest = () =>
-    writeFile(join(options.outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
 
-  const take = async (messages: KafkaMessage[]): Promise<void> => {
+/** Turns the run's records into rows in the sink, once per record id, counting into the manifest. */
+class RunWriter {
+  readonly progress: ExportProgress = { offsetsRead: 0, offsetsTotal: 0, records: 0, rows: 0, shards: 0 };
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly options: ExportOptions,
+    private readonly serde: TopicSerde<AugmentedRecord>,
+    private readonly sink: ShardSink,
+    readonly manifest: ExportManifest,
+    private readonly log: Logger,
+  ) {}
+
+  writeManifest(): Promise<void> {
+    return writeFile(join(this.options.outDir, MANIFEST_FILE), `${JSON.stringify(this.manifest, null, 2)}\n`);
+  }
+
+  async take(messages: KafkaMessage[]): Promise<void> {
     for (const message of messages) {
-      let record: AugmentedRecord;
-      try {
-        if (!message.value) throw new Error('record has no value');
-        record = await serde.deserialize(message.value);
-      } catch (error) {
-        manifest.skipped.undecodable++;
-        log.warn({ offset: message.offset, err: error }, 'undecodable augmented record skipped');
-        continue;
-      }
-      if (record.run.run_id !== options.run) {
-        manifest.skipped.other_runs++;
-        continue;
-      }
-      if (seen.has(record.id)) {
-        manifest.skipped.duplicates++;
-        continue;
-      }
-      seen.add(record.id);
-      manifest.records++;
-      manifest.documents += record.doc_ids.length;
-      manifest.pairs += record.rounds.reduce((n, r) => n + r.pairs.length, 0);
-      manifest.tokens.source_text += record.text_tokens;
-      for (const row of exportRows(record)) {
-        manifest.rows++;
-        manifest.tokens.rendered += row.metadata.token_count;
-        const completed = await sink.add(row);
-        if (completed && manifest.follow) await writeManifest();
-      }
+      const record = await this.decode(message);
+      if (record && this.accept(record)) await this.write(record);
     }
-    progress.records = manifest.records;
-    progress.rows = manifest.rows;
-  };
+    this.progress.records = this.manifest.records;
+    this.progress.rows = this.manifest.rows;
+  }
 
-  if (options.follow) {
-    await follow(kafka, topic, take, report, options.signal);
-  } else {
-    const ranges = await committedRanges(kafka, topic);
-    const partitions = [...ranges.keys()].sort((a, b) => a - b);
-    manifest.source = {};
-    for (const p of partitions) {
-      const r = ranges.get(p) as { startOffset: string; endOffset: string };
-      manifest.source[String(p)] = { start: r.startOffset, end: r.endOffset };
-      progress.offsetsTotal += Number(BigInt(r.endOffset) - BigInt(r.startOffset));
-    }
-    report();
-    for (const p of partitions) {
-      const r = ranges.get(p) as { startOffset: string; endOffset: string };
-      let before = 0;
-      await readPartition(kafka, topic, p, {
-        endOffset: r.endOffset,
-        onMessages: async (messages) => {
-          await take(messages);
-          const last = messages[messages.length - 1] as KafkaMessage;
-          const done = Number(BigInt(last.offset) + 1n - BigInt(r.startOffset));
-          progress.offsetsRead += done - before;
-          before = done;
-          report();
-        },
-      });
-      // Markers and aborted records at the end are read but never delivered: count them as read.
-      progress.offsetsRead += Number(BigInt(r.endOffset) - BigInt(r.startOffset)) - before;
-      report();
+  private async decode(message: KafkaMessage): Promise<AugmentedRecord | undefined> {
+    try {
+      if (!message.value) throw new Error('record has no value');
+      return await this.serde.deserialize(message.value);
+    } catch (error) {
+      this.manifest.skipped.undecodable++;
+      this.log.warn({ offset: message.offset, err: error }, 'undecodable augmented record skipped');
+      return undefined;
     }
   }
-  await sink.finish();
-  await writeManifest();
+
+  /** Whether the record is this run's and not seen before (counting the ones skipped). */
+  private accept(record: AugmentedRecord): boolean {
+    if (record.run.run_id !== this.options.run) {
+      this.manifest.skipped.other_runs++;
+      return false;
+    }
+    if (this.seen.has(record.id)) {
+      this.manifest.skipped.duplicates++;
+      return false;
+    }
+    this.seen.add(record.id);
+    return true;
+  }
+
+  private async write(record: AugmentedRecord): Promise<void> {
+    const manifest = this.manifest;
+    manifest.records++;
+    manifest.documents += record.doc_ids.length;
+    manifest.pairs += record.rounds.reduce((n, r) => n + r.pairs.length, 0);
+    manifest.tokens.source_text += record.text_tokens;
+    for (const row of exportRows(record)) {
+      manifest.rows++;
+      manifest.tokens.rendered += row.metadata.token_count;
+      const completed = await this.sink.add(row);
+      if (completed && manifest.follow) await this.writeManifest();
+    }
+  }
+}
+
+type OffsetRange = { startOffset: string; endOffset: string };
+
+/** Bounded: each partition's committed range, measured first, read one partition after another. */
+async function readCommitted(
+  kafka: Kafka,
+  topic: string,
+  writer: RunWriter,
+  report: () => void,
+): Promise<void> {
+  const ranges = await committedRanges(kafka, topic);
+  const partitions = [...ranges.keys()].sort((a, b) => a - b);
+  const source: Record<string, { start: string; end: string }> = {};
+  writer.manifest.source = source;
+  for (const p of partitions) {
+    const r = ranges.get(p) as OffsetRange;
+    source[String(p)] = { start: r.startOffset, end: r.endOffset };
+    writer.progress.offsetsTotal += Number(BigInt(r.endOffset) - BigInt(r.startOffset));
+  }
   report();
-  log.info(
-    { run: options.run, records: manifest.records, rows: manifest.rows, shards: manifest.shards.length },
-    'export done',
-  );
-  return manifest;
+  for (const p of partitions) {
+    await readCommittedPartition(kafka, topic, p, ranges.get(p) as OffsetRange, writer, report);
+  }
+}
+
+async function readCommittedPartition(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  r: OffsetRange,
+  writer: RunWriter,
+  report: () => void,
+): Promise<void> {
+  const progress = writer.progress;
+  let before = 0;
+  await readPartition(kafka, topic, partition, {
+    endOffset: r.endOffset,
+    onMessages: async (messages) => {
+      await writer.take(messages);
+      const last = messages[messages.length - 1] as KafkaMessage;
+      const done = Number(BigInt(last.offset) + 1n - BigInt(r.startOffset));
+      progress.offsetsRead += done - before;
+      before = done;
+      report();
+    },
+  });
+  // Markers and aborted records at the end are read but never delivered: count them as read.
+  progress.offsetsRead += Number(BigInt(r.endOffset) - BigInt(r.startOffset)) - before;
+  report();
 }
 
 /** Deletes the files a previous export into the same directory listed, so no stale shard survives. */
