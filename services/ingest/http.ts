@@ -135,118 +135,32 @@ function resultOf(index: number, outcome: Outcome): ItemResult {
   }
 }
 
+/** What every request of one endpoint shares. */
+interface Endpoint {
+  ingestor: Ingestor;
+  maxBody: number;
+  fields: JsonFields;
+  maxLine: number;
+  authorized: (req: IncomingMessage) => boolean;
+  /** Requests numbered so far (names each document's origin). */
+  requests: number;
+}
+
+const SOURCE = 'http';
+
 export async function startIngestHttp(options: IngestHttpOptions): Promise<IngestHttpServer> {
-  const { ingestor } = options;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const fields = options.fields ?? DEFAULT_JSON_FIELDS;
-  const maxLine = options.maxRecordBytes ?? maxBody;
-  const authorized = tokenCheck(options.token);
-  const source = 'http';
-  let requests = 0;
-
-  async function documents(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!authorized(req)) {
-      send(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
-      req.resume();
-      return;
-    }
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    const ndjson = NDJSON_TYPES.has(type);
-    if (!ndjson && !JSON_TYPES.has(type)) {
-      send(res, 415, { error: 'unsupported media type: send application/json or application/x-ndjson' });
-      req.resume();
-      return;
-    }
-    const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    if (declared > maxBody) {
-      // Refused before reading: the client learns it without uploading the body.
-      send(res, 413, { error: `body over ${maxBody} bytes`, limit: maxBody }, { connection: 'close' });
-      req.resume();
-      res.on('finish', () => req.destroy());
-      return;
-    }
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBody);
-    } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        send(res, 413, { error: `body over ${maxBody} bytes`, limit: maxBody }, { connection: 'close' });
-        return;
-      }
-      throw error;
-    }
-    const n = ++requests;
-    const events: SourceEvent[] = [];
-    if (ndjson) {
-      for await (const event of readJsonl(
-        (async function* () {
-          yield body;
-        })(),
-        { source, fields, maxLineBytes: maxLine },
-      )) {
-        events.push(event.kind === 'skip' ? event : { ...event, origin: `request ${n} ${event.origin}` });
-      }
-    } else {
-      const parsed = parseJsonBody(body);
-      if (!parsed.ok) {
-        const outcome = await ingestor.handle({
-          kind: 'reject',
-          reason: parsed.reason,
-          message: `request ${n}: ${parsed.message}`,
-          source,
-          origin: `request ${n}`,
-          original: body.subarray(0, DLQ_MAX_VALUE_BYTES),
-          originalLength: body.length,
-        });
-        if (outcome.status === 'rejected') await outcome.delivered;
-        send(res, 400, { error: 'malformed body', reason: parsed.reason, message: parsed.message });
-        return;
-      }
-      parsed.items.forEach((item, i) => {
-        events.push(
-          documentFromJson(item, fields, {
-            source,
-            origin: `request ${n} item ${i}`,
-            original: () => Buffer.from(JSON.stringify(item) ?? 'null'),
-          }),
-        );
-      });
-    }
-    const outcomes: Outcome[] = [];
-    for (const event of events) outcomes.push(await ingestor.handle(event));
-    // Durable before we answer: the caller may delete its copy once it sees 200.
-    await Promise.all(
-      outcomes.map((o) => (o.status === 'accepted' || o.status === 'rejected' ? o.delivered : undefined)),
-    );
-    const results = outcomes.map((o, i) => resultOf(i, o));
-    const count = (status: ItemResult['status']) => results.filter((r) => r.status === status).length;
-    send(res, 200, {
-      accepted: count('accepted'),
-      duplicates: count('duplicate'),
-      rejected: count('rejected'),
-      results,
-    });
-  }
-
+  const endpoint: Endpoint = {
+    ingestor: options.ingestor,
+    maxBody,
+    fields: options.fields ?? DEFAULT_JSON_FIELDS,
+    maxLine: options.maxRecordBytes ?? maxBody,
+    authorized: tokenCheck(options.token),
+    requests: 0,
+  };
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/documents') {
-      send(res, 404, { error: 'not found' });
-      req.resume();
-      return;
-    }
-    if (req.method !== 'POST') {
-      send(res, 405, { error: 'use POST' }, { allow: 'POST' });
-      req.resume();
-      return;
-    }
-    const ready = ingestor.ready();
-    if (ready !== true) {
-      send(res, 503, { error: `not ready: ${ready}` }, { 'retry-after': '5' });
-      req.resume();
-      return;
-    }
-    documents(req, res).catch((error: Error) => {
+    if (refusedRoute(req, res, endpoint.ingestor)) return;
+    documents(endpoint, req, res).catch((error: Error) => {
       options.log?.error({ err: error.message }, 'POST /documents failed');
       if (!res.headersSent) send(res, 503, { error: error.message });
       else res.destroy();
@@ -272,4 +186,133 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
         server.close(() => resolve());
       }),
   };
+}
+
+/** Answers a request that is not a POST /documents the ingestor can take now; true if it did. */
+function refusedRoute(req: IncomingMessage, res: ServerResponse, ingestor: Ingestor): boolean {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path !== '/documents') send(res, 404, { error: 'not found' });
+  else if (req.method !== 'POST') send(res, 405, { error: 'use POST' }, { allow: 'POST' });
+  else {
+    const ready = ingestor.ready();
+    if (ready === true) return false;
+    send(res, 503, { error: `not ready: ${ready}` }, { 'retry-after': '5' });
+  }
+  req.resume();
+  return true;
+}
+
+async function documents(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const ndjson = admitted(endpoint, req, res);
+  if (ndjson === undefined) return;
+  const body = await readBodyOr413(req, res, endpoint.maxBody);
+  if (!body) return;
+  const n = ++endpoint.requests;
+  const events = ndjson ? await ndjsonEvents(endpoint, body, n) : await jsonEvents(endpoint, body, n, res);
+  if (!events) return;
+  const outcomes: Outcome[] = [];
+  for (const event of events) outcomes.push(await endpoint.ingestor.handle(event));
+  // Durable before we answer: the caller may delete its copy once it sees 200.
+  await Promise.all(
+    outcomes.map((o) => (o.status === 'accepted' || o.status === 'rejected' ? o.delivered : undefined)),
+  );
+  const results = outcomes.map((o, i) => resultOf(i, o));
+  const count = (status: ItemResult['status']) => results.filter((r) => r.status === status).length;
+  send(res, 200, {
+    accepted: count('accepted'),
+    duplicates: count('duplicate'),
+    rejected: count('rejected'),
+    results,
+  });
+}
+
+/**
+ * Checks what can be checked before the body is read (token, media type, declared size): whether
+ * the body is NDJSON, or undefined once the request has been answered.
+ */
+function admitted(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): boolean | undefined {
+  if (!endpoint.authorized(req)) {
+    send(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+    req.resume();
+    return undefined;
+  }
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const ndjson = NDJSON_TYPES.has(type);
+  if (!ndjson && !JSON_TYPES.has(type)) {
+    send(res, 415, { error: 'unsupported media type: send application/json or application/x-ndjson' });
+    req.resume();
+    return undefined;
+  }
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (declared > endpoint.maxBody) {
+    // Refused before reading: the client learns it without uploading the body.
+    sendTooLarge(res, endpoint.maxBody);
+    req.resume();
+    res.on('finish', () => req.destroy());
+    return undefined;
+  }
+  return ndjson;
+}
+
+async function readBodyOr413(
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBody: number,
+): Promise<Buffer | undefined> {
+  try {
+    return await readBody(req, maxBody);
+  } catch (error) {
+    if (!(error instanceof BodyTooLarge)) throw error;
+    sendTooLarge(res, maxBody);
+    return undefined;
+  }
+}
+
+function sendTooLarge(res: ServerResponse, maxBody: number): void {
+  send(res, 413, { error: `body over ${maxBody} bytes`, limit: maxBody }, { connection: 'close' });
+}
+
+async function ndjsonEvents(endpoint: Endpoint, body: Buffer, n: number): Promise<SourceEvent[]> {
+  const events: SourceEvent[] = [];
+  const lines = readJsonl(
+    (async function* () {
+      yield body;
+    })(),
+    { source: SOURCE, fields: endpoint.fields, maxLineBytes: endpoint.maxLine },
+  );
+  for await (const event of lines) {
+    events.push(event.kind === 'skip' ? event : { ...event, origin: `request ${n} ${event.origin}` });
+  }
+  return events;
+}
+
+/** A JSON body's documents; a malformed body is dead-lettered and answered 400 (then undefined). */
+async function jsonEvents(
+  endpoint: Endpoint,
+  body: Buffer,
+  n: number,
+  res: ServerResponse,
+): Promise<SourceEvent[] | undefined> {
+  const parsed = parseJsonBody(body);
+  if (!parsed.ok) {
+    const outcome = await endpoint.ingestor.handle({
+      kind: 'reject',
+      reason: parsed.reason,
+      message: `request ${n}: ${parsed.message}`,
+      source: SOURCE,
+      origin: `request ${n}`,
+      original: body.subarray(0, DLQ_MAX_VALUE_BYTES),
+      originalLength: body.length,
+    });
+    if (outcome.status === 'rejected') await outcome.delivered;
+    send(res, 400, { error: 'malformed body', reason: parsed.reason, message: parsed.message });
+    return undefined;
+  }
+  return parsed.items.map((item, i) =>
+    documentFromJson(item, endpoint.fields, {
+      source: SOURCE,
+      origin: `request ${n} item ${i}`,
+      original: () => Buffer.from(JSON.stringify(item) ?? 'null'),
+    }),
+  );
 }
