@@ -147,16 +147,30 @@ function invalidUtf8Offset(bytes: Uint8Array): string {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i] as number;
-    const need =
-      b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    const need = continuationBytes(b);
     if (need < 0) return `bad byte 0x${b.toString(16)} at offset ${i}`;
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return `bad sequence at offset ${i}`;
-    }
+    if (!continues(bytes, i, need)) return `bad sequence at offset ${i}`;
     i += need + 1;
   }
   return 'overlong or surrogate sequence';
+}
+
+/** How many continuation bytes a UTF-8 lead byte announces; -1 if it cannot lead a sequence. */
+function continuationBytes(lead: number): number {
+  if (lead < 0x80) return 0;
+  if (lead >= 0xc2 && lead < 0xe0) return 1;
+  if (lead >= 0xe0 && lead < 0xf0) return 2;
+  if (lead >= 0xf0 && lead < 0xf5) return 3;
+  return -1;
+}
+
+/** Whether the `need` bytes after `at` are all continuation bytes (10xxxxxx). */
+function continues(bytes: Uint8Array, at: number, need: number): boolean {
+  for (let k = 1; k <= need; k++) {
+    const c = bytes[at + k];
+    if (c === undefined || (c & 0xc0) !== 0x80) return false;
+  }
+  return true;
 }
 
 /** Decodes bytes in a declared charset, strictly. */
