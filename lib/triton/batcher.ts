@@ -89,7 +89,7 @@ export class MicroBatcher extends EventEmitter {
     this.dispatch = opts.dispatch ?? 'auto';
     this.metrics = opts.metrics;
     cluster.on('slot', this.onSlot);
-    cluster.on('circuit', this.onSlot);
+    cluster.on('availability', this.onSlot);
   }
 
   /** Prompts queued here, not yet sent. */
@@ -142,7 +142,7 @@ export class MicroBatcher extends EventEmitter {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.cluster.off('slot', this.onSlot);
-    this.cluster.off('circuit', this.onSlot);
+    this.cluster.off('availability', this.onSlot);
     for (const item of this.takeAll()) item.reject(new TritonClosedError('MicroBatcher'));
     this.checkFull();
   }

@@ -23,7 +23,8 @@ import {
 } from './protocol.ts';
 import { chooseWithAffinity } from './routing.ts';
 
-export type CircuitState = 'closed' | 'open';
+/** Whether any endpoint is healthy: requests wait (they do not fail) while none is. */
+export type Availability = 'available' | 'unavailable';
 
 export interface TritonClusterOptions {
   urls: readonly string[];
@@ -132,7 +133,7 @@ const DOWN_CODES = new Set([
  * healthy endpoint, ejects failing ones and re-admits them when their health
  * check passes, retries retryable failures elsewhere with backoff.
  *
- * Events: 'circuit' (state) when no endpoint / some endpoint is healthy;
+ * Events: 'availability' (state) when no endpoint / some endpoint is healthy;
  * 'eject' (url, reason) and 'admit' (url); 'slot' when an in-flight slot
  * frees up (the batcher waits for it).
  */
@@ -166,7 +167,8 @@ export class TritonCluster extends EventEmitter {
   private engineTimer: NodeJS.Timeout | undefined;
   private enginePoll: Promise<void> | undefined;
   private rotate = 0;
-  private state: CircuitState = 'open';
+  // Nothing is available before the first health check passes.
+  private state: Availability = 'unavailable';
   private closed = false;
   private healthTimer: NodeJS.Timeout | undefined;
   private healthRound: Promise<void> | undefined;
@@ -219,33 +221,33 @@ export class TritonCluster extends EventEmitter {
     this.healthTimer.unref();
   }
 
-  /** Resolves after the first health check of every endpoint (the circuit may still be open). */
+  /** Resolves after the first health check of every endpoint (none may be available yet). */
   async start(): Promise<this> {
     await this.firstHealth;
     return this;
   }
 
-  get circuit(): CircuitState {
+  get availability(): Availability {
     return this.state;
   }
 
   /** Resolves when some endpoint is healthy; rejects when the cluster closes or `signal` aborts. */
   whenCircuitClosed(signal?: AbortSignal): Promise<void> {
-    if (this.state === 'closed') return Promise.resolve();
+    if (this.state === 'available') return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const onCircuit = (s: CircuitState) => {
-        if (s === 'closed') done(null);
+      const onAvailability = (s: Availability) => {
+        if (s === 'available') done(null);
       };
       const onAbort = () => done(signal?.reason ?? new Error('aborted'));
       const onClose = () => done(new TritonClosedError());
       const done = (err: unknown) => {
-        this.off('circuit', onCircuit);
+        this.off('availability', onAvailability);
         this.off('close', onClose);
         signal?.removeEventListener('abort', onAbort);
         if (err === null) resolve();
         else reject(err);
       };
-      this.on('circuit', onCircuit);
+      this.on('availability', onAvailability);
       this.on('close', onClose);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -644,10 +646,10 @@ export class TritonCluster extends EventEmitter {
   }
 
   private updateCircuit(): void {
-    const next: CircuitState = this.endpoints.some((ep) => ep.healthy) ? 'closed' : 'open';
+    const next: Availability = this.endpoints.some((ep) => ep.healthy) ? 'available' : 'unavailable';
     if (next === this.state) return;
     this.state = next;
-    this.emit('circuit', next);
+    this.emit('availability', next);
   }
 
   /** One round of probes; rounds never overlap, so a hung endpoint cannot pile them up. */

@@ -5,7 +5,7 @@ export {
   ADAPTIVE_CEILING,
   ADAPTIVE_START,
   type AffinityStats,
-  type CircuitState,
+  type Availability,
   type EndpointState,
   type RequestOptions,
   TritonCluster,

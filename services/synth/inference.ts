@@ -46,11 +46,11 @@ export async function startInference(
     maxBatch: o.maxBatch,
     lingerMs: o.lingerMs,
   });
-  cluster.on('circuit', (state) => log.warn({ circuit: state }, `Triton circuit ${state}`));
+  cluster.on('availability', (state) => log.warn({ triton: state }, `Triton endpoints ${state}`));
   return {
     infer: (prompt, chainId) => batcher.submit(prompt, { affinityKey: chainId }),
-    saturated: () => cluster.circuit === 'open' || batcher.full,
-    ready: () => (cluster.circuit === 'open' ? 'no healthy Triton endpoint' : true),
+    saturated: () => cluster.availability === 'unavailable' || batcher.full,
+    ready: () => (cluster.availability === 'unavailable' ? 'no healthy Triton endpoint' : true),
     async close() {
       batcher.close();
       await cluster.close();

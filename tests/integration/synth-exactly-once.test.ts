@@ -167,7 +167,7 @@ describe('synth exactly once on the real stack', () => {
       await until(async () => (await account(topics)).perDoc.size > 0);
       b = spawnIpt(synthArgs(topics, runId, outage.url), 'synth-b'); // the group rebalances mid-run
       await until(async () => (await account(topics)).perDoc.size > 400);
-      // Triton goes away for 20 s: both pause (circuit open), nothing fails, and they resume when it is back.
+      // Triton goes away for 20 s: both pause (no endpoint available), nothing fails, and they resume when it is back.
       await outage.kill();
       await sleep(5_000); // rounds answered just before the kill still commit
       const paused = (await account(topics)).perDoc.size;

@@ -206,7 +206,7 @@ describe('Triton cluster client against real Triton servers', () => {
     expect(err.attempts).toBe(1);
     expect(err.cause).toBeInstanceOf(TritonHttpError);
     expect((err.cause as TritonHttpError).kind).toBe('client');
-    expect(c.circuit).toBe('closed');
+    expect(c.availability).toBe('available');
     expect(c.endpointStates()[0]?.healthy).toBe(true);
   });
 
@@ -253,22 +253,22 @@ describe('Triton cluster client against real Triton servers', () => {
     expect(outputs).toEqual(expected);
   });
 
-  it('opens the circuit while no endpoint is healthy and re-admits a server that comes back', async () => {
+  it('is unavailable while no endpoint is healthy and re-admits a server that comes back', async () => {
     // b was killed by the previous test; nothing listens at its address.
     const c = track(cluster([b.url], { deadlineMs: 50_000 }));
     const events: string[] = [];
-    c.on('circuit', (s: string) => events.push(`circuit:${s}`));
+    c.on('availability', (s: string) => events.push(`availability:${s}`));
     c.on('admit', () => events.push('admit'));
     await c.start();
-    expect(c.circuit).toBe('open');
+    expect(c.availability).toBe('unavailable');
     const [p] = prompts(1).list as [string];
-    // A request made while the circuit is open waits for an endpoint instead of burning its attempts.
+    // A request made while no endpoint is available waits for an endpoint instead of burning its attempts.
     const pending = c.infer(SIM, [p], params);
     await sleep(300);
     b = await start(FAST, b.httpPort);
     await c.whenCircuitClosed();
     const [out] = await pending;
     expect(out).toMatch(PAIR);
-    expect(events).toEqual(['admit', 'circuit:closed']);
+    expect(events).toEqual(['admit', 'availability:available']);
   }, 60_000);
 });
