@@ -5,7 +5,7 @@
 
 import { WARCParser, type WARCRecord } from 'warcio';
 import { DLQ_MAX_VALUE_BYTES } from '../../../lib/dlq.ts';
-import { rejected, type SourceEvent } from '../events.ts';
+import { type RejectedInput, rejected, type SourceEvent } from '../events.ts';
 import { charsetOfContentType, charsetOfHtmlHead, htmlToText, isHtml, isPlainText } from '../html.ts';
 import { givenId } from '../ids.ts';
 import { decodeCharset, decodeUtf8 } from '../normalize.ts';
@@ -41,118 +41,132 @@ function crawlInfo(payload: string, filename: string | null | undefined) {
   return { dump, segment };
 }
 
+interface Crawl {
+  dump: string | null;
+  segment: string | null;
+}
+
 export async function* readWarc(
   body: AsyncIterable<Buffer>,
   options: WarcOptions,
 ): AsyncGenerator<SourceEvent> {
   const { source } = options;
-  let dump: string | null = null;
-  let segment: string | null = null;
+  const crawl: Crawl = { dump: null, segment: null };
   const parser = new WARCParser(body, { keepHeadersCase: false, parseHttp: true });
   const records = parser[Symbol.asyncIterator]();
   for (;;) {
-    let record: WARCRecord;
-    try {
-      const next = await records.next();
-      if (next.done) return;
-      record = next.value;
-    } catch (error) {
-      // The parser cannot find the next record boundary after this; the rest of the file is lost.
-      yield rejected(
-        'malformed_warc',
-        `unreadable WARC record at byte ${parser.offset}: ${(error as Error).message}`,
-        { source, origin: `offset ${parser.offset}` },
-        null,
-        { detail: { offset: String(parser.offset) } },
-      );
+    const next = await nextRecord(records, parser, source);
+    if (next === undefined) return;
+    if ('unreadable' in next) {
+      yield next.unreadable;
       return;
     }
-    const origin = `offset ${parser.offset}`;
-    const type = record.warcType;
-    if (type === 'warcinfo') {
+    const { record } = next;
+    if (record.warcType === 'warcinfo') {
       const info = crawlInfo(await record.contentText(), record.warcHeader('WARC-Filename'));
-      dump = info.dump ?? dump;
-      segment = info.segment ?? segment;
+      crawl.dump = info.dump ?? crawl.dump;
+      crawl.segment = info.segment ?? crawl.segment;
       continue;
     }
-    if (type !== 'conversion' && type !== 'response') {
+    const skip = skipReason(record);
+    if (skip) {
       await record.skipFully();
-      yield { kind: 'skip', why: `warc_${type}`, source };
+      yield { kind: 'skip', why: skip, source };
       continue;
     }
-    let contentType: string | null | undefined;
-    if (type === 'response') {
-      const status = Number(record.httpHeaders?.statusCode ?? 0);
-      contentType = record.httpHeaders?.headers.get('content-type');
-      if (status !== 200) {
-        await record.skipFully();
-        yield { kind: 'skip', why: `http_status_${status}`, source };
-        continue;
-      }
-      if (!isHtml(contentType) && !isPlainText(contentType)) {
-        await record.skipFully();
-        yield { kind: 'skip', why: 'not_text', source };
-        continue;
-      }
-    }
-    const url = record.warcTargetURI ?? null;
-    const recordId = givenId(record.warcHeader('WARC-Record-ID')?.replace(/^<|>$/g, ''));
-    const date = record.warcDate ? Date.parse(record.warcDate) : Number.NaN;
-    const { bytes, length } = await readPayload(record, options.maxRecordBytes);
-    const where = { source, origin };
-    const id = recordId.ok ? recordId.id : null;
-    if (length > options.maxRecordBytes) {
-      yield rejected(
-        'too_long',
-        `record is ${length} bytes (limit ${options.maxRecordBytes})`,
-        where,
-        bytes.subarray(0, DLQ_MAX_VALUE_BYTES),
-        {
-          originalLength: length,
-          id,
-          detail: { limit: String(options.maxRecordBytes), length: String(length) },
-        },
-      );
-      continue;
-    }
-    let text: string;
-    if (type === 'conversion') {
-      const decoded = decodeUtf8(bytes);
-      if (!decoded.ok) {
-        yield rejected(decoded.reason, decoded.message, where, bytes, { id });
-        continue;
-      }
-      text = decoded.text;
-    } else {
-      const charset =
-        charsetOfContentType(contentType) ??
-        (isHtml(contentType) ? charsetOfHtmlHead(bytes) : null) ??
-        'utf-8';
-      const decoded = decodeCharset(bytes, charset);
-      if (!decoded.ok) {
-        yield rejected(decoded.reason, decoded.message, where, bytes, {
-          id,
-          ...(decoded.detail ? { detail: decoded.detail } : {}),
-        });
-        continue;
-      }
-      text = isHtml(contentType) ? htmlToText(decoded.text) : decoded.text;
-    }
-    const metadata: Record<string, string> = { warc_type: type };
-    if (contentType) metadata.content_type = contentType;
-    if (record.warcDate) metadata.warc_date = record.warcDate;
-    yield {
-      kind: 'doc',
-      text,
-      id,
-      url,
-      crawlDump: dump,
-      crawlSegment: segment,
-      crawlTime: Number.isNaN(date) ? null : date,
-      metadata,
-      source,
-      origin,
-      original: () => bytes,
-    };
+    yield await documentOf(record, { source, origin: `offset ${parser.offset}` }, crawl, options);
   }
+}
+
+/** The next record; undefined at the end; a rejection when the parser lost the record boundaries. */
+async function nextRecord(
+  records: AsyncIterator<WARCRecord>,
+  parser: WARCParser,
+  source: string,
+): Promise<{ record: WARCRecord } | { unreadable: RejectedInput } | undefined> {
+  try {
+    const next = await records.next();
+    return next.done ? undefined : { record: next.value };
+  } catch (error) {
+    // The parser cannot find the next record boundary after this; the rest of the file is lost.
+    const unreadable = rejected(
+      'malformed_warc',
+      `unreadable WARC record at byte ${parser.offset}: ${(error as Error).message}`,
+      { source, origin: `offset ${parser.offset}` },
+      null,
+      { detail: { offset: String(parser.offset) } },
+    );
+    return { unreadable };
+  }
+}
+
+/** Why a record is not a document (other record types, non-200 or non-text responses), if it is not. */
+function skipReason(record: WARCRecord): string | undefined {
+  const type = record.warcType;
+  if (type !== 'conversion' && type !== 'response') return `warc_${type}`;
+  if (type !== 'response') return undefined;
+  const status = Number(record.httpHeaders?.statusCode ?? 0);
+  if (status !== 200) return `http_status_${status}`;
+  const contentType = record.httpHeaders?.headers.get('content-type');
+  if (!isHtml(contentType) && !isPlainText(contentType)) return 'not_text';
+  return undefined;
+}
+
+/** A conversion or text response record as a document, or why it was rejected. */
+async function documentOf(
+  record: WARCRecord,
+  where: { source: string; origin: string },
+  crawl: Crawl,
+  options: WarcOptions,
+): Promise<SourceEvent> {
+  const type = record.warcType as 'conversion' | 'response';
+  const contentType = type === 'response' ? record.httpHeaders?.headers.get('content-type') : undefined;
+  const recordId = givenId(record.warcHeader('WARC-Record-ID')?.replace(/^<|>$/g, ''));
+  const date = record.warcDate ? Date.parse(record.warcDate) : Number.NaN;
+  const { bytes, length } = await readPayload(record, options.maxRecordBytes);
+  const id = recordId.ok ? recordId.id : null;
+  if (length > options.maxRecordBytes) {
+    return rejected(
+      'too_long',
+      `record is ${length} bytes (limit ${options.maxRecordBytes})`,
+      where,
+      bytes.subarray(0, DLQ_MAX_VALUE_BYTES),
+      {
+        originalLength: length,
+        id,
+        detail: { limit: String(options.maxRecordBytes), length: String(length) },
+      },
+    );
+  }
+  const text = type === 'conversion' ? decodeUtf8(bytes) : responseText(bytes, contentType);
+  if (!text.ok) {
+    return rejected(text.reason, text.message, where, bytes, {
+      id,
+      ...(text.detail ? { detail: text.detail } : {}),
+    });
+  }
+  const metadata: Record<string, string> = { warc_type: type };
+  if (contentType) metadata.content_type = contentType;
+  if (record.warcDate) metadata.warc_date = record.warcDate;
+  return {
+    kind: 'doc',
+    text: text.text,
+    id,
+    url: record.warcTargetURI ?? null,
+    crawlDump: crawl.dump,
+    crawlSegment: crawl.segment,
+    crawlTime: Number.isNaN(date) ? null : date,
+    metadata,
+    ...where,
+    original: () => bytes,
+  };
+}
+
+/** A response body decoded in its declared (or sniffed) charset; HTML turned into visible text. */
+function responseText(bytes: Buffer, contentType: string | null | undefined) {
+  const charset =
+    charsetOfContentType(contentType) ?? (isHtml(contentType) ? charsetOfHtmlHead(bytes) : null) ?? 'utf-8';
+  const decoded = decodeCharset(bytes, charset);
+  if (!decoded.ok) return decoded;
+  return { ok: true as const, text: isHtml(contentType) ? htmlToText(decoded.text) : decoded.text };
 }
