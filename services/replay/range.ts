@@ -33,40 +33,40 @@ export function parsePosition(text: string, flag: '--from' | '--to'): PositionSp
     fail(`${value} is not allowed here`);
 
   const iso = ISO.exec(value);
-  if (iso) {
-    const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone] = iso;
-    const normalized = `${y}-${mo}-${d}T${h}:${mi}:${s}${frac ? `.${frac.slice(0, 3).padEnd(3, '0')}` : ''}${zone ?? 'Z'}`;
-    const ms = Date.parse(normalized);
-    // Date.parse rolls 2026-02-30 over to March; a date that does not round-trip is a typo.
-    const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-    if (
-      Number.isNaN(ms) ||
-      check.getUTCMonth() !== Number(mo) - 1 ||
-      check.getUTCDate() !== Number(d) ||
-      Number(h) > 23 ||
-      Number(mi) > 59 ||
-      Number(s) > 59
-    ) {
-      fail('not a valid date/time');
-    }
-    if (ms < 0) fail('before 1970');
-    return { kind: 'time', ms, text: value };
-  }
-
-  if (/^\d/.test(value) && value.includes(':')) {
-    const offsets = new Map<number, bigint>();
-    for (const entry of value.split(',')) {
-      const m = OFFSET_ENTRY.exec(entry.trim());
-      if (!m) fail(`"${entry.trim()}" is not partition:offset`);
-      const [, p, o] = m as RegExpExecArray;
-      const partition = Number(p);
-      if (!Number.isSafeInteger(partition)) fail(`partition ${p} is out of range`);
-      if (offsets.has(partition)) fail(`partition ${partition} is given twice`);
-      offsets.set(partition, BigInt(o as string));
-    }
-    return { kind: 'offsets', offsets };
-  }
+  if (iso) return parseTime(iso, value, fail);
+  if (/^\d/.test(value) && value.includes(':')) return parseOffsets(value, fail);
   return fail('not understood');
+}
+
+type Fail = (why: string) => never;
+
+/** An ISO time the ISO pattern matched; a date that does not exist (2026-02-30) fails. */
+function parseTime(iso: RegExpExecArray, value: string, fail: Fail): PositionSpec {
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone] = iso;
+  const normalized = `${y}-${mo}-${d}T${h}:${mi}:${s}${frac ? `.${frac.slice(0, 3).padEnd(3, '0')}` : ''}${zone ?? 'Z'}`;
+  const ms = Date.parse(normalized);
+  // Date.parse rolls 2026-02-30 over to March; a date that does not round-trip is a typo.
+  const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  const exists = check.getUTCMonth() === Number(mo) - 1 && check.getUTCDate() === Number(d);
+  const clock = Number(h) <= 23 && Number(mi) <= 59 && Number(s) <= 59;
+  if (Number.isNaN(ms) || !exists || !clock) fail('not a valid date/time');
+  if (ms < 0) fail('before 1970');
+  return { kind: 'time', ms, text: value };
+}
+
+/** `partition:offset,…`, each partition once. */
+function parseOffsets(value: string, fail: Fail): PositionSpec {
+  const offsets = new Map<number, bigint>();
+  for (const entry of value.split(',')) {
+    const m = OFFSET_ENTRY.exec(entry.trim());
+    if (!m) fail(`"${entry.trim()}" is not partition:offset`);
+    const [, p, o] = m as RegExpExecArray;
+    const partition = Number(p);
+    if (!Number.isSafeInteger(partition)) fail(`partition ${p} is out of range`);
+    if (offsets.has(partition)) fail(`partition ${partition} is given twice`);
+    offsets.set(partition, BigInt(o as string));
+  }
+  return { kind: 'offsets', offsets };
 }
 
 /** A partition's committed offsets now: log start and last stable offset (exclusive end). */
@@ -99,57 +99,13 @@ export interface RangeInputs {
  */
 export function resolveRange(from: PositionSpec, to: PositionSpec, inputs: RangeInputs): PartitionRange[] {
   const { bounds } = inputs;
-  for (const [flag, spec] of [
-    ['--from', from],
-    ['--to', to],
-  ] as const) {
-    if (spec.kind !== 'offsets') continue;
-    for (const partition of spec.offsets.keys()) {
-      if (!bounds.has(partition)) {
-        throw new Error(
-          `${flag}: the raw topic has no partition ${partition} (it has ${[...bounds.keys()].sort((a, b) => a - b).join(', ')})`,
-        );
-      }
-    }
-  }
-  const clamp = (x: bigint, b: PartitionBounds) => (x < b.low ? b.low : x > b.high ? b.high : x);
+  checkNamedPartitions('--from', from, bounds);
+  checkNamedPartitions('--to', to, bounds);
   const ranges: PartitionRange[] = [];
   for (const partition of [...bounds.keys()].sort((a, b) => a - b)) {
     const b = bounds.get(partition) as PartitionBounds;
-    let end: bigint;
-    if (to.kind === 'latest') end = b.high;
-    else if (to.kind === 'time') end = clamp(inputs.toTimeOffsets?.get(partition) ?? b.high, b);
-    else if (to.kind === 'offsets') {
-      const named = to.offsets.get(partition);
-      end = named ?? b.high;
-      if (named !== undefined && (named > b.high || named < b.low)) {
-        throw new Error(
-          `--to ${partition}:${named} is outside partition ${partition}, which holds offsets ${b.low}…${b.high} now`,
-        );
-      }
-    } else throw new Error('--to cannot be earliest');
-
-    let start: bigint;
-    if (from.kind === 'earliest') start = b.low;
-    else if (from.kind === 'time') start = clamp(inputs.fromTimeOffsets?.get(partition) ?? b.high, b);
-    else if (from.kind === 'offsets') {
-      const named = from.offsets.get(partition);
-      if (named === undefined) start = end;
-      else {
-        if (named < b.low) {
-          throw new Error(
-            `--from ${partition}:${named} is before the log start of partition ${partition} (${b.low}): those records are gone`,
-          );
-        }
-        if (named > b.high) {
-          throw new Error(
-            `--from ${partition}:${named} is past the end of partition ${partition} (${b.high})`,
-          );
-        }
-        start = named;
-      }
-    } else throw new Error('--from cannot be latest');
-
+    let end = rangeEnd(to, partition, b, inputs.toTimeOffsets);
+    const start = rangeStart(from, partition, b, end, inputs.fromTimeOffsets);
     if (end < start) {
       if (from.kind === 'offsets' || to.kind === 'offsets') {
         throw new Error(`--to is before --from on partition ${partition} (${end} < ${start})`);
@@ -162,6 +118,70 @@ export function resolveRange(from: PositionSpec, to: PositionSpec, inputs: Range
     throw new Error(`--to ${to.text} is before --from ${from.text}`);
   }
   return ranges;
+}
+
+/** Explicit offsets may only name partitions the topic has. */
+function checkNamedPartitions(
+  flag: '--from' | '--to',
+  spec: PositionSpec,
+  bounds: ReadonlyMap<number, PartitionBounds>,
+): void {
+  if (spec.kind !== 'offsets') return;
+  for (const partition of spec.offsets.keys()) {
+    if (!bounds.has(partition)) {
+      throw new Error(
+        `${flag}: the raw topic has no partition ${partition} (it has ${[...bounds.keys()].sort((a, b) => a - b).join(', ')})`,
+      );
+    }
+  }
+}
+
+function clamp(x: bigint, b: PartitionBounds): bigint {
+  if (x < b.low) return b.low;
+  return x > b.high ? b.high : x;
+}
+
+/** Where `--to` ends one partition (exclusive). */
+function rangeEnd(
+  to: PositionSpec,
+  partition: number,
+  b: PartitionBounds,
+  timeOffsets: ReadonlyMap<number, bigint> | undefined,
+): bigint {
+  if (to.kind === 'latest') return b.high;
+  if (to.kind === 'time') return clamp(timeOffsets?.get(partition) ?? b.high, b);
+  if (to.kind !== 'offsets') throw new Error('--to cannot be earliest');
+  const named = to.offsets.get(partition);
+  if (named !== undefined && (named > b.high || named < b.low)) {
+    throw new Error(
+      `--to ${partition}:${named} is outside partition ${partition}, which holds offsets ${b.low}…${b.high} now`,
+    );
+  }
+  return named ?? b.high;
+}
+
+/** Where `--from` starts one partition; a partition explicit offsets do not name starts at its end. */
+function rangeStart(
+  from: PositionSpec,
+  partition: number,
+  b: PartitionBounds,
+  end: bigint,
+  timeOffsets: ReadonlyMap<number, bigint> | undefined,
+): bigint {
+  if (from.kind === 'earliest') return b.low;
+  if (from.kind === 'time') return clamp(timeOffsets?.get(partition) ?? b.high, b);
+  if (from.kind !== 'offsets') throw new Error('--from cannot be latest');
+  const named = from.offsets.get(partition);
+  if (named === undefined) return end;
+  if (named < b.low) {
+    throw new Error(
+      `--from ${partition}:${named} is before the log start of partition ${partition} (${b.low}): those records are gone`,
+    );
+  }
+  if (named > b.high) {
+    throw new Error(`--from ${partition}:${named} is past the end of partition ${partition} (${b.high})`);
+  }
+  return named;
 }
 
 /** "p0 120…480, p1 0…301" for logs and the summary. */
