@@ -122,7 +122,9 @@ const engine = async (s: EngineSettings): Promise<EngineServer> => {
 const cachingOn = () => engine({ timeScale: SCALE, prefixCaching: true });
 const cachingOff = () => engine({ timeScale: SCALE, prefixCaching: false });
 
-let capacity: (CapacityResult & { maxNumSeqs: number; closedForm: number; stats: EngineStats }) | undefined;
+let capacity:
+  | (CapacityResult & { maxNumSeqs: number; closedForm: number; stats: EngineStats; attempts: number })
+  | undefined;
 /** C_engine: the caching-off engine saturated directly with the pipeline's prompt mix. */
 const measureC = async (): Promise<number> => {
   if (!capacity) {
@@ -133,24 +135,38 @@ const measureC = async (): Promise<number> => {
     // Enough chains for the warm-up and the window at up to 4× the closed form's rate at P = 1 000.
     const seconds = Number(argv['capacity-s']) + Number(argv['warmup-s']);
     const bound = closedFormCapacity(s0 as EngineStats, 500, 250);
-    const docs = rawDocuments(fresh(2 * Math.ceil(perEngine + bound * seconds)), tokenizer);
-    const chains: ChainPair[] = [];
-    for (let i = 0; i + 1 < docs.length; i += 2)
-      chains.push({ first: docs[i] as ChainPair['first'], next: docs[i + 1] as ChainPair['next'] });
-    const r = await measureEngineCapacity([e], chains, tokenizer, {
-      perEngine,
-      warmupS: Number(argv['warmup-s']),
-      seconds: Number(argv['capacity-s']),
-    });
-    const w = r.windows[0] as EngineWindow;
-    const closedForm = closedFormCapacity(
-      s0 as EngineStats,
-      (w.promptTokens - w.prefixHitTokens) / w.finished,
-      w.generatedTokens / w.finished,
-    );
-    capacity = { ...r, maxNumSeqs, closedForm, stats: s0 as EngineStats };
-    console.log(`C_engine = ${fmt(r.rate)} prompts/s (closed form ${fmt(closedForm)}); ${JSON.stringify(r)}`);
+    // C_engine is every other figure's denominator: a window in which the box starved the engine's
+    // thread (its lag) would understate it, so such a measurement is repeated (at most 3 tries, the
+    // least-lagged kept).
+    let tries = 0;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      tries = attempt;
+      const docs = rawDocuments(fresh(2 * Math.ceil(perEngine + bound * seconds)), tokenizer);
+      const chains: ChainPair[] = [];
+      for (let i = 0; i + 1 < docs.length; i += 2)
+        chains.push({ first: docs[i] as ChainPair['first'], next: docs[i + 1] as ChainPair['next'] });
+      const r = await measureEngineCapacity([e], chains, tokenizer, {
+        perEngine,
+        warmupS: Number(argv['warmup-s']),
+        seconds: Number(argv['capacity-s']),
+      });
+      const w = r.windows[0] as EngineWindow;
+      const closedForm = closedFormCapacity(
+        s0 as EngineStats,
+        (w.promptTokens - w.prefixHitTokens) / w.finished,
+        w.generatedTokens / w.finished,
+      );
+      console.log(
+        `C_engine = ${fmt(r.rate)} prompts/s (closed form ${fmt(closedForm)}); ${JSON.stringify(r)}`,
+      );
+      const lag = (capacity?.windows[0] as EngineWindow | undefined)?.lag ?? Number.POSITIVE_INFINITY;
+      if (w.lag < lag) capacity = { ...r, maxNumSeqs, closedForm, stats: s0 as EngineStats, attempts: 0 };
+      if (w.lag <= 0.01) break;
+      console.log(`C_engine: ${pct(w.lag)} of the window lost to host CPU starvation; measuring again`);
+    }
+    if (capacity) capacity.attempts = tries;
   }
+  if (!capacity) throw new Error('C_engine not measured');
   return capacity.rate;
 };
 
@@ -288,6 +304,7 @@ try {
       `| running / waiting sequences (mean of 200 ms samples) | ${fmt(c.meanRunning[0] as number)} / ${fmt(c.meanWaiting[0] as number)} |`,
       `| prefix-hit tokens | ${w.prefixHitTokens} of ${w.promptTokens} prompt tokens |`,
       `| preemptions | ${w.preemptions} |`,
+      `| measurements (repeated while host CPU starvation took > 1 % of the window; the least-lagged kept) | ${c.attempts} |`,
       `| the engine's Triton process group, CPU seconds per second | ${fmt(c.serverCpu[0] as number, 2)} |`,
       '',
     );
@@ -308,7 +325,12 @@ try {
     ] as const;
     for (const [name, { s }] of rows) console.log(`${name}: ${fmt(s.rate / C, 3)}·C_engine`);
     const busy = (streamOn.s.windows[0] as EngineWindow).busy;
-    if (!(busy >= 0.97)) missed.push(`streaming: engine busy ${fmt(busy, 3)} < 0.97 of the steady window`);
+    if (!(busy >= 0.97)) {
+      const lag = (streamOn.s.windows[0] as EngineWindow).lag;
+      missed.push(
+        `streaming: engine busy ${fmt(busy, 3)} < 0.97 of the steady window (${pct(lag)} of it lost to host CPU starvation)`,
+      );
+    }
     if (!(streamOn.s.rate >= 0.95 * C))
       missed.push(`streaming ${fmt(streamOn.s.rate / C, 3)}·C_engine < 0.95·C_engine`);
     report.push(
