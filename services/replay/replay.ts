@@ -114,34 +114,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const say = options.say ?? (() => {});
   const log = options.log ?? createLogger('replay');
   const kafka = kafkaClient(`ipt-replay-${runId}`, options.brokers, log);
-  const synthGroup = synthGroupId(runId);
-  const assembleGroup = assembleGroupId({ run: runId });
+  const groups = { synth: synthGroupId(runId), assemble: assembleGroupId({ run: runId }) };
 
   // 1. The range, per partition.
-  const admin = kafka.admin();
-  await admin.connect();
-  let ranges: PartitionRange[];
-  try {
-    await requireTopics(admin, [
-      topics.raw,
-      topics.rounds,
-      topics.augmented,
-      topics.dlq,
-      topics.synthState,
-      topics.assembleState,
-    ]);
-    await requireNewGroups(
-      admin,
-      [
-        { groupId: synthGroup, topic: topics.raw },
-        { groupId: assembleGroup, topic: topics.rounds },
-      ],
-      runId,
-    );
-    ranges = await measureRange(kafka, admin, topics.raw, options.from, options.to);
-  } finally {
-    await admin.disconnect();
-  }
+  const ranges = await checkAndMeasure(kafka, options, groups);
   say(`range on ${topics.raw}: ${describeRanges(ranges)}`);
 
   // 2. Read the range once: the documents to account for, and each partition's last record — the
@@ -158,30 +134,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   say(`${documents} documents in the range`);
 
   // 3. Place the groups before anyone joins them, then follow the outputs, then start the services.
-  const roundsEnd = [...(await committedRanges(kafka, topics.rounds))].map(([partition, r]) => ({
-    partition,
-    offset: r.endOffset,
-  }));
-  await placeGroups(kafka, `ipt-replay-setup.${runId}`, [
-    {
-      groupId: synthGroup,
-      topic: topics.raw,
-      partitions: ranges.map((r) => ({ partition: r.partition, offset: String(r.start) })),
-    },
-    // Every round of the new run is produced after this point, so the assembler need not read the
-    // rounds topic's history (all other runs').
-    {
-      groupId: assembleGroup,
-      topic: topics.rounds,
-      partitions: roundsEnd,
-    },
-  ]);
+  await placeRunGroups(kafka, topics, runId, ranges, groups);
   const outputs = await RunOutputs.start(kafka, options.registryUrl, topics, runId, { from: 'latest', log });
-
-  const common = { brokers: options.brokers, registryUrl: options.registryUrl, topics };
-  let assemble: Awaited<ReturnType<typeof startAssemble>> | undefined;
-  let synth: Awaited<ReturnType<typeof startSynth>> | undefined;
-  let stoppedBy: ReplayReport['stoppedBy'] = 'done';
   const progressNow = (): RunProgress => {
     outputs.check();
     let done = 0;
@@ -194,6 +148,93 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       elapsedMs: Date.now() - started,
     };
   };
+  const { run, stoppedBy } = await runServices(options, log, outputs, expected.ends, progressNow, () =>
+    say(`synth run "${runId}" (group ${groups.synth}) and assemble (group ${groups.assemble}) started`),
+  );
+  // What was committed by the time everything stopped (after Ctrl-C, more than the last poll saw).
+  options.onProgress?.(progressNow());
+  return replayReport(options, run, ranges, expected.keys, outputs, stoppedBy, started);
+}
+
+interface RunGroups {
+  synth: string;
+  assemble: string;
+}
+
+/** Checks the topics exist and the run is new, and measures the range. */
+async function checkAndMeasure(
+  kafka: Kafka,
+  options: ReplayOptions,
+  groups: RunGroups,
+): Promise<PartitionRange[]> {
+  const { topics, runId } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await requireTopics(admin, [
+      topics.raw,
+      topics.rounds,
+      topics.augmented,
+      topics.dlq,
+      topics.synthState,
+      topics.assembleState,
+    ]);
+    await requireNewGroups(
+      admin,
+      [
+        { groupId: groups.synth, topic: topics.raw },
+        { groupId: groups.assemble, topic: topics.rounds },
+      ],
+      runId,
+    );
+    return await measureRange(kafka, admin, topics.raw, options.from, options.to);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Synth's group at the range start, assemble's at the rounds topic's end. */
+async function placeRunGroups(
+  kafka: Kafka,
+  topics: Topics,
+  runId: string,
+  ranges: PartitionRange[],
+  groups: RunGroups,
+): Promise<void> {
+  const roundsEnd = [...(await committedRanges(kafka, topics.rounds))].map(([partition, r]) => ({
+    partition,
+    offset: r.endOffset,
+  }));
+  await placeGroups(kafka, `ipt-replay-setup.${runId}`, [
+    {
+      groupId: groups.synth,
+      topic: topics.raw,
+      partitions: ranges.map((r) => ({ partition: r.partition, offset: String(r.start) })),
+    },
+    // Every round of the new run is produced after this point, so the assembler need not read the
+    // rounds topic's history (all other runs').
+    {
+      groupId: groups.assemble,
+      topic: topics.rounds,
+      partitions: roundsEnd,
+    },
+  ]);
+}
+
+/** Starts assemble and a bounded synth, waits for the range to be accounted for, stops everything. */
+async function runServices(
+  options: ReplayOptions,
+  log: Logger,
+  outputs: RunOutputs,
+  endOffsets: Map<number, bigint>,
+  progressNow: () => RunProgress,
+  started: () => void,
+): Promise<{ run: Run; stoppedBy: ReplayReport['stoppedBy'] }> {
+  const { runId, topics } = options;
+  const common = { brokers: options.brokers, registryUrl: options.registryUrl, topics };
+  let assemble: Awaited<ReturnType<typeof startAssemble>> | undefined;
+  let synth: Awaited<ReturnType<typeof startSynth>> | undefined;
+  let stoppedBy: ReplayReport['stoppedBy'] = 'done';
   try {
     // The run's tokenizer counts the records, as it budgets synth's prompts.
     const tokenCounter = loadTokenizer(options.synth?.tokenizer);
@@ -208,12 +249,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       ...options.synth,
       tritonUrls: options.tritonUrls,
       runId,
-      endOffsets: expected.ends,
+      endOffsets,
       // Never close by time: block boundaries must depend on the records only (see above).
       idleMs: Number.POSITIVE_INFINITY,
       log: log.child({ service: 'synth' }),
     });
-    say(`synth run "${runId}" (group ${synthGroup}) and assemble (group ${assembleGroup}) started`);
+    started();
     stoppedBy = await waitForProgress(progressNow, options);
   } finally {
     // Reverse start order, each stopped even if one before it fails to.
@@ -223,11 +264,21 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     if (synth) shutdown.add('synth', () => synth?.stop());
     await shutdown.stop();
   }
-  // What was committed by the time everything stopped (after Ctrl-C, more than the last poll saw).
-  options.onProgress?.(progressNow());
+  return { run: synth?.run as Run, stoppedBy };
+}
 
+function replayReport(
+  options: ReplayOptions,
+  run: Run,
+  ranges: PartitionRange[],
+  keys: Set<string>,
+  outputs: RunOutputs,
+  stoppedBy: ReplayReport['stoppedBy'],
+  started: number,
+): ReplayReport {
+  const documents = keys.size;
   const records = [...outputs.records.values()];
-  const { augmented, deadLettered } = outputs.coverage(expected.keys);
+  const { augmented, deadLettered } = outputs.coverage(keys);
   const closedEarly: Partial<Record<ChainCloseReason, number>> = {};
   for (const r of records) if (r.close) closedEarly[r.close.reason] = (closedEarly[r.close.reason] ?? 0) + 1;
   const deadLetters: Record<string, number> = {};
@@ -236,9 +287,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const seconds = (Date.now() - started) / 1000;
   const accountedDocs = augmented + deadLettered;
   return {
-    runId,
-    run: synth?.run as Run,
-    rawTopic: topics.raw,
+    runId: options.runId,
+    run,
+    rawTopic: options.topics.raw,
     range: ranges.map((r) => ({ partition: r.partition, start: String(r.start), end: String(r.end) })),
     documents,
     augmented,
