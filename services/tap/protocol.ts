@@ -144,34 +144,45 @@ function parseStart(value: unknown, topics: Topics): TapStart {
   if (value === undefined || value === 'now' || value === 'latest') return 'now';
   if (value === 'earliest') return 'earliest';
   if (isObject(value)) {
-    if ('timestamp' in value) {
-      const t = value.timestamp;
-      if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0)
-        throw new ProtocolError('"from.timestamp" must be milliseconds since the epoch');
-      return { timestamp: t };
-    }
-    if ('offsets' in value && isObject(value.offsets)) {
-      const offsets: Partial<Record<TapRole, Record<string, string>>> = {};
-      for (const [name, partitions] of Object.entries(value.offsets)) {
-        const role = roleOf(name, topics);
-        if (!isObject(partitions))
-          throw new ProtocolError(`"from.offsets.${name}" must map partition → offset`);
-        const byPartition: Record<string, string> = {};
-        for (const [p, o] of Object.entries(partitions)) {
-          if (!/^\d{1,9}$/.test(p)) throw new ProtocolError(`"from.offsets.${name}": bad partition "${p}"`);
-          const offset = typeof o === 'number' ? String(o) : o;
-          if (typeof offset !== 'string' || !/^\d{1,19}$/.test(offset))
-            throw new ProtocolError(`"from.offsets.${name}.${p}" must be a non-negative offset`);
-          byPartition[String(Number(p))] = offset;
-        }
-        offsets[role] = byPartition;
-      }
-      return { offsets };
-    }
+    if ('timestamp' in value) return { timestamp: parseTimestamp(value.timestamp) };
+    if ('offsets' in value && isObject(value.offsets))
+      return { offsets: parseOffsets(value.offsets, topics) };
   }
   throw new ProtocolError(
     '"from" must be "now", "earliest", {"timestamp": ms} or {"offsets": {topic: {partition: offset}}}',
   );
+}
+
+function parseTimestamp(t: unknown): number {
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0)
+    throw new ProtocolError('"from.timestamp" must be milliseconds since the epoch');
+  return t;
+}
+
+/** `{topic: {partition: offset}}`, topics named by role or by (namespaced) name. */
+function parseOffsets(
+  value: Record<string, unknown>,
+  topics: Topics,
+): Partial<Record<TapRole, Record<string, string>>> {
+  const offsets: Partial<Record<TapRole, Record<string, string>>> = {};
+  for (const [name, partitions] of Object.entries(value)) {
+    const role = roleOf(name, topics);
+    if (!isObject(partitions)) throw new ProtocolError(`"from.offsets.${name}" must map partition → offset`);
+    offsets[role] = parsePartitionOffsets(name, partitions);
+  }
+  return offsets;
+}
+
+function parsePartitionOffsets(name: string, partitions: Record<string, unknown>): Record<string, string> {
+  const byPartition: Record<string, string> = {};
+  for (const [p, o] of Object.entries(partitions)) {
+    if (!/^\d{1,9}$/.test(p)) throw new ProtocolError(`"from.offsets.${name}": bad partition "${p}"`);
+    const offset = typeof o === 'number' ? String(o) : o;
+    if (typeof offset !== 'string' || !/^\d{1,19}$/.test(offset))
+      throw new ProtocolError(`"from.offsets.${name}.${p}" must be a non-negative offset`);
+    byPartition[String(Number(p))] = offset;
+  }
+  return byPartition;
 }
 
 function stringList(value: unknown, field: string): string[] {
@@ -204,48 +215,59 @@ export function facetsOf(
   value: TapValue,
   urlOf: (docId: string) => string | undefined = () => undefined,
 ): Facets {
-  const docIds: string[] = [];
-  const chainIds: string[] = [];
-  const runs: string[] = [];
-  const urls: string[] = [];
+  const facets = ownFacets(role, value);
+  if (role !== 'raw') {
+    for (const id of facets.docIds) {
+      const url = urlOf(id);
+      if (url !== undefined && !facets.urls.includes(url)) facets.urls.push(url);
+    }
+  }
+  return facets;
+}
+
+/** The ids the record itself names. */
+function ownFacets(role: TapRole, value: TapValue): Facets {
   switch (role) {
     case 'raw': {
       const doc = value as RawDocument;
-      docIds.push(doc.doc_id);
-      if (doc.parent_doc_id) docIds.push(doc.parent_doc_id);
-      if (doc.url) urls.push(doc.url);
-      break;
+      return {
+        docIds: doc.parent_doc_id ? [doc.doc_id, doc.parent_doc_id] : [doc.doc_id],
+        chainIds: [],
+        urls: doc.url ? [doc.url] : [],
+        runs: [],
+      };
     }
     case 'rounds': {
       const round = value as SynthRound;
-      if (round.doc_id) docIds.push(round.doc_id);
-      chainIds.push(round.chain_id);
-      runs.push(round.run.run_id);
-      break;
+      return {
+        docIds: round.doc_id ? [round.doc_id] : [],
+        chainIds: [round.chain_id],
+        urls: [],
+        runs: [round.run.run_id],
+      };
     }
     case 'augmented': {
       const record = value as AugmentedRecord;
-      docIds.push(...record.doc_ids);
-      chainIds.push(record.chain_id);
-      runs.push(record.run.run_id);
-      break;
+      return {
+        docIds: [...record.doc_ids],
+        chainIds: [record.chain_id],
+        urls: [],
+        runs: [record.run.run_id],
+      };
     }
-    case 'dlq': {
-      const letter = value as DeadLetter;
-      if (letter.doc_id) docIds.push(letter.doc_id);
-      if (letter.chain_id) chainIds.push(letter.chain_id);
-      if (letter.run_id) runs.push(letter.run_id);
-      if (letter.context?.url) urls.push(letter.context.url);
-      break;
-    }
+    case 'dlq':
+      return deadLetterFacets(value as DeadLetter);
   }
-  if (role !== 'raw') {
-    for (const id of docIds) {
-      const url = urlOf(id);
-      if (url !== undefined && !urls.includes(url)) urls.push(url);
-    }
-  }
-  return { docIds, chainIds, urls, runs };
+}
+
+function deadLetterFacets(letter: DeadLetter): Facets {
+  const present = (...values: (string | null | undefined)[]) => values.filter((v): v is string => Boolean(v));
+  return {
+    docIds: present(letter.doc_id),
+    chainIds: present(letter.chain_id),
+    urls: present(letter.context?.url),
+    runs: present(letter.run_id),
+  };
 }
 
 /** Whether a record with these facets passes every filter. */
