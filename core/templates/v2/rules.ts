@@ -48,20 +48,9 @@ export function matchOption(options: readonly string[], answer: string): number 
 }
 
 export function judgePair(pair: QAPair): PairVerdict {
-  let question = pair.question;
-  let answer = pair.answer;
-  let reasoning: string | null = null;
-  if (question.includes(COT_TRIGGER) || answer.includes(COT_CONCLUSION)) {
-    if (!question.endsWith(COT_TRIGGER)) return { keep: false, reason: 'cot_malformed' };
-    question = question.slice(0, question.length - COT_TRIGGER.length).trim();
-    const parts = answer.split(COT_CONCLUSION);
-    if (question === '' || parts.length !== 2) return { keep: false, reason: 'cot_malformed' };
-    let r = (parts[0] as string).trim();
-    if (r.endsWith('.')) r = r.slice(0, -1);
-    answer = (parts[1] as string).trim();
-    if (r === '' || answer === '') return { keep: false, reason: 'cot_malformed' };
-    reasoning = r;
-  }
+  const cot = splitReasoning(pair.question, pair.answer);
+  if (!cot) return { keep: false, reason: 'cot_malformed' };
+  const { question, answer, reasoning } = cot;
   if (!question.includes(OPTIONS_MARKER)) {
     return {
       keep: true,
@@ -91,6 +80,28 @@ export function judgePair(pair: QAPair): PairVerdict {
       none,
     },
   };
+}
+
+/**
+ * A chain-of-thought pair's question without its trigger, its reasoning and its concluded answer;
+ * a pair without the trigger or conclusion as it is (no reasoning); null if the CoT form is broken.
+ */
+function splitReasoning(
+  question: string,
+  answer: string,
+): { question: string; answer: string; reasoning: string | null } | null {
+  if (!question.includes(COT_TRIGGER) && !answer.includes(COT_CONCLUSION)) {
+    return { question, answer, reasoning: null };
+  }
+  if (!question.endsWith(COT_TRIGGER)) return null;
+  const q = question.slice(0, question.length - COT_TRIGGER.length).trim();
+  const parts = answer.split(COT_CONCLUSION);
+  if (q === '' || parts.length !== 2) return null;
+  let reasoning = (parts[0] as string).trim();
+  if (reasoning.endsWith('.')) reasoning = reasoning.slice(0, -1);
+  const a = (parts[1] as string).trim();
+  if (reasoning === '' || a === '') return null;
+  return { question: q, answer: a, reasoning };
 }
 
 /**
