@@ -267,21 +267,28 @@ export function countWithParts(counter: TokenCounter, text: string, parts: reado
     const at = text.indexOf(t, searchFrom);
     if (at < 0) continue;
     searchFrom = at + t.length;
-    let j = -1;
-    let k = -1;
-    for (let i = 1; i < t.length; i++) {
-      if (isCutChar(t.charCodeAt(i)) && !isCutChar(t.charCodeAt(i - 1))) {
-        if (j < 0) j = i;
-        k = i;
-      }
-    }
-    if (j < 0 || HAS_SPECIAL.test(t) || markerStraddles(text, at) || markerStraddles(text, at + t.length))
+    const cuts = firstAndLastCut(t);
+    if (!cuts || HAS_SPECIAL.test(t) || markerStraddles(text, at) || markerStraddles(text, at + t.length))
       continue;
+    const [j, k] = cuts;
     n += counted === 0 ? counter.count(text.slice(0, at + j)) : fromCut(counter, text, counted, at + j);
     n += part.tokens - counter.count(t.slice(0, j)) - fromCut(counter, t, k, t.length);
     counted = at + k;
   }
   return n + (counted === 0 ? counter.count(text) : fromCut(counter, text, counted, text.length));
+}
+
+/** The first and last cut of a part (a cut char after a non-cut one, not at 0); null if none. */
+function firstAndLastCut(t: string): [number, number] | null {
+  let first = -1;
+  let last = -1;
+  for (let i = 1; i < t.length; i++) {
+    if (isCutChar(t.charCodeAt(i)) && !isCutChar(t.charCodeAt(i - 1))) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  return first < 0 ? null : [first, last];
 }
 
 /**
