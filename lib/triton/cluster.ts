@@ -416,76 +416,102 @@ export class TritonCluster extends EventEmitter {
     fn: (client: TritonHttpClient, call: CallOptions) => Promise<T>,
     opts: RequestOptions = {},
   ): Promise<T> {
-    const deadlineMs = opts.deadlineMs ?? this.opts.deadlineMs;
-    const deadlineAt = Date.now() + deadlineMs;
-    const tried = new Set<string>();
-    /** Endpoints where the model itself failed this request (see TritonHttpError 'model'). */
-    const modelFailed = new Set<string>();
-    let attempts = 0;
-    let lastError: unknown;
-    const fail = (reason: string, cause: unknown): never => {
-      this.metrics?.permanentFailures.inc({ model });
-      throw new TritonRequestFailedError(model, attempts, cause, reason);
-    };
+    const request = new RequestAttempts(model, op, opts.deadlineMs ?? this.opts.deadlineMs, this.metrics);
     for (;;) {
       if (this.closed) throw new TritonClosedError();
       opts.signal?.throwIfAborted();
-      const remaining = deadlineAt - Date.now();
-      if (remaining <= 0) {
-        fail(
-          `deadline of ${deadlineMs} ms passed`,
-          lastError ?? new TritonDeadlineError({ endpoint: 'cluster', model, op }, deadlineMs),
-        );
-      }
-      let ep: Endpoint;
-      try {
-        ep = await this.acquire(tried, remaining, opts.signal, opts.affinityKey);
-      } catch (err) {
-        if (err instanceof TritonDeadlineError) {
-          fail(`deadline of ${deadlineMs} ms passed waiting for a healthy endpoint`, lastError ?? err);
-        }
-        throw err;
-      }
-      attempts++;
-      if (attempts > 1) this.metrics?.retries.inc({ model });
-      const timeoutMs = Math.max(1, Math.min(this.opts.attemptTimeoutMs, deadlineAt - Date.now()));
-      const started = performance.now();
-      this.metrics?.requests.inc({ endpoint: ep.url, model, op });
-      try {
-        const result = await fn(ep.client, { timeoutMs, signal: opts.signal });
-        this.observe(ep, model, op, started, 'ok');
-        this.sample(ep, op, started, true);
-        this.succeeded(ep);
-        if (opts.affinityKey !== undefined) this.affinity.remember(opts.affinityKey, ep.url);
-        return result;
-      } catch (err) {
-        this.observe(ep, model, op, started, 'error');
-        if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-        // Only timeouts, lost connections and 5xx bring the endpoint's limit down: a failure the
-        // model reports may be the prompt's, and a stream of bad prompts must not shrink it.
-        const modelSide = err instanceof TritonError && err.kind === 'model';
-        if (err instanceof TritonError && err.retryable && !modelSide) this.sample(ep, op, started, false);
-        lastError = err;
-        this.failed(ep, model, err);
-        if (!(err instanceof TritonError) || !err.retryable) fail('not retryable', err);
-        if (modelSide) {
-          modelFailed.add(ep.url);
-          // Failed alike on two endpoints (or on the only one): the prompt, not an endpoint.
-          if (modelFailed.size >= Math.min(2, this.endpoints.length)) {
-            fail(`the model failed it on ${modelFailed.size} endpoint(s)`, err);
-          }
-        }
-        if (attempts >= this.opts.maxAttempts) fail('attempts exhausted', err);
-        tried.add(ep.url);
-      } finally {
-        this.release(ep);
-      }
+      const ep = await this.acquireWithin(request, opts);
+      const outcome = await this.attempt(ep, request, fn, opts);
+      if (outcome.ok) return outcome.value;
       const wait = Math.min(
-        backoffDelay(attempts, this.backoff, this.random),
-        Math.max(0, deadlineAt - Date.now()),
+        backoffDelay(request.attempts, this.backoff, this.random),
+        Math.max(0, request.deadlineAt - Date.now()),
       );
       await sleep(wait, opts.signal);
     }
+  }
+
+  /** A slot for the request's next attempt, before its deadline. */
+  private async acquireWithin(request: RequestAttempts, opts: RequestOptions): Promise<Endpoint> {
+    const remaining = request.deadlineAt - Date.now();
+    if (remaining <= 0) {
+      request.fail(
+        `deadline of ${request.deadlineMs} ms passed`,
+        request.lastError ??
+          new TritonDeadlineError(
+            { endpoint: 'cluster', model: request.model, op: request.op },
+            request.deadlineMs,
+          ),
+      );
+    }
+    try {
+      return await this.acquire(request.tried, remaining, opts.signal, opts.affinityKey);
+    } catch (err) {
+      if (err instanceof TritonDeadlineError) {
+        request.fail(
+          `deadline of ${request.deadlineMs} ms passed waiting for a healthy endpoint`,
+          request.lastError ?? err,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** One attempt on `ep`; a failure worth retrying comes back as not ok, any other is thrown. */
+  private async attempt<T>(
+    ep: Endpoint,
+    request: RequestAttempts,
+    fn: (client: TritonHttpClient, call: CallOptions) => Promise<T>,
+    opts: RequestOptions,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
+    const { model, op } = request;
+    request.attempts++;
+    if (request.attempts > 1) this.metrics?.retries.inc({ model });
+    const timeoutMs = Math.max(1, Math.min(this.opts.attemptTimeoutMs, request.deadlineAt - Date.now()));
+    const started = performance.now();
+    this.metrics?.requests.inc({ endpoint: ep.url, model, op });
+    try {
+      const value = await fn(ep.client, { timeoutMs, signal: opts.signal });
+      this.observe(ep, model, op, started, 'ok');
+      this.sample(ep, op, started, true);
+      this.succeeded(ep);
+      if (opts.affinityKey !== undefined) this.affinity.remember(opts.affinityKey, ep.url);
+      return { ok: true, value };
+    } catch (err) {
+      this.attemptFailed(ep, request, started, err, opts.signal);
+      return { ok: false };
+    } finally {
+      this.release(ep);
+    }
+  }
+
+  /** Books a failed attempt; throws when the request must not be retried. */
+  private attemptFailed(
+    ep: Endpoint,
+    request: RequestAttempts,
+    started: number,
+    err: unknown,
+    signal: AbortSignal | undefined,
+  ): void {
+    const { model, op } = request;
+    this.observe(ep, model, op, started, 'error');
+    if (signal?.aborted) throw signal.reason ?? err;
+    // Only timeouts, lost connections and 5xx bring the endpoint's limit down: a failure the
+    // model reports may be the prompt's, and a stream of bad prompts must not shrink it.
+    const modelSide = err instanceof TritonError && err.kind === 'model';
+    if (err instanceof TritonError && err.retryable && !modelSide) this.sample(ep, op, started, false);
+    request.lastError = err;
+    this.failed(ep, model, err);
+    if (!(err instanceof TritonError) || !err.retryable) request.fail('not retryable', err);
+    if (modelSide) {
+      request.modelFailed.add(ep.url);
+      // Failed alike on two endpoints (or on the only one): the prompt, not an endpoint.
+      if (request.modelFailed.size >= Math.min(2, this.endpoints.length)) {
+        request.fail(`the model failed it on ${request.modelFailed.size} endpoint(s)`, err);
+      }
+    }
+    if (request.attempts >= this.opts.maxAttempts) request.fail('attempts exhausted', err);
+    request.tried.add(ep.url);
   }
 
   async close(): Promise<void> {
@@ -694,4 +720,30 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** What one request's retry loop has learned so far. */
+class RequestAttempts {
+  readonly deadlineAt: number;
+  /** Endpoints already tried (a retry prefers others). */
+  readonly tried = new Set<string>();
+  /** Endpoints where the model itself failed this request (see TritonHttpError 'model'). */
+  readonly modelFailed = new Set<string>();
+  attempts = 0;
+  lastError: unknown;
+
+  constructor(
+    readonly model: string,
+    readonly op: string,
+    readonly deadlineMs: number,
+    private readonly metrics: TritonMetrics | undefined,
+  ) {
+    this.deadlineAt = Date.now() + deadlineMs;
+  }
+
+  /** Gives the request up. */
+  fail(reason: string, cause: unknown): never {
+    this.metrics?.permanentFailures.inc({ model: this.model });
+    throw new TritonRequestFailedError(this.model, this.attempts, cause, reason);
+  }
 }
