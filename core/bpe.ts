@@ -129,6 +129,7 @@ function tables(model: BpeModel): Tables {
   });
   const none = merges.length;
 
+  // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: the per-character loop of every encode; surrogate pairing, byte fallback and unk runs stay inline so no call or allocation is made per character
   const initial = (text: string, out: Int32Array, from: number): number => {
     let n = from;
     let lastWasUnk = -1;
@@ -174,6 +175,7 @@ export function pieceEncoder(model: BpeModel, maxLength = 64): PieceEncoder {
   const ranks = new Int32Array(work.length);
   const rankAt = (i: number): number => rank(work[i] as number, work[i + 1] as number);
 
+  // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: the merge loop run for every short piece; the best-rank scan and the in-place shift stay in one function over the shared work arrays
   const encode = (piece: string): number => {
     if (piece.length > maxLength) throw new RangeError(`piece longer than ${maxLength} units`);
     if (piece.length === 0) return 0; // no text, no dummy prefix
@@ -215,6 +217,7 @@ export function bpeEncoder(model: BpeModel): BpeEncoder {
   const { initial, rank, mergedId, none } = tables(model);
   // Keys are rank × 2^23 + position: exact in a double for any text ingest admits.
   const POS = 2 ** 23;
+  // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: the merge loop of long texts; the heap and linked list are typed arrays local to one call, pushed and popped inline
   const encode = (text: string): number[] => {
     if (text.length === 0) return [];
     let ids = new Int32Array(1 + 4 * text.length);
