@@ -170,70 +170,79 @@ function addFacets(card, facets) {
   card.node.hidden = !cardMatches(card.facets, state.filters);
 }
 
+const RENDERERS = { raw: renderRaw, rounds: renderRound, augmented: renderAugmented, dlq: renderDeadLetter };
+
 function render(message) {
   const value = message.value;
   if (!value) return;
-  if (message.role === 'raw') {
-    const card = cardFor(value.doc_id);
-    const text = card.node.querySelector('.doc-text');
-    text.classList.remove('placeholder');
-    text.textContent =
-      value.text.length > TEXT_PREVIEW ? `${value.text.slice(0, TEXT_PREVIEW)}…` : value.text;
-    card.node.querySelector('.doc-url').textContent = value.url || '';
-    card.node.querySelector('.doc-meta').textContent =
-      `${value.token_count} tokens · ${value.source}` +
-      (value.chunk_count > 1 ? ` · chunk ${value.chunk_index + 1}/${value.chunk_count}` : '');
-    addFacets(card, message.facets);
-  } else if (message.role === 'rounds') {
-    const card = cardFor(value.doc_id || value.chain_id);
-    const round = el('div', `round kind-${value.kind.toLowerCase()}`);
-    round.dataset.chainId = value.chain_id;
-    const label =
-      value.kind === 'CLOSE'
-        ? `chain closed (${value.close ? value.close.reason : 'OTHER'}) · ${value.chain_id}`
-        : `round ${value.round_index} · ${value.pairs.length} pair${value.pairs.length === 1 ? '' : 's'} · ${value.chain_id} · run ${value.run.run_id}`;
-    round.append(el('div', 'round-head', label));
-    const list = el('ol', 'pairs');
-    for (const pair of value.pairs) {
-      const item = el('li');
-      item.append(el('div', 'q', pair.question), el('div', 'a', pair.answer));
-      list.append(item);
-    }
-    round.append(list);
-    card.node.querySelector('.rounds').append(round);
-    addFacets(card, message.facets);
-  } else if (message.role === 'augmented') {
-    // Each rendered text is shown on the card of the document its first round read.
-    for (const text of value.texts) {
-      const first = value.rounds[text.round_indexes[0]];
-      const card = cardFor(first ? first.doc_id : value.doc_ids[0] || value.chain_id);
-      const block = el('div', 'rendered-text');
-      block.dataset.chainId = value.chain_id;
-      block.append(
-        el(
-          'div',
-          'rendered-head',
-          `rendered (${text.framing}, ${text.token_count} tokens) · rounds ${text.round_indexes.join(', ')} · ${value.chain_id}`,
-        ),
-        el('pre', 'rendered-body', text.text),
-      );
-      card.node.querySelector('.rendered').append(block);
-      addFacets(card, message.facets);
-    }
-  } else if (message.role === 'dlq') {
-    const card = cardFor(value.doc_id || `dlq ${message.topic}/${message.partition}/${message.offset}`);
-    card.node.classList.add('has-dlq');
-    card.node
-      .querySelector('.rounds')
-      .append(
-        el(
-          'div',
-          'dead-letter',
-          `dead letter: ${value.stage} ${value.error_class} — ${value.error_name}: ${value.message}`,
-        ),
-      );
+  RENDERERS[message.role]?.(value, message);
+}
+
+function renderRaw(value, message) {
+  const card = cardFor(value.doc_id);
+  const text = card.node.querySelector('.doc-text');
+  text.classList.remove('placeholder');
+  text.textContent = value.text.length > TEXT_PREVIEW ? `${value.text.slice(0, TEXT_PREVIEW)}…` : value.text;
+  card.node.querySelector('.doc-url').textContent = value.url || '';
+  card.node.querySelector('.doc-meta').textContent =
+    `${value.token_count} tokens · ${value.source}` +
+    (value.chunk_count > 1 ? ` · chunk ${value.chunk_index + 1}/${value.chunk_count}` : '');
+  addFacets(card, message.facets);
+}
+
+function renderRound(value, message) {
+  const card = cardFor(value.doc_id || value.chain_id);
+  const round = el('div', `round kind-${value.kind.toLowerCase()}`);
+  round.dataset.chainId = value.chain_id;
+  const label =
+    value.kind === 'CLOSE'
+      ? `chain closed (${value.close ? value.close.reason : 'OTHER'}) · ${value.chain_id}`
+      : `round ${value.round_index} · ${value.pairs.length} pair${value.pairs.length === 1 ? '' : 's'} · ${value.chain_id} · run ${value.run.run_id}`;
+  round.append(el('div', 'round-head', label));
+  const list = el('ol', 'pairs');
+  for (const pair of value.pairs) {
+    const item = el('li');
+    item.append(el('div', 'q', pair.question), el('div', 'a', pair.answer));
+    list.append(item);
+  }
+  round.append(list);
+  card.node.querySelector('.rounds').append(round);
+  addFacets(card, message.facets);
+}
+
+/** Each rendered text is shown on the card of the document its first round read. */
+function renderAugmented(value, message) {
+  for (const text of value.texts) {
+    const first = value.rounds[text.round_indexes[0]];
+    const card = cardFor(first ? first.doc_id : value.doc_ids[0] || value.chain_id);
+    const block = el('div', 'rendered-text');
+    block.dataset.chainId = value.chain_id;
+    block.append(
+      el(
+        'div',
+        'rendered-head',
+        `rendered (${text.framing}, ${text.token_count} tokens) · rounds ${text.round_indexes.join(', ')} · ${value.chain_id}`,
+      ),
+      el('pre', 'rendered-body', text.text),
+    );
+    card.node.querySelector('.rendered').append(block);
     addFacets(card, message.facets);
   }
+}
+
+function renderDeadLetter(value, message) {
+  const card = cardFor(value.doc_id || `dlq ${message.topic}/${message.partition}/${message.offset}`);
+  card.node.classList.add('has-dlq');
+  card.node
+    .querySelector('.rounds')
+    .append(
+      el(
+        'div',
+        'dead-letter',
+        `dead letter: ${value.stage} ${value.error_class} — ${value.error_name}: ${value.message}`,
+      ),
+    );
+  addFacets(card, message.facets);
 }
 
 /** The tap's matching rules (services/tap/protocol.ts `matches`), over a card's gathered ids. */
