@@ -2,10 +2,9 @@ import { stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
 import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
-import { loadEndpoints } from '../lib/endpoints.ts';
 import { createLogger } from '../lib/log.ts';
 import { startOpsServer } from '../lib/ops-server.ts';
-import { MissingTopicsError, topicsFor } from '../lib/topics.ts';
+import { MissingTopicsError } from '../lib/topics.ts';
 import { DEFAULT_MAX_BODY_BYTES, startIngestHttp } from '../services/ingest/http.ts';
 import {
   createIngestor,
@@ -28,13 +27,18 @@ import {
 } from '../services/ingest/progress.ts';
 import { DEFAULT_SINK, SINK_COMPRESSIONS, type SinkCompression } from '../services/ingest/sink.ts';
 import { FORMATS, type Format } from '../services/ingest/sniff.ts';
+import {
+  addConnectionOptions,
+  addOpsOptions,
+  type ConnectionFlags,
+  type OpsFlags,
+  onStopSignal,
+  resolveConnections,
+} from './common.ts';
 
-interface IngestFlags {
+interface IngestFlags extends ConnectionFlags, OpsFlags {
   serve?: boolean;
   format: Format | 'auto';
-  brokers?: string[];
-  registry?: string;
-  topicNamespace?: string;
   textField: string[];
   urlField: string;
   idField: string;
@@ -56,18 +60,7 @@ interface IngestFlags {
   port: number;
   token?: string;
   maxBodyBytes: number;
-  opsHost: string;
-  opsPort?: number;
   logLevel?: string;
-}
-
-function namespace(value: string): string {
-  try {
-    topicsFor(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-  return value;
 }
 
 const EPILOG = `
@@ -100,12 +93,13 @@ export function ingestCommand(): Command {
     .argument('[paths...]', 'files, directories or globs; "-" for stdin');
   for (const add of [
     addSourceOptions,
-    addKafkaOptions,
+    addConnectionOptions,
     addDocumentOptions,
     addBudgetOptions,
     addSinkOptions,
     addReportOptions,
     addServeOptions,
+    addOpsOptions,
   ])
     add(command);
   command
@@ -161,26 +155,6 @@ function addSourceOptions(command: Command): Command {
         .choices(['auto', ...FORMATS])
         .default('auto')
         .env('IPT_INGEST_FORMAT'),
-    );
-}
-
-/** Where the documents go (the shared connection flags less Triton, which ingest does not use). */
-function addKafkaOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option('--brokers <list>', 'Kafka bootstrap servers (default: the local stack)')
-        .argParser(commaList)
-        .env('IPT_KAFKA_BROKERS'),
-    )
-    .addOption(
-      new Option('--registry <url>', 'schema registry URL (default: the local stack)').env(
-        'IPT_REGISTRY_URL',
-      ),
-    )
-    .addOption(
-      new Option('--topic-namespace <ns>', 'prefix of every topic name (side-by-side deployments)')
-        .argParser(namespace)
-        .env('IPT_TOPIC_NAMESPACE'),
     );
 }
 
@@ -329,30 +303,24 @@ function addServeOptions(command: Command): Command {
         .default(DEFAULT_MAX_BODY_BYTES)
         .env('IPT_INGEST_MAX_BODY_BYTES'),
     )
-    .addOption(
-      new Option('--ops-host <host>', 'address of /healthz, /readyz, /metrics')
-        .default('127.0.0.1')
-        .env('IPT_INGEST_OPS_HOST'),
-    )
-    .addOption(
-      new Option(
-        '--ops-port <port>',
-        'port of /healthz, /readyz, /metrics (--serve default 18091; files: off unless set)',
-      )
-        .argParser(port)
-        .env('IPT_INGEST_OPS_PORT'),
+    .addHelpText(
+      'after',
+      `\n--ops-port: with --serve ${SERVE_OPS_PORT} unless set; for files, off unless set.`,
     );
 }
 
+/** The ops server's port with --serve when --ops-port is not given. */
+const SERVE_OPS_PORT = 18091;
+
 function ingestorOptions(flags: IngestFlags, level: string) {
-  const endpoints = flags.brokers && flags.registry ? null : loadEndpoints();
+  const { brokers, registryUrl, topics } = resolveConnections(flags);
   const log = createLogger('ingest', flags.logLevel ?? level);
   return {
     log,
     options: {
-      brokers: flags.brokers ?? endpoints?.kafka.brokers ?? [],
-      registryUrl: flags.registry ?? endpoints?.registry.url ?? '',
-      topics: topicsFor(flags.topicNamespace),
+      brokers,
+      registryUrl,
+      topics,
       fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
       normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
       maxRecordBytes: flags.maxRecordBytes,
@@ -383,16 +351,13 @@ async function ingestFiles(files: string[] | null, flags: IngestFlags): Promise<
           ready: ingestor.ready,
         });
   let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(130);
+  onStopSignal(() => {
     interrupted = true;
     process.stderr.write(
       '\ninterrupted: finishing the current record and flushing (again to quit at once)\n',
     );
     ingestor.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   let totalBytes: number | null = null;
   if (files) {
     totalBytes = 0;
@@ -408,8 +373,6 @@ async function ingestFiles(files: string[] | null, flags: IngestFlags): Promise<
     await ingestor.close();
     progress.stop();
     await ops?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
   const seconds = (performance.now() - started) / 1000;
   log.info({ stats: ingestor.stats, seconds }, 'ingest finished');
@@ -433,7 +396,7 @@ async function serve(flags: IngestFlags): Promise<void> {
   });
   const ops = await startOpsServer({
     host: flags.opsHost,
-    port: flags.opsPort ?? 18091,
+    port: flags.opsPort ?? SERVE_OPS_PORT,
     registry: ingestor.metrics.registry,
     ready: ingestor.ready,
   });
@@ -444,10 +407,7 @@ async function serve(flags: IngestFlags): Promise<void> {
   console.log(
     `POST ${http.url}/documents  (health: ${ops.url}/healthz, ${ops.url}/readyz, ${ops.url}/metrics)`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await new Promise<void>((resolve) => onStopSignal(() => resolve()));
   log.info('shutting down');
   await http.close();
   await ingestor.close();
