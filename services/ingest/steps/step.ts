@@ -39,8 +39,11 @@ export interface Doc extends CandidateDoc {
 }
 
 export type Verdict =
-  /** Passed on. `undo` reverses what keeping it changed, for when it never reaches the raw topic. */
-  | { kind: 'keep'; doc: Doc; undo?: () => void }
+  /**
+   * Passed on. `undo` reverses what keeping it changed, for when it never reaches the raw topic;
+   * `detail` says what the step found (a score, a rule's value), shown by `ipt ingest --explain`.
+   */
+  | { kind: 'keep'; doc: Doc; undo?: () => void; detail?: Record<string, string> }
   /** Dead-lettered: `reason` becomes the dead letter's `context.reason`, `detail` joins its context. */
   | { kind: 'reject'; reason: RejectReason; message: string; detail?: Record<string, string> }
   /** Not a document (a WARC request record): counted by `why`, nothing written. */
@@ -58,8 +61,12 @@ export interface Step<In = Doc> {
   close?(): Promise<void>;
 }
 
-export const keep = (doc: Doc, undo?: () => void): Verdict =>
-  undo ? { kind: 'keep', doc, undo } : { kind: 'keep', doc };
+export const keep = (doc: Doc, undo?: () => void, detail?: Record<string, string>): Verdict => ({
+  kind: 'keep',
+  doc,
+  ...(undo ? { undo } : {}),
+  ...(detail ? { detail } : {}),
+});
 
 /** A rejection from the pure checks (normalize.ts), its message prefixed with where the input was. */
 export const rejectAt = (doc: Doc, r: Rejection): Verdict => ({
