@@ -37,6 +37,8 @@ export type RejectReason =
   | 'malformed_warc'
   | 'unsupported_format'
   | 'read_error'
+  /** Too similar to a document produced recently (MinHash; the kept one's id in the context). */
+  | 'near_duplicate'
   /** A pipeline step threw: a defect or an outage (the registry), not a fault of the input. */
   | 'step_failed';
 
@@ -58,6 +60,7 @@ export const ERROR_CLASS_OF: Record<RejectReason, DeadLetterErrorClass> = {
   wrong_field_type: 'VALIDATION',
   missing_field: 'VALIDATION',
   invalid_id: 'VALIDATION',
+  near_duplicate: 'REJECTED_TEXT',
   step_failed: 'INTERNAL',
 };
 
