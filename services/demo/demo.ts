@@ -19,6 +19,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { withDefaults } from '../../lib/defaults.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import { createLogger } from '../../lib/log.ts';
 import { registerSchemas, registryClient } from '../../lib/registry.ts';
@@ -92,13 +93,7 @@ export interface DemoReport {
 
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const started = performance.now();
-  const o = {
-    ...DEMO_DEFAULTS,
-    ...definedOnly(options),
-    brokers: options.brokers,
-    registryUrl: options.registryUrl,
-    tritonUrls: options.tritonUrls,
-  };
+  const o = withDefaults(DEMO_DEFAULTS, options);
   const say = options.say ?? (() => {});
   const topics = topicsFor(o.namespace);
   const kafka = kafkaClient('ipt-demo', o.brokers, createLogger('demo'));
@@ -312,8 +307,4 @@ export function demoSummaryText(r: DemoReport, logFile?: string): string {
     ex.text,
     '─'.repeat(100),
   ].join('\n');
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -7,6 +7,7 @@ import { DEFAULT_TOKEN_MARGIN, promptTokenModel } from '../../core/budget.ts';
 import { checkRunId } from '../../core/run-id.ts';
 import type { TextTokenizer } from '../../core/tokens.ts';
 import type { Run } from '../../core/types.ts';
+import { withDefaults } from '../../lib/defaults.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { OpsServer } from '../../lib/ops-server.ts';
 import { StreamApp } from '../../lib/streams/app.ts';
@@ -32,7 +33,7 @@ export interface SynthService {
 }
 
 export async function startSynth(options: SynthOptions): Promise<SynthService> {
-  const o = { ...SYNTH_DEFAULTS, ...definedOnly(options) };
+  const o = withDefaults(SYNTH_DEFAULTS, options);
   checkRunId(o.runId);
   const topics = o.topics ?? { ...TOPICS };
   const log = o.log ?? createLogger('synth');
@@ -113,8 +114,4 @@ function processorDeps(
     recordPrompts: o.recordPrompts,
     metrics: new SynthMetrics(registry),
   };
-}
-
-function definedOnly<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
