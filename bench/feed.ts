@@ -31,6 +31,8 @@ export function rawDocuments(docs: FeedDoc[], tokenizer: TokenCounter): RawDocum
     chunk_count: 1,
     parent_doc_id: null,
     metadata: {},
+    lang: null,
+    lang_score: null,
   }));
 }
 
@@ -140,6 +142,8 @@ export async function produceBacklog(
           chunk_count: 1,
           parent_doc_id: null,
           metadata: {},
+          lang: null,
+          lang_score: null,
         };
         messages.push({ key: doc.doc_id, value: codec.encode(doc) });
       }

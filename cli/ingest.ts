@@ -35,8 +35,9 @@ import {
   onStopSignal,
   resolveConnections,
 } from './common.ts';
+import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
 
-interface IngestFlags extends ConnectionFlags, OpsFlags {
+interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags {
   serve?: boolean;
   format: Format | 'auto';
   textField: string[];
@@ -95,6 +96,7 @@ export function ingestCommand(): Command {
     addSourceOptions,
     addConnectionOptions,
     addDocumentOptions,
+    addLanguageOptions,
     addBudgetOptions,
     addSinkOptions,
     addReportOptions,
@@ -325,6 +327,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
       maxRecordBytes: flags.maxRecordBytes,
       dedupWindow: flags.dedupWindow,
+      ...languageSettings(flags),
       tokenThreads: flags.tokenThreads,
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       sink: {

@@ -26,6 +26,10 @@ export interface RawDocument {
   chunk_count: number;
   parent_doc_id: string | null;
   metadata: Record<string, string>;
+  /** ISO 639-1 code of the text's language, null when not identified (or before it was). */
+  lang: string | null;
+  /** The language identifier's score for `lang` (eld's 0–1 scale), null with it. */
+  lang_score: number | null;
 }
 
 /** ipt.v1.Run — identifies one synthesis run and everything that determines its output. */

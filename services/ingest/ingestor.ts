@@ -21,6 +21,7 @@ import { DEFAULT_NORMALIZE, type NormalizeOptions } from './normalize.ts';
 import { type InputReader, inputReader } from './read.ts';
 import { BatchingSink, DEFAULT_SINK, type SinkOptions } from './sink.ts';
 import { deadLetterWriter } from './steps/dead-letters.ts';
+import { type LanguageSettings, languageOptions } from './steps/language.ts';
 import { ingestSteps } from './steps/pipeline.ts';
 import { type Outcome, StepRunner } from './steps/runner.ts';
 import { emptyStats, type IngestStats, Tally } from './steps/tally.ts';
@@ -40,6 +41,10 @@ export interface IngestorOptions {
   maxRecordBytes?: number;
   /** Documents remembered for exact-duplicate detection (0 turns it off). */
   dedupWindow?: number;
+  /** Accepted languages (default `en`), `all` (identified, not filtered) or false (no language step). */
+  languages?: LanguageSettings['languages'];
+  /** Lowest language score kept (eld's scale; default DEFAULT_MIN_LANGUAGE_SCORE). */
+  minLanguageScore?: number;
   /** The prompt budget a text must fit on its own; longer texts are chunked. */
   budget?: BudgetConfig;
   sink?: Partial<SinkOptions>;
@@ -88,6 +93,7 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   const registry = registryClient(options.registryUrl);
   await registerSchemas(registry, topics);
   const dedup = await restoredWindow(kafka, topics, options.dedupWindow ?? DEFAULT_DEDUP_WINDOW, log);
+  const language = await languageOptions(options);
   const producer = await connectProducer(kafka);
   const sink = new BatchingSink(
     producer,
@@ -104,6 +110,7 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
       normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
       dedup,
       chunk,
+      language,
       produce: {
         sink,
         topic: topics.raw,

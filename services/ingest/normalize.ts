@@ -40,7 +40,9 @@ export type RejectReason =
   /** Too similar to a document produced recently (MinHash; the kept one's id in the context). */
   | 'near_duplicate'
   /** A pipeline step threw: a defect or an outage (the registry), not a fault of the input. */
-  | 'step_failed';
+  | 'step_failed'
+  /** Not in an accepted language, or too unsure a one (the language step). */
+  | 'language';
 
 /** The DeadLetter error class each reason belongs to. */
 export const ERROR_CLASS_OF: Record<RejectReason, DeadLetterErrorClass> = {
@@ -62,6 +64,7 @@ export const ERROR_CLASS_OF: Record<RejectReason, DeadLetterErrorClass> = {
   invalid_id: 'VALIDATION',
   near_duplicate: 'REJECTED_TEXT',
   step_failed: 'INTERNAL',
+  language: 'REJECTED_TEXT',
 };
 
 export interface Rejection {

@@ -49,6 +49,8 @@ export function rawDocument(i: number, text = sampleText(i), tokens = mistralTok
     chunk_count: 1,
     parent_doc_id: null,
     metadata: {},
+    lang: null,
+    lang_score: null,
   };
 }
 

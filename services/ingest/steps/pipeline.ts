@@ -8,6 +8,7 @@ import type { NormalizeOptions } from '../normalize.ts';
 import { type ChunkOptions, chunkStep } from './chunk.ts';
 import { decodeStep } from './decode.ts';
 import { dedupStep } from './dedup.ts';
+import { type LanguageOptions, languageStep } from './language.ts';
 import { lengthStep } from './length.ts';
 import { normalizeStep } from './normalize.ts';
 import { type ProduceOptions, produceStep } from './produce.ts';
@@ -17,6 +18,8 @@ import { validityStep } from './validity.ts';
 
 export interface PipelineOptions {
   normalize: NormalizeOptions;
+  /** Language identification and the accepted languages; absent: no language step. */
+  language?: LanguageOptions;
   /** The exact-duplicate window; absent or of capacity 0: no dedup step. */
   dedup?: DedupWindow;
   chunk: ChunkOptions;
@@ -29,6 +32,7 @@ export function ingestSteps(options: PipelineOptions): Steps {
   const steps: Step[] = [validityStep(options.normalize)];
   if (options.normalize.steps.length > 0) steps.push(normalizeStep(options.normalize.steps));
   steps.push(lengthStep(options.normalize));
+  if (options.language) steps.push(languageStep(options.language));
   if (options.dedup && options.dedup.capacity > 0) steps.push(dedupStep(options.dedup));
   steps.push(chunkStep(options.chunk));
   if (options.produce) steps.push(produceStep(options.produce));

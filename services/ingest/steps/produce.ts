@@ -43,6 +43,8 @@ export function rawDocuments(
     chunk_index: i,
     chunk_count: pieces.length,
     parent_doc_id: chunked ? docId : null,
+    lang: doc.lang ?? null,
+    lang_score: doc.langScore ?? null,
     metadata: chunked
       ? { ...doc.metadata, parent_content_hash: hash, parent_token_count: String(tokens) }
       : doc.metadata,

@@ -34,6 +34,9 @@ export interface Doc extends CandidateDoc {
   hash?: string;
   /** The text's token count and the pieces it is sent as (the chunk step). */
   split?: Split;
+  /** The language eld named (ISO 639-1) and its score (the language step). */
+  lang?: string;
+  langScore?: number;
   /** The produce step's records. */
   sent?: Sent;
 }
