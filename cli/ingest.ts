@@ -5,6 +5,7 @@ import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '..
 import { createLogger } from '../lib/log.ts';
 import { startOpsServer } from '../lib/ops-server.ts';
 import { MissingTopicsError } from '../lib/topics.ts';
+import { DEFAULT_EXPLAIN_LIMIT, explainIngest, explanationText } from '../services/ingest/explain.ts';
 import { DEFAULT_MAX_BODY_BYTES, startIngestHttp } from '../services/ingest/http.ts';
 import {
   createIngestor,
@@ -13,6 +14,7 @@ import {
   DEFAULT_TOKEN_THREADS,
 } from '../services/ingest/ingestor.ts';
 import { expandPaths, InputError } from '../services/ingest/input.ts';
+import { DEFAULT_NEAR_DUP_THRESHOLD, DEFAULT_NEAR_DUP_WINDOW } from '../services/ingest/near-dup.ts';
 import {
   DEFAULT_NORMALIZE,
   NORMALIZE_STEPS,
@@ -48,6 +50,11 @@ interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags {
   normalize: NormalizeStep[];
   maxRecordBytes: number;
   dedupWindow: number;
+  nearDup: boolean;
+  nearDupWindow: number;
+  nearDupThreshold: number;
+  explain?: boolean;
+  explainLimit: number;
   maxModelLen: number;
   maxNewTokens: number;
   tokenThreads: number;
@@ -124,7 +131,8 @@ export function ingestCommand(): Command {
             })
           : [];
       try {
-        await (flags.serve ? serve(flags) : ingestFiles(paths[0] === '-' ? null : files, flags));
+        if (flags.explain) await explainFiles(files, flags);
+        else await (flags.serve ? serve(flags) : ingestFiles(paths[0] === '-' ? null : files, flags));
       } catch (error) {
         if (error instanceof MissingTopicsError) cmd.error(`error: ${error.message}`);
         throw error;
@@ -139,6 +147,8 @@ function checkArguments(paths: string[], flags: IngestFlags, cmd: Command): void
   if (!flags.serve && paths.length === 0)
     cmd.error('error: nothing to ingest: give paths, "-" for stdin, or --serve');
   if (paths.includes('-') && paths.length > 1) cmd.error('error: "-" (stdin) cannot be combined with paths');
+  if (flags.explain && (flags.serve || paths.includes('-')))
+    cmd.error('error: --explain reads files: give paths, not --serve or "-"');
   if (flags.minChars > flags.maxChars) cmd.error('error: --min-chars is larger than --max-chars');
   if (flags.maxNewTokens >= flags.maxModelLen)
     cmd.error('error: --max-new-tokens must be below --max-model-len');
@@ -214,7 +224,31 @@ function addDocumentOptions(command: Command): Command {
         .argParser(nonNegativeInt)
         .default(DEFAULT_DEDUP_WINDOW)
         .env('IPT_INGEST_DEDUP_WINDOW'),
+    )
+    .addOption(
+      new Option('--near-dup-window <n>', 'recent documents remembered for near-duplicate drops (0: off)')
+        .argParser(nonNegativeInt)
+        .default(DEFAULT_NEAR_DUP_WINDOW)
+        .env('IPT_INGEST_NEAR_DUP_WINDOW'),
+    )
+    .addOption(
+      new Option(
+        '--near-dup-threshold <x>',
+        'estimated Jaccard similarity (0–1] from which a text is a near-duplicate',
+      )
+        .argParser(similarityThreshold)
+        .default(DEFAULT_NEAR_DUP_THRESHOLD)
+        .env('IPT_INGEST_NEAR_DUP_THRESHOLD'),
+    )
+    .addOption(
+      new Option('--no-near-dup', 'keep near-duplicates (no MinHash step)').env('IPT_INGEST_NO_NEAR_DUP'),
     );
+}
+
+function similarityThreshold(value: string): number {
+  const x = Number(value);
+  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError('must be a number in (0, 1]');
+  return x;
 }
 
 /** The prompt budget that decides which texts are chunked, and who counts their tokens. */
@@ -281,7 +315,18 @@ function addReportOptions(command: Command): Command {
         .default('auto')
         .env('IPT_INGEST_PROGRESS'),
     )
-    .addOption(new Option('--json', 'print the final summary as JSON'));
+    .addOption(new Option('--json', 'print the final summary (or the explanation) as JSON'))
+    .addOption(
+      new Option(
+        '--explain',
+        'dry run: print what each step did to the first documents; nothing is sent to Kafka',
+      ),
+    )
+    .addOption(
+      new Option('--explain-limit <n>', 'inputs --explain shows')
+        .argParser(positiveInt)
+        .default(DEFAULT_EXPLAIN_LIMIT),
+    );
 }
 
 /** --serve: the HTTP endpoint and the ops server. */
@@ -327,6 +372,8 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
       maxRecordBytes: flags.maxRecordBytes,
       dedupWindow: flags.dedupWindow,
+      nearDupWindow: flags.nearDup ? flags.nearDupWindow : 0,
+      nearDupThreshold: flags.nearDupThreshold,
       ...languageSettings(flags),
       tokenThreads: flags.tokenThreads,
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
@@ -382,6 +429,21 @@ async function ingestFiles(files: string[] | null, flags: IngestFlags): Promise<
   if (flags.json) console.log(JSON.stringify({ ...ingestor.stats, seconds, topic: ingestor.topics.raw }));
   else console.log(summaryText(ingestor.stats, seconds));
   if (interrupted) process.exitCode = 130;
+}
+
+/** --explain: the steps' verdicts on the first inputs, without Kafka. */
+async function explainFiles(files: string[], flags: IngestFlags): Promise<void> {
+  const { options } = ingestorOptions(flags, 'warn');
+  const format = flags.format === 'auto' ? undefined : flags.format;
+  const { explanations, stats } = await explainIngest(options, files, {
+    limit: flags.explainLimit,
+    ...(format ? { format } : {}),
+  });
+  if (flags.json) console.log(JSON.stringify({ explanations, steps: stats.steps }));
+  else
+    console.log(
+      `${explanationText(explanations)}\n\n(dry run: nothing was sent to Kafka; the dedup windows started empty)`,
+    );
 }
 
 async function serve(flags: IngestFlags): Promise<void> {

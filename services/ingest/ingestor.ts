@@ -17,12 +17,13 @@ import { restoreDedupWindow } from './dedup-restore.ts';
 import type { SourceEvent } from './events.ts';
 import { DEFAULT_JSON_FIELDS, type JsonFields } from './json-doc.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
+import { DEFAULT_NEAR_DUP_THRESHOLD, DEFAULT_NEAR_DUP_WINDOW, NearDupWindow } from './near-dup.ts';
 import { DEFAULT_NORMALIZE, type NormalizeOptions } from './normalize.ts';
 import { type InputReader, inputReader } from './read.ts';
 import { BatchingSink, DEFAULT_SINK, type SinkOptions } from './sink.ts';
 import { deadLetterWriter } from './steps/dead-letters.ts';
 import { type LanguageSettings, languageOptions } from './steps/language.ts';
-import { ingestSteps } from './steps/pipeline.ts';
+import { ingestSteps, type PipelineOptions } from './steps/pipeline.ts';
 import { type Outcome, StepRunner } from './steps/runner.ts';
 import { emptyStats, type IngestStats, Tally } from './steps/tally.ts';
 
@@ -41,6 +42,10 @@ export interface IngestorOptions {
   maxRecordBytes?: number;
   /** Documents remembered for exact-duplicate detection (0 turns it off). */
   dedupWindow?: number;
+  /** Documents remembered for near-duplicate (MinHash) detection (0 turns it off). */
+  nearDupWindow?: number;
+  /** Estimated Jaccard similarity from which a document is a near-duplicate. */
+  nearDupThreshold?: number;
   /** Accepted languages (default `en`), `all` (identified, not filtered) or false (no language step). */
   languages?: LanguageSettings['languages'];
   /** Lowest language score kept (eld's scale; default DEFAULT_MIN_LANGUAGE_SCORE). */
@@ -72,6 +77,7 @@ export interface Ingestor extends InputReader {
   readonly stats: IngestStats;
   readonly metrics: IngestMetrics;
   readonly dedup: DedupWindow;
+  readonly nearDup: NearDupWindow;
   /** One event from any reader (the HTTP endpoint feeds its documents here). */
   handle(event: SourceEvent): Promise<Outcome>;
   /** Stops reading after the current record (Ctrl-C); what was read is still flushed by `close`. */
@@ -86,13 +92,13 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   const log = options.log ?? createLogger('ingest');
   const topics = options.topics ?? topicsFor();
   const metrics = options.metrics ?? createIngestMetrics();
-  const chunk = chunkOptions(options);
   const kafka: Kafka = kafkaClient(options.clientId ?? 'ipt-ingest', options.brokers, log);
   await checkTopics(kafka, topics);
   // As synth and assemble do: a user who created the topics can ingest (registering is idempotent).
   const registry = registryClient(options.registryUrl);
   await registerSchemas(registry, topics);
-  const dedup = await restoredWindow(kafka, topics, options.dedupWindow ?? DEFAULT_DEDUP_WINDOW, log);
+  const { dedup, nearDup } = dedupWindows(options);
+  await restoreWindows(kafka, topics, dedup, nearDup, log);
   const language = await languageOptions(options);
   const producer = await connectProducer(kafka);
   const sink = new BatchingSink(
@@ -107,9 +113,7 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   const runner = new StepRunner({
     // Built last, once nothing else can fail: the chunk step may start worker threads.
     ...ingestSteps({
-      normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
-      dedup,
-      chunk,
+      ...stepOptions(options, dedup, nearDup),
       language,
       produce: {
         sink,
@@ -122,7 +126,7 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     tally,
     log,
   });
-  return ingestorOver({ options, topics, metrics, dedup, producer, sink, runner, tally });
+  return ingestorOver({ options, topics, metrics, dedup, nearDup, producer, sink, runner, tally });
 }
 
 interface Parts {
@@ -130,6 +134,7 @@ interface Parts {
   topics: Topics;
   metrics: IngestMetrics;
   dedup: DedupWindow;
+  nearDup: NearDupWindow;
   producer: Producer;
   sink: BatchingSink;
   runner: StepRunner;
@@ -156,6 +161,7 @@ function ingestorOver(parts: Parts): Ingestor {
     stats: tally.stats,
     metrics,
     dedup: parts.dedup,
+    nearDup: parts.nearDup,
     handle: (event) => runner.run(event),
     abort: () => {
       aborted = true;
@@ -176,6 +182,31 @@ function ingestorOver(parts: Parts): Ingestor {
         await parts.producer.disconnect();
       }
     },
+  };
+}
+
+/** Empty dedup windows of the configured sizes. */
+export function dedupWindows(options: IngestorOptions): { dedup: DedupWindow; nearDup: NearDupWindow } {
+  return {
+    dedup: new DedupWindow(options.dedupWindow ?? DEFAULT_DEDUP_WINDOW),
+    nearDup: new NearDupWindow(
+      options.nearDupWindow ?? DEFAULT_NEAR_DUP_WINDOW,
+      options.nearDupThreshold ?? DEFAULT_NEAR_DUP_THRESHOLD,
+    ),
+  };
+}
+
+/** Every step's settings but produce's: shared by ingest and its dry run (`ipt ingest --explain`). */
+export function stepOptions(
+  options: IngestorOptions,
+  dedup: DedupWindow,
+  nearDup: NearDupWindow,
+): PipelineOptions {
+  return {
+    normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
+    dedup,
+    nearDup,
+    chunk: chunkOptions(options),
   };
 }
 
@@ -201,14 +232,23 @@ async function checkTopics(kafka: Kafka, topics: Topics): Promise<void> {
   }
 }
 
-async function restoredWindow(kafka: Kafka, topics: Topics, capacity: number, log: Logger) {
-  const dedup = new DedupWindow(capacity);
-  const restored = await restoreDedupWindow(kafka, topics.raw, dedup);
+async function restoreWindows(
+  kafka: Kafka,
+  topics: Topics,
+  dedup: DedupWindow,
+  nearDup: NearDupWindow,
+  log: Logger,
+): Promise<void> {
+  const restored = await restoreDedupWindow(kafka, topics.raw, dedup, undefined, nearDup);
   log.info(
-    { topic: topics.raw, hashes: restored.records, ms: Math.round(restored.ms) },
-    'dedup window restored',
+    {
+      topic: topics.raw,
+      hashes: restored.records,
+      signatures: restored.signatures,
+      ms: Math.round(restored.ms),
+    },
+    'dedup windows restored',
   );
-  return dedup;
 }
 
 /**

@@ -32,6 +32,22 @@ export function progressLine(stats: IngestStats, seconds: number): string {
   );
 }
 
+const byCount = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+    .map(([reason, n]) => `${reason} ${fmt(n)}`)
+    .join(', ');
+
+/** One line per step, in pipeline order: documents in → out, and what it dropped by reason. */
+export function stepLines(stats: IngestStats): string[] {
+  const steps = Object.entries(stats.steps);
+  const width = Math.max(0, ...steps.map(([name]) => name.length));
+  return steps.map(([name, counts]) => {
+    const dropped = byCount(counts.dropped);
+    return `  ${name.padEnd(width)}  ${fmt(counts.in)} → ${fmt(counts.out)}${dropped ? `  dropped: ${dropped}` : ''}`;
+  });
+}
+
 /** The final summary, several lines. */
 export function summaryText(stats: IngestStats, seconds: number): string {
   const r = rates(stats, seconds);
@@ -46,6 +62,7 @@ export function summaryText(stats: IngestStats, seconds: number): string {
       `(${fmt(r.recordsPerSecond)} records/s, ${fmt(r.docsPerSecond)} docs/s, ${fmt(r.mbPerSecond, 2)} MB/s)`,
     `duplicates ${fmt(stats.duplicates)}, rejected ${fmt(stats.rejected)}${reasons ? ` (${reasons})` : ''}, ` +
       `skipped ${fmt(stats.skipped)}`,
+    ...(Object.keys(stats.steps).length > 0 ? ['steps (in → out):', ...stepLines(stats)] : []),
   ].join('\n');
 }
 

@@ -4,12 +4,14 @@
 // off is left out of the list, not run idle.
 
 import type { DedupWindow } from '../dedup.ts';
+import type { NearDupWindow } from '../near-dup.ts';
 import type { NormalizeOptions } from '../normalize.ts';
 import { type ChunkOptions, chunkStep } from './chunk.ts';
 import { decodeStep } from './decode.ts';
 import { dedupStep } from './dedup.ts';
 import { type LanguageOptions, languageStep } from './language.ts';
 import { lengthStep } from './length.ts';
+import { nearDupStep } from './near-dup.ts';
 import { normalizeStep } from './normalize.ts';
 import { type ProduceOptions, produceStep } from './produce.ts';
 import type { Steps } from './runner.ts';
@@ -22,6 +24,8 @@ export interface PipelineOptions {
   language?: LanguageOptions;
   /** The exact-duplicate window; absent or of capacity 0: no dedup step. */
   dedup?: DedupWindow;
+  /** The near-duplicate (MinHash) window; absent or of capacity 0: no near_dup step. */
+  nearDup?: NearDupWindow;
   chunk: ChunkOptions;
   /** Absent: a dry run, documents are accepted without being written. */
   produce?: ProduceOptions;
@@ -34,6 +38,7 @@ export function ingestSteps(options: PipelineOptions): Steps {
   steps.push(lengthStep(options.normalize));
   if (options.language) steps.push(languageStep(options.language));
   if (options.dedup && options.dedup.capacity > 0) steps.push(dedupStep(options.dedup));
+  if (options.nearDup && options.nearDup.capacity > 0) steps.push(nearDupStep(options.nearDup));
   steps.push(chunkStep(options.chunk));
   if (options.produce) steps.push(produceStep(options.produce));
   return { decode: decodeStep(), steps };

@@ -1,12 +1,14 @@
 // produce: encodes the document as RawDocument Avro, one record per piece the chunk step made, and
 // queues them on the raw topic. Every record of a document is encoded before the first is queued,
 // so a failed encoding leaves nothing half-written. A chunked text's records are keyed by the
-// parent's id (one partition, in order) and carry the whole text's hash in the dedup header, the
-// one the window is restored from.
+// parent's id (one partition, in order) and carry the whole text's hash and MinHash signature in
+// headers, the ones the dedup windows are restored from.
 
 import type { RawDocument } from '../../../core/types.ts';
 import { DEDUP_HEADER } from '../dedup.ts';
 import { chunkDocId, contentHash } from '../ids.ts';
+import { signatureBytes } from '../minhash.ts';
+import { MINHASH_HEADER } from '../near-dup.ts';
 import type { Split } from '../tokenize.ts';
 import type { RecordSink, Serializer } from './dead-letters.ts';
 import { contentHashOf, type Doc, docIdOf, keep, type Step } from './step.ts';
@@ -61,9 +63,11 @@ export function produceStep(options: ProduceOptions): Step {
       const docId = docIdOf(doc);
       const records = rawDocuments(doc, docId, hash, doc.split, Date.now());
       const values = await Promise.all(records.map((record) => serde.serialize(record)));
+      const headers: Record<string, string | Buffer> = { [DEDUP_HEADER]: hash };
+      if (doc.minhash) headers[MINHASH_HEADER] = signatureBytes(doc.minhash);
       const deliveries: Promise<void>[] = [];
       for (const value of values) {
-        const pushed = await sink.push(topic, { key: docId, value, headers: { [DEDUP_HEADER]: hash } });
+        const pushed = await sink.push(topic, { key: docId, value, headers });
         deliveries.push(pushed.delivered);
       }
       options.onQueued?.();

@@ -31,6 +31,9 @@ export interface RunnerParts extends Steps {
   log: Logger;
 }
 
+/** Told each step's verdict on one input, in order (`ipt ingest --explain`). */
+export type Observer = (step: string, verdict: Verdict) => void;
+
 type Drop = Exclude<Verdict, { kind: 'keep' }>;
 type Reject = Extract<Verdict, { kind: 'reject' }>;
 type Undo = () => void;
@@ -49,7 +52,7 @@ export class StepRunner {
     parts.tally.register(all);
   }
 
-  async run(event: SourceEvent): Promise<Outcome> {
+  async run(event: SourceEvent, observe?: Observer): Promise<Outcome> {
     const { decode, steps, tally } = this.parts;
     tally.input();
     // Steps that answer at once are not awaited, so an input runs without a pause up to the first
@@ -57,12 +60,14 @@ export class StepRunner {
     // work each, however many are in flight.
     const admitted = this.attempt(decode, event);
     const decoded = admitted instanceof Promise ? await admitted : admitted;
+    observe?.(decode.name, decoded);
     if (decoded.kind !== 'keep') return this.drop(decode.name, decoded, event, []);
     const undo: Undo[] = decoded.undo ? [decoded.undo] : [];
     let doc = decoded.doc;
     for (const step of steps) {
       const attempted = this.attempt(step, doc);
       const verdict = attempted instanceof Promise ? await attempted : attempted;
+      observe?.(step.name, verdict);
       if (verdict.kind !== 'keep') return this.drop(step.name, verdict, doc, undo);
       if (verdict.undo) undo.push(verdict.undo);
       doc = verdict.doc;

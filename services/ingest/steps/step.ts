@@ -37,6 +37,8 @@ export interface Doc extends CandidateDoc {
   /** The language eld named (ISO 639-1) and its score (the language step). */
   lang?: string;
   langScore?: number;
+  /** The text's MinHash signature (the near-dup step), carried in a header for the window's restore. */
+  minhash?: Uint32Array;
   /** The produce step's records. */
   sent?: Sent;
 }
@@ -84,6 +86,7 @@ export const withText = (doc: Doc, text: string): Doc => ({
   text,
   hash: undefined,
   split: undefined,
+  minhash: undefined,
 });
 
 /** The content hash of the document's text, computed once (dedup and produce both need it). */
