@@ -65,12 +65,15 @@ function familyOf(params: MinHashParams): Uint32Array {
 
 /** The hashes of the text's distinct word shingles (a text shorter than one shingle is one). */
 export function shingleHashes(text: string, params: MinHashParams): Set<number> {
-  const w = words(text);
+  // Each word is hashed once; a shingle's hash mixes its words' hashes in order.
+  const hashes = words(text).map((w) => hashString(w, params.seed));
   const out = new Set<number>();
-  const n = params.shingle;
-  if (w.length === 0) return out;
-  if (w.length <= n) return out.add(hashString(w.join(' '), params.seed));
-  for (let i = 0; i + n <= w.length; i++) out.add(hashString(w.slice(i, i + n).join(' '), params.seed));
+  const n = Math.min(params.shingle, hashes.length);
+  for (let i = 0; i + n <= hashes.length && n > 0; i++) {
+    let h = params.seed;
+    for (let j = i; j < i + n; j++) h = fmix32(Math.imul(h ^ (hashes[j] as number), 0x01000193) + j - i);
+    out.add(h);
+  }
   return out;
 }
 
@@ -96,14 +99,14 @@ export function similarity(a: Signature, b: Signature): number {
   return equal / a.length;
 }
 
-/** One key per band: a hash of its `rows` values (equal bands, equal keys). */
+/** One key per band: a hash of its `rows` values (equal bands, equal keys); int32, so a Map keeps it unboxed. */
 export function bandKeys(sig: Signature, params: MinHashParams): number[] {
   const keys: number[] = [];
   for (let band = 0; band < params.bands; band++) {
     let h = band;
     for (let r = 0; r < params.rows; r++)
       h = fmix32(Math.imul(h ^ (sig[band * params.rows + r] as number), 0x01000193));
-    keys.push(h);
+    keys.push(h | 0);
   }
   return keys;
 }

@@ -10,7 +10,7 @@ export const MINHASH_HEADER = 'ipt-minhash';
 
 /** Estimated Jaccard similarity from which a document is a near-duplicate (RefinedWeb/DataTrove use ~0.8). */
 export const DEFAULT_NEAR_DUP_THRESHOLD = 0.8;
-/** Documents remembered; each costs about a kilobyte (signature, band index entries, id). */
+/** Documents remembered; each holds its 448-byte signature, its id and 14 band-index entries (README: memory). */
 export const DEFAULT_NEAR_DUP_WINDOW = 100_000;
 
 /**
@@ -38,7 +38,6 @@ export interface NearMatch {
 interface Entry {
   docId: string;
   sig: Signature;
-  keys: number[];
 }
 
 export class NearDupWindow {
@@ -80,9 +79,9 @@ export class NearDupWindow {
   add(docId: string, sig: Signature): void {
     if (this.capacity === 0) return;
     this.delete(docId);
-    const entry: Entry = { docId, sig, keys: bandKeys(sig, this.params) };
+    const entry: Entry = { docId, sig };
     this.entries.set(docId, entry);
-    entry.keys.forEach((key, band) => {
+    bandKeys(sig, this.params).forEach((key, band) => {
       this.bands[band]?.set(key, entry);
     });
     if (this.entries.size > this.capacity) {
@@ -100,7 +99,8 @@ export class NearDupWindow {
     const entry = this.entries.get(docId);
     if (!entry) return;
     this.entries.delete(docId);
-    entry.keys.forEach((key, band) => {
+    // Recomputed rather than kept: a few microseconds per eviction against 14 numbers per entry.
+    bandKeys(entry.sig, this.params).forEach((key, band) => {
       const map = this.bands[band];
       if (map?.get(key) === entry) map.delete(key);
     });
