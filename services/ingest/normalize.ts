@@ -18,6 +18,7 @@
 // `invalid_encoding`.
 
 import type { DeadLetterErrorClass } from '../../core/types.ts';
+import { QUALITY_ERROR_CLASSES, type QualityReason } from './steps/quality-rules.ts';
 
 /** Machine-readable reasons for rejecting an input (DeadLetter `context.reason`). */
 export type RejectReason =
@@ -41,6 +42,8 @@ export type RejectReason =
   | 'near_duplicate'
   /** A pipeline step threw: a defect or an outage (the registry), not a fault of the input. */
   | 'step_failed'
+  /** A Gopher/RefinedWeb quality rule the text fails (`quality:word_count`…; the quality and lines steps). */
+  | QualityReason
   /** Not in an accepted language, or too unsure a one (the language step). */
   | 'language';
 
@@ -64,6 +67,7 @@ export const ERROR_CLASS_OF: Record<RejectReason, DeadLetterErrorClass> = {
   invalid_id: 'VALIDATION',
   near_duplicate: 'REJECTED_TEXT',
   step_failed: 'INTERNAL',
+  ...QUALITY_ERROR_CLASSES,
   language: 'REJECTED_TEXT',
 };
 

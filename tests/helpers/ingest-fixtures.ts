@@ -15,17 +15,20 @@ import { registryClient, topicSerde } from '../../lib/registry.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { readCommitted } from './read-topic.ts';
 
+// With the stop words English has (Gopher's quality rules ask for some, as real English has).
 const WORDS = (
   'river bridge market library harbor orchard valley council engine archive signal garden ' +
-  'winter lantern compass meadow quarry beacon canal furnace'
+  'winter lantern compass meadow quarry beacon canal furnace the and of to with that'
 ).split(' ');
 
 /** A deterministic English-like text of about `bytes` bytes, distinct per `seed`. */
 export function prose(seed: number, bytes = 600): string {
-  let x = seed * 2654435761 + 1;
+  // A 32-bit LCG in integer arithmetic (a float product loses bits and soon cycles, which made
+  // long texts repeat themselves); its high bits, the random ones, pick the words.
+  let x = (seed * 2654435761 + 1) >>> 0;
   const next = () => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x;
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x >>> 8;
   };
   const sentences: string[] = [`Document ${seed}.`];
   let length = sentences[0]?.length ?? 0;
