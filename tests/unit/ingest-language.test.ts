@@ -24,21 +24,7 @@ import { rawDocuments } from '../../services/ingest/steps/produce.ts';
 import { StepRunner } from '../../services/ingest/steps/runner.ts';
 import type { Doc, Verdict } from '../../services/ingest/steps/step.ts';
 import { emptyStats, Tally } from '../../services/ingest/steps/tally.ts';
-
-const ENGLISH =
-  'The harbour bridge reopened to traffic on Monday morning after eight months of repairs. ' +
-  'Engineers had found corrosion in several of the steel cables that hold up the main span, and ' +
-  'the city decided to replace all of them rather than wait for the next inspection.';
-const GERMAN =
-  'Die Hafenbrücke wurde am Montagmorgen nach acht Monaten Reparaturarbeiten wieder für den ' +
-  'Verkehr freigegeben. Ingenieure hatten an mehreren Stahlseilen, die die Hauptspannweite tragen, ' +
-  'Korrosion festgestellt, und die Stadt beschloss, alle zu ersetzen.';
-const FRENCH =
-  'Le pont du port a rouvert à la circulation lundi matin après huit mois de travaux. Les ' +
-  'ingénieurs avaient trouvé de la corrosion sur plusieurs câbles en acier qui soutiennent la ' +
-  'travée principale, et la ville a décidé de tous les remplacer.';
-/** English letters, no English words: what a crawl's junk looks like to an n-gram model. */
-const SHUFFLED = ENGLISH.replace(/[A-Za-z]{2,}/g, (w) => [...w].reverse().join(''));
+import { ENGLISH, FRENCH, GERMAN, REVERSED } from '../helpers/language-texts.ts';
 
 let detect: LanguageDetector;
 beforeAll(async () => {
@@ -89,7 +75,7 @@ describe('the language step', () => {
   });
 
   it('rejects English-looking junk scored under the threshold, naming the threshold', () => {
-    const { doc, verdict } = run(SHUFFLED);
+    const { doc, verdict } = run(REVERSED);
     expect(doc.langScore).toBeLessThan(DEFAULT_MIN_LANGUAGE_SCORE);
     expect(verdict).toMatchObject({
       kind: 'reject',
