@@ -6,6 +6,7 @@ import { createLogger } from '../lib/log.ts';
 import { startOpsServer } from '../lib/ops-server.ts';
 import { MissingTopicsError } from '../lib/topics.ts';
 import { DEFAULT_EXPLAIN_LIMIT, explainIngest, explanationText } from '../services/ingest/explain.ts';
+import { EXTRACT_MODES, type ExtractMode } from '../services/ingest/html.ts';
 import { DEFAULT_MAX_BODY_BYTES, startIngestHttp } from '../services/ingest/http.ts';
 import {
   createIngestor,
@@ -42,6 +43,7 @@ import { addLanguageOptions, type LanguageFlags, languageSettings } from './inge
 interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags {
   serve?: boolean;
   format: Format | 'auto';
+  extract: ExtractMode;
   textField: string[];
   urlField: string;
   idField: string;
@@ -79,14 +81,16 @@ and globs; "-" reads stdin. The format is sniffed unless --format says it.
 
 Every rejected input goes to the DLQ topic with a reason (invalid_utf8, empty_text, binary,
 too_long, malformed_json, wrong_field_type, truncated_parquet, …) and its original bytes.
-Texts are kept byte for byte as given (HTML is turned into clean text). --normalize opts into
+Texts are kept byte for byte as given. HTML (WARC responses, text/html bodies) becomes the
+page's main content and title (Readability; the visible text if it finds none; --extract text:
+always the visible text). --normalize opts into
 named clean-ups (${NORMALIZE_STEPS.join(', ')};
 or all); a record they changed names them in metadata.normalized. Invalid UTF-8 is rejected,
 never repaired. Exact duplicates (the same stored text) within the last --dedup-window documents
 are dropped; the window is rebuilt from the raw topic at start, so re-running on the same files
 produces nothing new.
 
---serve runs POST /documents (JSON or NDJSON) on --host:--port until SIGINT/SIGTERM; with
+--serve runs POST /documents (JSON, NDJSON or one text/html page) on --host:--port until SIGINT/SIGTERM; with
 --token (or IPT_INGEST_TOKEN) requests need "Authorization: Bearer <token>". /healthz,
 /readyz and /metrics are served on --ops-port.
 
@@ -167,6 +171,12 @@ function addSourceOptions(command: Command): Command {
         .choices(['auto', ...FORMATS])
         .default('auto')
         .env('IPT_INGEST_FORMAT'),
+    )
+    .addOption(
+      new Option('--extract <mode>', 'HTML pages: readability (main content, else visible text) or text')
+        .choices(EXTRACT_MODES)
+        .default('readability')
+        .env('IPT_INGEST_EXTRACT'),
     );
 }
 
@@ -369,6 +379,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       registryUrl,
       topics,
       fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
+      extract: flags.extract,
       normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
       maxRecordBytes: flags.maxRecordBytes,
       dedupWindow: flags.dedupWindow,

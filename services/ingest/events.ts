@@ -5,8 +5,13 @@ import type { RejectReason } from './normalize.ts';
 
 export interface CandidateDoc {
   kind: 'doc';
-  /** Decoded, not yet normalized text. */
+  /** Decoded, not yet normalized text (an HTML page's markup until the extract step). */
   text: string;
+  /**
+   * true: `text` is an HTML page (a WARC response, an HTTP text/html body), for the extract step;
+   * false: the extract step made `text` out of one.
+   */
+  html?: boolean;
   /** Id the source gave (already validated), or null. */
   id: string | null;
   url: string | null;

@@ -1,8 +1,12 @@
-// WARC response records hold HTML; the pipeline wants the text a reader would see. html-to-text
-// drops <script>/<style>/<head>; we also drop what is never shown as text (images, <noscript>,
-// <template>, inline SVG) and keep link text without the href. Pure functions.
+// WARC response records and HTML posted to the HTTP endpoint hold pages; the pipeline wants the
+// article a reader came for. Readability (Firefox's reader view) on a linkedom DOM picks the main
+// content and the title; the page's visible text is the fallback when it finds nothing. html-to-text
+// renders either as text: it drops <script>/<style>/<head>; we also drop what is never shown as text
+// (images, <noscript>, <template>, inline SVG) and keep link text without the href. Pure functions.
 
+import { Readability } from '@mozilla/readability';
 import { compile, type HtmlToTextOptions } from 'html-to-text';
+import { parseHTML } from 'linkedom';
 import { normalizeWhitespace } from './normalize.ts';
 
 const OPTIONS: HtmlToTextOptions = {
@@ -32,6 +36,67 @@ export function htmlToText(html: string): string {
   return normalizeWhitespace(convert(html));
 }
 
+/** How HTML becomes text: the main content (else the visible text), or always the visible text. */
+export type ExtractMode = 'readability' | 'text';
+export const EXTRACT_MODES: readonly ExtractMode[] = ['readability', 'text'];
+
+/** Which way a page's text was found: Readability's article, or the visible text (chosen or fallback). */
+export type ExtractPath = 'readability' | 'fallback' | 'text';
+
+export interface Extracted {
+  text: string;
+  path: ExtractPath;
+  /** The page's title, when Readability found one. */
+  title: string | null;
+}
+
+type ReadabilityDocument = ConstructorParameters<typeof Readability>[0];
+
+/** Fewer characters than this is Readability finding nothing usable: the visible text is kept. */
+export const MIN_ARTICLE_CHARS = 50;
+
+/**
+ * The text of a page: with `readability`, its main content with a title as the first line (the
+ * article's opening heading, else the page's title);
+ * the visible text when Readability finds no article or one under MIN_ARTICLE_CHARS.
+ */
+export function extractText(html: string, mode: ExtractMode): Extracted {
+  if (mode === 'readability') {
+    const article = readArticle(html);
+    if (article) return { ...article, path: 'readability' };
+  }
+  return { text: htmlToText(html), path: mode === 'text' ? 'text' : 'fallback', title: null };
+}
+
+function readArticle(html: string): { text: string; title: string | null } | undefined {
+  const { document } = parseHTML(html);
+  // Read before Readability, which removes a heading that repeats the title from the document.
+  const headings = [...document.querySelectorAll('h1')].map((h) => normalizeWhitespace(h.textContent ?? ''));
+  const pageTitleText = normalizeWhitespace(document.title ?? '');
+  // linkedom implements the part of the DOM Readability walks; its types are its own.
+  const article = new Readability(document as unknown as ReadabilityDocument).parse();
+  if (!article?.content) return undefined;
+  const body = htmlToText(article.content);
+  if (body.length < MIN_ARTICLE_CHARS) return undefined;
+  const title = pageTitle(normalizeWhitespace(article.title ?? ''), pageTitleText, headings);
+  // An article that opens with its own heading has its title line; otherwise the page's is put first.
+  const text = title && !OPENS_WITH_HEADING.test(article.content) ? `${title}\n\n${body}` : body;
+  return { text, title };
+}
+
+/**
+ * The title without the site's name: an <h1> the page's <title> starts with ("Ownership" of
+ * "Ownership - The Book": pages name themselves before their site), else the longest one it
+ * contains, else Readability's title; null if there is none.
+ */
+function pageTitle(readable: string, page: string, headings: string[]): string | null {
+  const inTitle = headings.filter((h) => h !== '' && page.includes(h)).sort((a, b) => b.length - a.length);
+  return inTitle.find((h) => page.startsWith(h)) ?? inTitle[0] ?? (readable || null);
+}
+
+/** Readability's content: wrapper elements, then a heading first. */
+const OPENS_WITH_HEADING = /^(?:\s*<(?:div|section|article|header|main)\b[^>]*>)*\s*<h[1-6][\s>]/i;
+
 /** `charset=` of a Content-Type header value, if any. */
 export function charsetOfContentType(contentType: string | null | undefined): string | null {
   const m = contentType?.match(/charset\s*=\s*["']?([\w.:-]+)/i);
@@ -46,6 +111,13 @@ export function charsetOfHtmlHead(head: Uint8Array): string | null {
   const text = Buffer.from(head.subarray(0, 2048)).toString('latin1');
   const direct = text.match(/<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)/i);
   return direct?.[1] ?? null;
+}
+
+/** A body's charset: its Content-Type's, else (HTML) the page's own declaration, else UTF-8. */
+export function charsetOf(body: Uint8Array, contentType: string | null | undefined): string {
+  return (
+    charsetOfContentType(contentType) ?? (isHtml(contentType) ? charsetOfHtmlHead(body) : null) ?? 'utf-8'
+  );
 }
 
 /** Media types whose body is a page of text we can read. */

@@ -1,5 +1,6 @@
-// POST /documents: JSON (one object, an array of them, or {"documents": [...]}) or NDJSON, into
-// the ingestor. The reply comes after Kafka has acknowledged every record of the body, and says
+// POST /documents: JSON (one object, an array of them, or {"documents": [...]}), NDJSON, or one
+// HTML page (text/html; `?url=` and `?id=` name it; its main content is extracted), into the
+// ingestor. The reply comes after Kafka has acknowledged every record of the body, and says
 // per document whether it was accepted, a duplicate or rejected (and why).
 //
 // What is dead-lettered and what is only answered: a body that was read but is not valid JSON, and
@@ -12,10 +13,12 @@ import type { AddressInfo } from 'node:net';
 import { DLQ_MAX_VALUE_BYTES } from '../../lib/dlq.ts';
 import { tokenCheck } from '../../lib/http-auth.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { SourceEvent } from './events.ts';
+import { rejected, type SourceEvent } from './events.ts';
+import { charsetOf, isHtml } from './html.ts';
+import { givenId } from './ids.ts';
 import type { Ingestor, Outcome } from './ingestor.ts';
 import { DEFAULT_JSON_FIELDS, documentFromJson, type JsonFields } from './json-doc.ts';
-import { decodeUtf8, type RejectReason } from './normalize.ts';
+import { decodeCharset, decodeUtf8, type RejectReason } from './normalize.ts';
 import { readJsonl } from './sources/jsonl.ts';
 
 export interface IngestHttpOptions {
@@ -48,6 +51,15 @@ const NDJSON_TYPES = new Set([
   'application/x-jsonlines',
 ]);
 const JSON_TYPES = new Set(['application/json', 'text/json']);
+
+type BodyKind = 'json' | 'ndjson' | 'html';
+
+function bodyKind(contentType: string | undefined): BodyKind | undefined {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (NDJSON_TYPES.has(type)) return 'ndjson';
+  if (JSON_TYPES.has(type)) return 'json';
+  return isHtml(type) ? 'html' : undefined;
+}
 
 class BodyTooLarge extends Error {}
 
@@ -203,12 +215,17 @@ function refusedRoute(req: IncomingMessage, res: ServerResponse, ingestor: Inges
 }
 
 async function documents(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const ndjson = admitted(endpoint, req, res);
-  if (ndjson === undefined) return;
+  const kind = admitted(endpoint, req, res);
+  if (kind === undefined) return;
   const body = await readBodyOr413(req, res, endpoint.maxBody);
   if (!body) return;
   const n = ++endpoint.requests;
-  const events = ndjson ? await ndjsonEvents(endpoint, body, n) : await jsonEvents(endpoint, body, n, res);
+  const events =
+    kind === 'html'
+      ? [htmlEvent(req, body, n)]
+      : kind === 'ndjson'
+        ? await ndjsonEvents(endpoint, body, n)
+        : await jsonEvents(endpoint, body, n, res);
   if (!events) return;
   const outcomes: Outcome[] = [];
   for (const event of events) outcomes.push(await endpoint.ingestor.handle(event));
@@ -228,18 +245,19 @@ async function documents(endpoint: Endpoint, req: IncomingMessage, res: ServerRe
 
 /**
  * Checks what can be checked before the body is read (token, media type, declared size): whether
- * the body is NDJSON, or undefined once the request has been answered.
+ * the body is, or undefined once the request has been answered.
  */
-function admitted(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): boolean | undefined {
+function admitted(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): BodyKind | undefined {
   if (!endpoint.authorized(req)) {
     send(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
     req.resume();
     return undefined;
   }
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const ndjson = NDJSON_TYPES.has(type);
-  if (!ndjson && !JSON_TYPES.has(type)) {
-    send(res, 415, { error: 'unsupported media type: send application/json or application/x-ndjson' });
+  const kind = bodyKind(req.headers['content-type']);
+  if (kind === undefined) {
+    send(res, 415, {
+      error: 'unsupported media type: send application/json, application/x-ndjson or text/html',
+    });
     req.resume();
     return undefined;
   }
@@ -251,7 +269,7 @@ function admitted(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse)
     res.on('finish', () => req.destroy());
     return undefined;
   }
-  return ndjson;
+  return kind;
 }
 
 async function readBodyOr413(
@@ -270,6 +288,38 @@ async function readBodyOr413(
 
 function sendTooLarge(res: ServerResponse, maxBody: number): void {
   send(res, 413, { error: `body over ${maxBody} bytes`, limit: maxBody }, { connection: 'close' });
+}
+
+/**
+ * An HTML body as one page, decoded in the charset of its Content-Type, else of its own meta tag,
+ * else UTF-8; the extract step turns it into text.
+ */
+function htmlEvent(req: IncomingMessage, body: Buffer, n: number): SourceEvent {
+  const where = { source: SOURCE, origin: `request ${n}` };
+  const contentType = req.headers['content-type'];
+  const query = new URL(req.url ?? '/', 'http://ingest').searchParams;
+  const id = givenId(query.get('id') ?? undefined);
+  if (!id.ok) return rejected(id.reason, id.message, where, body, { detail: { ...id.detail, field: 'id' } });
+  const decoded = decodeCharset(body, charsetOf(body, contentType));
+  if (!decoded.ok) {
+    return rejected(decoded.reason, decoded.message, where, body, {
+      id: id.id,
+      ...(decoded.detail ? { detail: decoded.detail } : {}),
+    });
+  }
+  return {
+    kind: 'doc',
+    text: decoded.text,
+    html: true,
+    id: id.id,
+    url: query.get('url') || null,
+    crawlDump: null,
+    crawlSegment: null,
+    crawlTime: null,
+    metadata: contentType ? { content_type: contentType } : {},
+    ...where,
+    original: () => body,
+  };
 }
 
 async function ndjsonEvents(endpoint: Endpoint, body: Buffer, n: number): Promise<SourceEvent[]> {

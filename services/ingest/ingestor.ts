@@ -15,6 +15,7 @@ import { requireTopics, type Topics, topicsFor } from '../../lib/topics.ts';
 import { DedupWindow } from './dedup.ts';
 import { restoreDedupWindow } from './dedup-restore.ts';
 import type { SourceEvent } from './events.ts';
+import type { ExtractMode } from './html.ts';
 import { DEFAULT_JSON_FIELDS, type JsonFields } from './json-doc.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { DEFAULT_NEAR_DUP_THRESHOLD, DEFAULT_NEAR_DUP_WINDOW, NearDupWindow } from './near-dup.ts';
@@ -37,6 +38,8 @@ export interface IngestorOptions {
   topics?: Topics;
   clientId?: string;
   fields?: JsonFields;
+  /** How HTML pages become text: `readability` (default: main content, else visible text) or `text`. */
+  extract?: ExtractMode;
   normalize?: Partial<NormalizeOptions>;
   /** Largest single input record (JSONL line, text file, WARC payload, HTTP document) in bytes. */
   maxRecordBytes?: number;
@@ -203,6 +206,7 @@ export function stepOptions(
   nearDup: NearDupWindow,
 ): PipelineOptions {
   return {
+    extract: options.extract ?? 'readability',
     normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
     dedup,
     nearDup,

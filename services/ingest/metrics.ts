@@ -25,6 +25,8 @@ export interface StepCounts {
   out: number;
   /** Documents dropped, by reason (a dead-letter reason, a skip's why, `duplicate`, `step_failed`). */
   dropped: Record<string, number>;
+  /** Documents passed on, by how the step handled them (only steps that say: extract's path). */
+  kept?: Record<string, number>;
 }
 
 export function createIngestMetrics(registry = new Registry()): IngestMetrics {
@@ -98,6 +100,18 @@ function stepCounters(metrics: IngestMetrics, registers: Registry[]): void {
     collect() {
       this.reset();
       for (const [step, counts] of steps()) this.inc({ step }, counts.out);
+    },
+  });
+  new Counter({
+    name: 'ipt_ingest_step_kept_total',
+    help: 'Documents a pipeline step passed on, by how it handled them (extract: readability, fallback, text)',
+    labelNames: ['step', 'how'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [step, counts] of steps()) {
+        for (const [how, n] of Object.entries(counts.kept ?? {})) this.inc({ step, how }, n);
+      }
     },
   });
   new Counter({

@@ -134,9 +134,18 @@ describe('the step runner counts', () => {
     await h.runner.run(readerReject);
     await h.runner.run({ kind: 'skip', why: 'warc_request', source: 'warc:test' });
 
-    expect(Object.keys(h.stats.steps)).toEqual(['decode', 'validity', 'length', 'dedup', 'chunk', 'produce']);
+    expect(Object.keys(h.stats.steps)).toEqual([
+      'decode',
+      'extract',
+      'validity',
+      'length',
+      'dedup',
+      'chunk',
+      'produce',
+    ]);
     expect(h.stats.steps).toEqual({
       decode: { in: 6, out: 4, dropped: { malformed_json: 1, warc_request: 1 } },
+      extract: { in: 4, out: 4, dropped: {} },
       validity: { in: 4, out: 3, dropped: { binary: 1 } },
       length: { in: 3, out: 2, dropped: { empty_text: 1 } },
       dedup: { in: 2, out: 1, dropped: { duplicate: 1 } },
@@ -166,6 +175,7 @@ describe('the step runner counts', () => {
     const names = (o: HarnessOptions) => Object.keys(harness(o).stats.steps);
     expect(names({ normalize: { steps: ['trim'] }, dedupWindow: 0 })).toEqual([
       'decode',
+      'extract',
       'validity',
       'normalize',
       'length',

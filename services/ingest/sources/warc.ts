@@ -1,12 +1,12 @@
 // Common Crawl WARC and WET files through warcio. WET `conversion` records are already text and are
 // taken as they are; WARC `response` records with an HTML (or plain text) 200 body are turned into
-// visible text. Request, metadata, revisit records and non-text responses are not documents: they
+// text by the extract step. Request, metadata, revisit records and non-text responses are not documents: they
 // are counted as skipped, not dead-lettered.
 
 import { WARCParser, type WARCRecord } from 'warcio';
 import { DLQ_MAX_VALUE_BYTES } from '../../../lib/dlq.ts';
 import { type RejectedInput, rejected, type SourceEvent } from '../events.ts';
-import { charsetOfContentType, charsetOfHtmlHead, htmlToText, isHtml, isPlainText } from '../html.ts';
+import { charsetOf, isHtml, isPlainText } from '../html.ts';
 import { givenId } from '../ids.ts';
 import { decodeCharset, decodeUtf8 } from '../normalize.ts';
 
@@ -151,6 +151,7 @@ async function documentOf(
   return {
     kind: 'doc',
     text: text.text,
+    ...(type === 'response' && isHtml(contentType) ? { html: true } : {}),
     id,
     url: record.warcTargetURI ?? null,
     crawlDump: crawl.dump,
@@ -162,11 +163,7 @@ async function documentOf(
   };
 }
 
-/** A response body decoded in its declared (or sniffed) charset; HTML turned into visible text. */
+/** A response body decoded in its declared (or sniffed) charset; HTML stays HTML for the extract step. */
 function responseText(bytes: Buffer, contentType: string | null | undefined) {
-  const charset =
-    charsetOfContentType(contentType) ?? (isHtml(contentType) ? charsetOfHtmlHead(bytes) : null) ?? 'utf-8';
-  const decoded = decodeCharset(bytes, charset);
-  if (!decoded.ok) return decoded;
-  return { ok: true as const, text: isHtml(contentType) ? htmlToText(decoded.text) : decoded.text };
+  return decodeCharset(bytes, charsetOf(bytes, contentType));
 }

@@ -1,14 +1,16 @@
 // Ingest's pipeline: which steps run, in which order. Readers (../read.ts) yield events; decode
-// admits them; then text validity → the opted-in normalization → length limits → exact-duplicate
-// window → token count and chunking → RawDocument records on the raw topic. A step that is switched
-// off is left out of the list, not run idle.
+// admits them; extract turns HTML pages into their main text; then text validity → the opted-in
+// normalization → length limits → exact-duplicate window → token count and chunking → RawDocument
+// records on the raw topic. A step that is switched off is left out of the list, not run idle.
 
 import type { DedupWindow } from '../dedup.ts';
+import type { ExtractMode } from '../html.ts';
 import type { NearDupWindow } from '../near-dup.ts';
 import type { NormalizeOptions } from '../normalize.ts';
 import { type ChunkOptions, chunkStep } from './chunk.ts';
 import { decodeStep } from './decode.ts';
 import { dedupStep } from './dedup.ts';
+import { extractStep } from './extract.ts';
 import { type LanguageOptions, languageStep } from './language.ts';
 import { lengthStep } from './length.ts';
 import { nearDupStep } from './near-dup.ts';
@@ -19,6 +21,8 @@ import type { Step } from './step.ts';
 import { validityStep } from './validity.ts';
 
 export interface PipelineOptions {
+  /** How HTML pages become text (default readability: main content, else the visible text). */
+  extract?: ExtractMode;
   normalize: NormalizeOptions;
   /** Language identification and the accepted languages; absent: no language step. */
   language?: LanguageOptions;
@@ -33,7 +37,7 @@ export interface PipelineOptions {
 
 /** Builds the steps. The chunk step may start worker threads: call this once nothing else can fail. */
 export function ingestSteps(options: PipelineOptions): Steps {
-  const steps: Step[] = [validityStep(options.normalize)];
+  const steps: Step[] = [extractStep(options.extract ?? 'readability'), validityStep(options.normalize)];
   if (options.normalize.steps.length > 0) steps.push(normalizeStep(options.normalize.steps));
   steps.push(lengthStep(options.normalize));
   if (options.language) steps.push(languageStep(options.language));

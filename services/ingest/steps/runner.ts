@@ -101,7 +101,7 @@ export class StepRunner {
   }
 
   private counted(step: string, verdict: Verdict): Verdict {
-    if (verdict.kind === 'keep') this.parts.tally.passed(step);
+    if (verdict.kind === 'keep') this.parts.tally.passed(step, verdict.how);
     return verdict;
   }
 

@@ -46,9 +46,10 @@ export interface Doc extends CandidateDoc {
 export type Verdict =
   /**
    * Passed on. `undo` reverses what keeping it changed, for when it never reaches the raw topic;
-   * `detail` says what the step found (a score, a rule's value), shown by `ipt ingest --explain`.
+   * `detail` says what the step found (a score, a rule's value), shown by `ipt ingest --explain`;
+   * `how` names the way the step handled it, counted per step (`StepCounts.kept`).
    */
-  | { kind: 'keep'; doc: Doc; undo?: () => void; detail?: Record<string, string> }
+  | { kind: 'keep'; doc: Doc; undo?: () => void; detail?: Record<string, string>; how?: string }
   /** Dead-lettered: `reason` becomes the dead letter's `context.reason`, `detail` joins its context. */
   | { kind: 'reject'; reason: RejectReason; message: string; detail?: Record<string, string> }
   /** Not a document (a WARC request record): counted by `why`, nothing written. */

@@ -73,8 +73,13 @@ export class Tally {
     this.step(step).in++;
   }
 
-  passed(step: string): void {
-    this.step(step).out++;
+  passed(step: string, how?: string): void {
+    const counts = this.step(step);
+    counts.out++;
+    if (how !== undefined) {
+      counts.kept ??= {};
+      counts.kept[how] = (counts.kept[how] ?? 0) + 1;
+    }
   }
 
   dropped(step: string, reason: string): void {
