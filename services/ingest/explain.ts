@@ -52,7 +52,7 @@ export function traceOf(step: string, verdict: Verdict): StepTrace {
     case 'skip':
       return { step, outcome: 'skipped', reason: verdict.why };
     case 'duplicate':
-      return { step, outcome: 'duplicate', reason: `repeats ${verdict.docId}` };
+      return { step, outcome: 'duplicate', message: 'the same text was produced within the window' };
   }
 }
 
@@ -121,7 +121,7 @@ export function explanationText(explanations: readonly Explanation[]): string {
       const head = `#${i + 1} ${e.source}${e.origin ? ` ${e.origin}` : ''}${e.docId ? ` (${e.docId})` : ''}: ${e.outcome}`;
       const lines = e.steps.map((t) => {
         const what = t.outcome === 'kept' ? 'kept' : `${t.outcome}${t.reason ? ` ${t.reason}` : ''}`;
-        const detail = detailText(t.detail);
+        const detail = detailText(t.detail) || (t.reason ? '' : (t.message ?? ''));
         return `  ${t.step.padEnd(12)} ${what}${detail ? `  ${detail}` : ''}`;
       });
       return [head, ...lines].join('\n');
