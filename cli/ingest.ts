@@ -88,7 +88,12 @@ named clean-ups (${NORMALIZE_STEPS.join(', ')};
 or all); a record they changed names them in metadata.normalized. Invalid UTF-8 is rejected,
 never repaired. Exact duplicates (the same stored text) within the last --dedup-window documents
 are dropped; the window is rebuilt from the raw topic at start, so re-running on the same files
-produces nothing new.
+produces nothing new. Near-duplicates (MinHash estimate of word 5-gram Jaccard similarity ≥
+--near-dup-threshold) of the last --near-dup-window documents go to the DLQ as near_duplicate,
+naming the kept document; that window is rebuilt from the raw topic too.
+
+--explain runs the steps on the first --explain-limit inputs of the given files and prints what
+each step did (kept, or dropped with its reason and details); nothing is sent to Kafka.
 
 --serve runs POST /documents (JSON, NDJSON or one text/html page) on --host:--port until SIGINT/SIGTERM; with
 --token (or IPT_INGEST_TOKEN) requests need "Authorization: Bearer <token>". /healthz,
