@@ -29,7 +29,7 @@ const write = (name: string, docs: { id: string; text: string }[]) => {
   return path;
 };
 
-async function ingest(path: string): Promise<{ stats: IngestStats; restored: number }> {
+async function ingest(path: string): Promise<{ stats: IngestStats; restored: number; metrics: string }> {
   const ingestor = await createIngestor({
     brokers: endpoints.kafka.brokers,
     registryUrl: endpoints.registry.url,
@@ -42,7 +42,7 @@ async function ingest(path: string): Promise<{ stats: IngestStats; restored: num
   } finally {
     await ingestor.close();
   }
-  return { stats: ingestor.stats, restored };
+  return { stats: ingestor.stats, restored, metrics: await ingestor.metrics.registry.metrics() };
 }
 
 beforeAll(async () => {
@@ -62,6 +62,10 @@ describe('near-duplicate removal across a restart', () => {
     expect(second.restored).toBe(3);
     expect(second.stats.accepted).toBe(1);
     expect(second.stats.rejectedByReason).toEqual({ near_duplicate: 1 });
+    expect(second.stats.steps.near_dup).toEqual({ in: 2, out: 1, dropped: { near_duplicate: 1 } });
+    expect(second.metrics).toContain(
+      'ipt_ingest_step_dropped_total{step="near_dup",reason="near_duplicate"} 1',
+    );
 
     const { dlq } = await producedOn(topics);
     expect(dlq).toHaveLength(1);
