@@ -122,12 +122,37 @@ const NEWSLETTER = [
   'Sign up',
 ];
 const SHARE = ['Share on Facebook', 'Share on X', 'Copy link'];
+const COMMENTS = [
+  'Great article, thanks for sharing this with us!',
+  'I drove past there yesterday and saw it for myself.',
+  'Does anyone know where to find the full report?',
+];
+
+/**
+ * A news story's body: an advertisement slot and a "Read more" link between its paragraphs, as
+ * news sites put them into the story itself.
+ */
+function newsBody(a: Article, readMore: string): string {
+  const paragraphs = a.paragraphs.map((p) => `<p>${esc(p)}</p>`);
+  paragraphs.splice(2, 0, '<div class="ad-slot" aria-hidden="true"><span>Advertisement</span></div>');
+  paragraphs.splice(
+    4,
+    0,
+    `<p class="read-more"><strong>Read more:</strong> <a href="/story/x">${esc(readMore)}</a></p>`,
+  );
+  return `<h1>${esc(a.title)}</h1>\n${paragraphs.join('\n')}`;
+}
 
 const news: Render = (a, others, rng) => {
   const related = others.slice(0, 5);
   const author = rng.pick(['Maria Lopez', 'James Okafor', 'Anna Berg', 'Tom Reyes']);
   const byline = `By ${author}, Staff Reporter`;
+  const readMore = others[10]?.title ?? '';
   const chrome = [
+    'Advertisement',
+    `Read more: ${readMore}`,
+    `${COMMENTS.length} comments`,
+    ...COMMENTS,
     'The Daily Example',
     ...SECTIONS,
     ...COOKIES,
@@ -148,12 +173,14 @@ const news: Render = (a, others, rng) => {
 <nav class="main-nav"><ul>${links(SECTIONS, (i) => `/section/${i}`)}</ul></nav></header>
 <div class="layout"><article class="story">
 <div class="share-tools"><ul>${links(SHARE, (i) => `/share/${i}`)}</ul></div>
-${body(a)}
+${newsBody(a, readMore)}
 <aside class="related"><h2>Related stories</h2><ul>${links(
     related.map((o) => o.title),
     (i) => `/story/r${i}`,
   )}</ul></aside>
 </article>
+<section class="comments" id="comments"><h2>${COMMENTS.length} comments</h2>
+${COMMENTS.map((c, i) => `<div class="comment"><p class="comment-author">reader${i + 1}</p><p>${c}</p></div>`).join('\n')}</section>
 <aside class="sidebar"><h2>Most read</h2><ol>${links(
     others.slice(5, 9).map((o) => o.title),
     (i) => `/story/m${i}`,
