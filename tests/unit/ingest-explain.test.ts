@@ -62,6 +62,12 @@ describe('ipt ingest --explain', () => {
     expect(text).toMatch(/#4 .*\(short\): rejected\n(.*\n)*\s+length\s+rejected too_short/);
   });
 
+  it('leaves near-duplicates in with the near-dup window off', async () => {
+    const { explanations } = await explainIngest({ ...options, nearDupWindow: 0 }, [file], { limit: 3 });
+    expect(explanations[2]).toMatchObject({ docId: 'near', outcome: 'accepted' });
+    expect(explanations[2]?.steps.map((t) => t.step)).not.toContain('near_dup');
+  });
+
   it('runs from the CLI without Kafka and prints JSON', async () => {
     const r = await runIpt([
       'ingest',
