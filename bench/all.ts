@@ -9,6 +9,8 @@ const runs: [string, ...string[]][] = [
   ['bench/tokenizer.ts'],
   ['bench/triton-client.ts'],
   ['bench/ingest.ts'],
+  // What each RefinedWeb-grade step (extraction, language, quality, near-dups) costs on WARC.
+  ['bench/ingest-warc.ts', '--write'],
   // Deterministic fidelity figures of the template set (seconds); --write keeps RESULTS.md current.
   ['bench/templates.ts', '--write'],
   // Writes its section of bench/RESULTS.md; its flags (sizes, sections) can be passed to npm run bench.

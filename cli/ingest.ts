@@ -39,8 +39,9 @@ import {
   resolveConnections,
 } from './common.ts';
 import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
+import { addQualityOptions, type QualityFlags, qualitySettings } from './ingest-quality.ts';
 
-interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags {
+interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags, QualityFlags {
   serve?: boolean;
   format: Format | 'auto';
   extract: ExtractMode;
@@ -113,6 +114,7 @@ export function ingestCommand(): Command {
     addConnectionOptions,
     addDocumentOptions,
     addLanguageOptions,
+    addQualityOptions,
     addBudgetOptions,
     addSinkOptions,
     addReportOptions,
@@ -391,6 +393,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       nearDupWindow: flags.nearDup ? flags.nearDupWindow : 0,
       nearDupThreshold: flags.nearDupThreshold,
       ...languageSettings(flags),
+      ...qualitySettings(flags),
       tokenThreads: flags.tokenThreads,
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       sink: {

@@ -25,6 +25,7 @@ import { BatchingSink, DEFAULT_SINK, type SinkOptions } from './sink.ts';
 import { deadLetterWriter } from './steps/dead-letters.ts';
 import { type LanguageSettings, languageOptions } from './steps/language.ts';
 import { ingestSteps, type PipelineOptions } from './steps/pipeline.ts';
+import { type QualitySettings, qualityOptions } from './steps/quality.ts';
 import { type Outcome, StepRunner } from './steps/runner.ts';
 import { emptyStats, type IngestStats, Tally } from './steps/tally.ts';
 
@@ -53,6 +54,10 @@ export interface IngestorOptions {
   languages?: LanguageSettings['languages'];
   /** Lowest language score kept (eld's scale; default DEFAULT_MIN_LANGUAGE_SCORE). */
   minLanguageScore?: number;
+  /** Gopher's quality rules: false turns them off; `skip` names rules not applied (all on by default). */
+  quality?: QualitySettings['quality'];
+  /** Which texts lose their boilerplate lines: `html` (default: text ipt extracted from a page), `all`, `off`. */
+  cleanLines?: QualitySettings['cleanLines'];
   /** The prompt budget a text must fit on its own; longer texts are chunked. */
   budget?: BudgetConfig;
   sink?: Partial<SinkOptions>;
@@ -210,6 +215,7 @@ export function stepOptions(
     normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
     dedup,
     nearDup,
+    ...qualityOptions(options),
     chunk: chunkOptions(options),
   };
 }

@@ -1,13 +1,15 @@
 // Ingest's pipeline: which steps run, in which order. Readers (../read.ts) yield events; decode
 // admits them; extract turns HTML pages into their main text; then text validity → the opted-in
-// normalization → length limits → exact-duplicate window → token count and chunking → RawDocument
-// records on the raw topic. A step that is switched off is left out of the list, not run idle.
+// normalization → length limits → language → boilerplate lines → quality rules → exact-duplicate
+// window → near-duplicates → token count and chunking → RawDocument records on the raw topic. A
+// step that is switched off is left out of the list, not run idle.
 
 import type { DedupWindow } from '../dedup.ts';
 import type { ExtractMode } from '../html.ts';
 import type { NearDupWindow } from '../near-dup.ts';
 import type { NormalizeOptions } from '../normalize.ts';
 import { type ChunkOptions, chunkStep } from './chunk.ts';
+import { type CleanLinesOptions, cleanLinesStep } from './clean-lines.ts';
 import { decodeStep } from './decode.ts';
 import { dedupStep } from './dedup.ts';
 import { extractStep } from './extract.ts';
@@ -16,6 +18,7 @@ import { lengthStep } from './length.ts';
 import { nearDupStep } from './near-dup.ts';
 import { normalizeStep } from './normalize.ts';
 import { type ProduceOptions, produceStep } from './produce.ts';
+import { type QualityOptions, qualityStep } from './quality.ts';
 import type { Steps } from './runner.ts';
 import type { Step } from './step.ts';
 import { validityStep } from './validity.ts';
@@ -26,6 +29,10 @@ export interface PipelineOptions {
   normalize: NormalizeOptions;
   /** Language identification and the accepted languages; absent: no language step. */
   language?: LanguageOptions;
+  /** RefinedWeb's boilerplate-line cleanup; absent: no lines step. */
+  cleanLines?: CleanLinesOptions;
+  /** Gopher's quality and repetition rules; absent: no quality step. */
+  quality?: QualityOptions;
   /** The exact-duplicate window; absent or of capacity 0: no dedup step. */
   dedup?: DedupWindow;
   /** The near-duplicate (MinHash) window; absent or of capacity 0: no near_dup step. */
@@ -41,6 +48,8 @@ export function ingestSteps(options: PipelineOptions): Steps {
   if (options.normalize.steps.length > 0) steps.push(normalizeStep(options.normalize.steps));
   steps.push(lengthStep(options.normalize));
   if (options.language) steps.push(languageStep(options.language));
+  if (options.cleanLines) steps.push(cleanLinesStep(options.cleanLines));
+  if (options.quality) steps.push(qualityStep(options.quality));
   if (options.dedup && options.dedup.capacity > 0) steps.push(dedupStep(options.dedup));
   if (options.nearDup && options.nearDup.capacity > 0) steps.push(nearDupStep(options.nearDup));
   steps.push(chunkStep(options.chunk));
