@@ -49,7 +49,9 @@ export function addLanguageOptions(command: Command): Command {
         .env('IPT_INGEST_MIN_LANGUAGE_SCORE'),
     )
     .addOption(
-      new Option('--no-language-filter', 'no language step: languages neither identified nor filtered'),
+      new Option('--no-language-filter', 'no language step: languages neither identified nor filtered').env(
+        'IPT_INGEST_NO_LANGUAGE_FILTER',
+      ),
     );
 }
 

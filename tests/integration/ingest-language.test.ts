@@ -5,6 +5,7 @@
 // evolution: a subject holding the schema without them takes the new one, and records written
 // before read back with lang null.
 
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +16,13 @@ import { loadEndpoints } from '../../lib/endpoints.ts';
 import { createLogger } from '../../lib/log.ts';
 import { avroCodec, registerSchemas, registryClient, schemaText, subjectOf } from '../../lib/registry.ts';
 import { topicsFor } from '../../lib/topics.ts';
-import { createIngestor, type IngestorOptions } from '../../services/ingest/ingestor.ts';
+import { createIngestor, type IngestorOptions, type IngestStats } from '../../services/ingest/ingestor.ts';
 import { DEFAULT_MIN_LANGUAGE_SCORE } from '../../services/ingest/steps/language.ts';
 import { sampleRawDocument } from '../fixtures/records.ts';
 import { producedOn, writeWarc } from '../helpers/ingest-fixtures.ts';
 import { FRENCH, GERMAN, REVERSED } from '../helpers/language-texts.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
+import { runIpt } from '../helpers/service-process.ts';
 
 const endpoints = loadEndpoints();
 const log = createLogger('ingest-language-test', 'warn');
@@ -103,6 +105,25 @@ describe('ingest identifies languages', () => {
     expect(off.stats.rejectedByReason.language).toBeUndefined();
     expect(off.raw.map((r) => r.url).sort()).toEqual(expect.arrayContaining(ENGLISH_URLS));
     expect(off.raw.every((r) => r.lang === null && r.lang_score === null)).toBe(true);
+  });
+});
+
+describe('ipt ingest language flags', () => {
+  it('--languages lists what the step passes; a code that is not ISO 639-1 is refused', {
+    timeout: 60_000,
+  }, async () => {
+    const namespace = `ingest-lang-cli-${randomUUID().slice(0, 8)}`;
+    expect((await runIpt(['topics', 'create', '--topic-namespace', namespace])).code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'ipt-ingest-lang-cli-'));
+    await writeWarc(join(dir, 'pages.warc.gz'), PAGES);
+    const args = ['ingest', dir, '--topic-namespace', namespace, '--json'];
+    const listed = await runIpt([...args, '--languages', 'en,de']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const stats = JSON.parse(listed.stdout) as IngestStats;
+    expect(stats.steps.language).toMatchObject({ in: 5, out: 3, dropped: { language: 2 } });
+    const refused = await runIpt([...args, '--languages', 'english']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/ISO 639-1/);
   });
 });
 
