@@ -84,8 +84,8 @@ Every rejected input goes to the DLQ topic with a reason (invalid_utf8, empty_te
 too_long, malformed_json, wrong_field_type, truncated_parquet, …) and its original bytes.
 Texts are kept byte for byte as given. HTML (WARC responses, text/html bodies) becomes the
 page's main content and title (Readability; the visible text if it finds none; --extract text:
-always the visible text). --normalize opts into
-named clean-ups (${NORMALIZE_STEPS.join(', ')};
+always the visible text). --normalize opts into named clean-ups
+(${NORMALIZE_STEPS.join(', ')};
 or all); a record they changed names them in metadata.normalized. Invalid UTF-8 is rejected,
 never repaired. Exact duplicates (the same stored text) within the last --dedup-window documents
 are dropped; the window is rebuilt from the raw topic at start, so re-running on the same files

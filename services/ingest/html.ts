@@ -57,8 +57,8 @@ export const MIN_ARTICLE_CHARS = 50;
 
 /**
  * The text of a page: with `readability`, its main content with a title as the first line (the
- * article's opening heading, else the page's title);
- * the visible text when Readability finds no article or one under MIN_ARTICLE_CHARS.
+ * article's opening heading, else the page's title), or its visible text when Readability finds
+ * no article, one under MIN_ARTICLE_CHARS, or fails on the page; with `text`, its visible text.
  */
 export function extractText(html: string, mode: ExtractMode): Extracted {
   if (mode === 'readability') {
@@ -69,6 +69,15 @@ export function extractText(html: string, mode: ExtractMode): Extracted {
 }
 
 function readArticle(html: string): { text: string; title: string | null } | undefined {
+  try {
+    return articleOf(html);
+  } catch {
+    // A page the DOM or Readability cannot handle still has its visible text: keep that.
+    return undefined;
+  }
+}
+
+function articleOf(html: string): { text: string; title: string | null } | undefined {
   const { document } = parseHTML(html);
   // Read before Readability, which removes a heading that repeats the title from the document.
   const headings = [...document.querySelectorAll('h1')].map((h) => normalizeWhitespace(h.textContent ?? ''));
