@@ -27,6 +27,8 @@ export interface StepCounts {
   dropped: Record<string, number>;
   /** Documents passed on, by how the step handled them (only steps that say: extract's path). */
   kept?: Record<string, number>;
+  /** Quantities counted in the documents passed on, summed (only steps that count: lines_removed). */
+  amounts?: Record<string, number>;
 }
 
 export function createIngestMetrics(registry = new Registry()): IngestMetrics {
@@ -111,6 +113,18 @@ function stepCounters(metrics: IngestMetrics, registers: Registry[]): void {
       this.reset();
       for (const [step, counts] of steps()) {
         for (const [how, n] of Object.entries(counts.kept ?? {})) this.inc({ step, how }, n);
+      }
+    },
+  });
+  new Counter({
+    name: 'ipt_ingest_step_amount_total',
+    help: 'Quantities a pipeline step counted in the documents it passed on (lines: lines_removed)',
+    labelNames: ['step', 'what'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [step, counts] of steps()) {
+        for (const [what, n] of Object.entries(counts.amounts ?? {})) this.inc({ step, what }, n);
       }
     },
   });

@@ -4,8 +4,11 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../lib/log.ts';
+import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { boilerplateLine, dropBoilerplateLines } from '../../services/ingest/steps/boilerplate-lines.ts';
 import { cleanLinesStep } from '../../services/ingest/steps/clean-lines.ts';
+import { decodeStep } from '../../services/ingest/steps/decode.ts';
 import { DEFAULT_QUALITY, parseQualityRules, qualityStep } from '../../services/ingest/steps/quality.ts';
 import {
   checkDocument,
@@ -13,7 +16,9 @@ import {
   type QualityRule,
   GOPHER_THRESHOLDS as T,
 } from '../../services/ingest/steps/quality-rules.ts';
+import { StepRunner } from '../../services/ingest/steps/runner.ts';
 import type { Doc, Verdict } from '../../services/ingest/steps/step.ts';
+import { emptyStats, Tally } from '../../services/ingest/steps/tally.ts';
 
 const demo: string[] = readFileSync('demo/corpus/sample.jsonl', 'utf8')
   .split('\n')
@@ -189,5 +194,31 @@ describe('the lines step', () => {
       kind: 'keep',
       doc: { text: sentences(3).join('\n') },
     });
+  });
+});
+
+describe('counting removed lines', () => {
+  it('sums them per step, in the stats and in /metrics', async () => {
+    const metrics = createIngestMetrics();
+    const tally = new Tally(emptyStats(), metrics);
+    const runner = new StepRunner({
+      decode: decodeStep(),
+      steps: [cleanLinesStep({ scope: 'html', maxRemovedShare: 0.05 })],
+      deadLetters: async () => ({ delivered: Promise.resolve() }),
+      tally,
+      log: createLogger('quality-test', 'silent'),
+    });
+    await runner.run(doc(`${clean}\n\nShare this\n12 comments`, { html: false }));
+    await runner.run(doc(`Read more\n\n${demo[1]}`, { html: false }));
+    await runner.run(doc(demo[2] as string, { html: false }));
+    await runner.run(doc(`${demo[3]}\nRead more`)); // not extracted from HTML: kept as given
+    expect(tally.stats.steps.lines).toMatchObject({
+      in: 4,
+      out: 4,
+      kept: { cleaned: 2, unchanged: 1 },
+      amounts: { lines_removed: 3 },
+    });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('ipt_ingest_step_amount_total{step="lines",what="lines_removed"} 3');
   });
 });

@@ -50,6 +50,7 @@ export function cleanLinesStep(options: CleanLinesOptions): Step {
         doc: { ...withText(doc, cleaned.text), metadata },
         how: 'cleaned',
         detail: { lines_removed: lines },
+        amounts: { lines_removed: cleaned.lines },
       };
     },
   };

@@ -101,7 +101,7 @@ export class StepRunner {
   }
 
   private counted(step: string, verdict: Verdict): Verdict {
-    if (verdict.kind === 'keep') this.parts.tally.passed(step, verdict.how);
+    if (verdict.kind === 'keep') this.parts.tally.passed(step, verdict.how, verdict.amounts);
     return verdict;
   }
 

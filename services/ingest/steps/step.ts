@@ -34,11 +34,11 @@ export interface Doc extends CandidateDoc {
   hash?: string;
   /** The text's token count and the pieces it is sent as (the chunk step). */
   split?: Split;
+  /** The text's MinHash signature (the near-dup step), carried in a header for the window's restore. */
+  minhash?: Uint32Array;
   /** The language eld named (ISO 639-1) and its score (the language step). */
   lang?: string;
   langScore?: number;
-  /** The text's MinHash signature (the near-dup step), carried in a header for the window's restore. */
-  minhash?: Uint32Array;
   /** The produce step's records. */
   sent?: Sent;
 }
@@ -47,9 +47,17 @@ export type Verdict =
   /**
    * Passed on. `undo` reverses what keeping it changed, for when it never reaches the raw topic;
    * `detail` says what the step found (a score, a rule's value), shown by `ipt ingest --explain`;
-   * `how` names the way the step handled it, counted per step (`StepCounts.kept`).
+   * `how` names the way the step handled it, counted per step (`StepCounts.kept`); `amounts` are
+   * quantities the step counted in it (the lines step's `lines_removed`), summed per step.
    */
-  | { kind: 'keep'; doc: Doc; undo?: () => void; detail?: Record<string, string>; how?: string }
+  | {
+      kind: 'keep';
+      doc: Doc;
+      undo?: () => void;
+      detail?: Record<string, string>;
+      how?: string;
+      amounts?: Record<string, number>;
+    }
   /** Dead-lettered: `reason` becomes the dead letter's `context.reason`, `detail` joins its context. */
   | { kind: 'reject'; reason: RejectReason; message: string; detail?: Record<string, string> }
   /** Not a document (a WARC request record): counted by `why`, nothing written. */

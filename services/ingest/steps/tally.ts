@@ -73,12 +73,16 @@ export class Tally {
     this.step(step).in++;
   }
 
-  passed(step: string, how?: string): void {
+  passed(step: string, how?: string, amounts?: Record<string, number>): void {
     const counts = this.step(step);
     counts.out++;
     if (how !== undefined) {
       counts.kept ??= {};
       counts.kept[how] = (counts.kept[how] ?? 0) + 1;
+    }
+    if (amounts) {
+      counts.amounts ??= {};
+      for (const [what, n] of Object.entries(amounts)) counts.amounts[what] = (counts.amounts[what] ?? 0) + n;
     }
   }
 
