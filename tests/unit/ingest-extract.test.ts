@@ -3,7 +3,8 @@
 // cookie banner, footers) out — a bar the former visible-text conversion fails; a page without an
 // article falls back to the visible text; each page is counted by the way its text was found.
 
-import { describe, expect, it } from 'vitest';
+import { Readability } from '@mozilla/readability';
+import { describe, expect, it, vi } from 'vitest';
 import type { TokenCounter } from '../../core/tokens.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { CandidateDoc } from '../../services/ingest/events.ts';
@@ -70,6 +71,23 @@ describe('main-content extraction on pages with chrome', () => {
     expect(e.path).toBe('fallback');
     expect(e.text).toBe(htmlToText(NO_ARTICLE));
     expect(e.text).toContain('Opening hours');
+  });
+
+  it('falls back to the visible text when Readability fails on a page', () => {
+    const page = pages[0]?.html ?? '';
+    const parse = vi.spyOn(Readability.prototype, 'parse').mockImplementation(() => {
+      throw new TypeError('unsupported node');
+    });
+    try {
+      expect(extractText(page, 'readability')).toEqual({
+        text: htmlToText(page),
+        path: 'fallback',
+        title: null,
+      });
+    } finally {
+      parse.mockRestore();
+    }
+    expect(extractText(page, 'readability').path).toBe('readability');
   });
 });
 
