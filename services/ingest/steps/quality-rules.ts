@@ -138,8 +138,8 @@ export function checkDocument(
   text: string,
   t: QualityThresholds,
   skip: ReadonlySet<QualityRule> = new Set(),
+  { tokens, words } = wordsOf(text),
 ): QualityFailure | null {
-  const { tokens, words } = wordsOf(text);
   const on = (rule: QualityRule) => !skip.has(rule);
   const n = words.length;
   if (on('word_count') && (n < t.minWords || n > t.maxWords))
@@ -213,10 +213,21 @@ export function checkRepetition(
   text: string,
   t: QualityThresholds,
   skip: ReadonlySet<QualityRule> = new Set(),
+  words: readonly string[] = wordsOf(text).words,
 ): QualityFailure | null {
   const on = (rule: QualityRule) => !skip.has(rule);
   if (text.length === 0) return null;
-  return checkDuplicateParts(text, t, on) ?? checkNgrams(text, t, on);
+  return checkDuplicateParts(text, t, on) ?? checkNgrams(text, words, t, on);
+}
+
+/** Every rule on one text (its words split once): the first failed, else null. */
+export function checkQuality(
+  text: string,
+  t: QualityThresholds,
+  skip: ReadonlySet<QualityRule> = new Set(),
+): QualityFailure | null {
+  const split = wordsOf(text);
+  return checkDocument(text, t, skip, split) ?? checkRepetition(text, t, skip, split.words);
 }
 
 /** Repeated paragraphs and lines: their share of the parts, and their characters' of the text. */
@@ -250,11 +261,12 @@ function checkDuplicateParts(
 /** The most frequent 2-, 3-, 4-gram's characters, and all repeated 5…10-grams', of the text. */
 function checkNgrams(
   text: string,
+  words: readonly string[],
   t: QualityThresholds,
   on: (r: QualityRule) => boolean,
 ): QualityFailure | null {
   if (!on('top_ngram_chars') && !on('dup_ngram_chars')) return null;
-  const grams = new NgramIndex(wordsOf(text).words.filter((w) => w !== ''));
+  const grams = new NgramIndex(words);
   const rules = [
     ['top_ngram_chars', t.topNgrams, (n: number) => grams.topChars(n)],
     ['dup_ngram_chars', t.dupNgrams, (n: number) => grams.duplicateChars(n)],
@@ -269,75 +281,128 @@ function checkNgrams(
   return null;
 }
 
+/** Two polynomial hashes modulo 2^32 (integer multiplication), of different odd bases. */
+const P1 = 1_000_003;
+const P2 = 0x01000193;
+
 /**
- * The words as a string of fixed-width word ids (two UTF-16 units each), so an n-gram's key is a
- * substring: no joined words per position, which would cost more than every other rule together.
+ * The words as ids, and each n-gram as a 32-bit key mixed from two rolling polynomial hashes of its
+ * ids, counted in a table of integers: joining the words of every n-gram into strings cost more
+ * than every other rule together. Two n-grams sharing a key (about one pair in 10^5 in a
+ * 100 000-word text) only counts a few words as repeated: far under any threshold.
  */
 class NgramIndex {
-  private readonly key: string;
+  private readonly ids: Int32Array;
   private readonly lengths: Int32Array;
   /** Characters of words [0, i): the characters of words i..j are prefix[j] - prefix[i]. */
   private readonly prefix: Float64Array;
 
-  constructor(private readonly words: readonly string[]) {
+  constructor(words: readonly string[]) {
     const ids = new Map<string, number>();
-    const units: number[] = [];
+    this.ids = new Int32Array(words.length);
     this.lengths = new Int32Array(words.length);
     this.prefix = new Float64Array(words.length + 1);
     words.forEach((word, i) => {
       let id = ids.get(word);
       if (id === undefined) {
-        id = ids.size;
+        id = ids.size + 1;
         ids.set(word, id);
       }
-      units.push(id >>> 16, id & 0xffff);
+      this.ids[i] = id;
       this.lengths[i] = word.length;
       this.prefix[i + 1] = (this.prefix[i] as number) + word.length;
     });
-    let key = '';
-    for (let i = 0; i < units.length; i += 8192) key += String.fromCharCode(...units.slice(i, i + 8192));
-    this.key = key;
   }
 
-  private gram(i: number, n: number): string {
-    return this.key.slice(2 * i, 2 * (i + n));
+  /** Calls `each(i, key)` for every n-gram, in order. */
+  private grams(n: number, each: (i: number, key: number) => void): void {
+    const ids = this.ids;
+    if (ids.length < n) return;
+    let top1 = 1;
+    let top2 = 1;
+    for (let k = 1; k < n; k++) {
+      top1 = Math.imul(top1, P1);
+      top2 = Math.imul(top2, P2);
+    }
+    let h1 = 0;
+    let h2 = 0;
+    for (let k = 0; k < n; k++) {
+      h1 = (Math.imul(h1, P1) + (ids[k] as number)) | 0;
+      h2 = (Math.imul(h2, P2) + (ids[k] as number)) | 0;
+    }
+    for (let i = 0; ; i++) {
+      each(i, h1 ^ Math.imul(h2, 0x9e3779b1));
+      if (i + n >= ids.length) return;
+      const out = ids[i] as number;
+      const next = ids[i + n] as number;
+      h1 = (Math.imul(h1 - Math.imul(out, top1), P1) + next) | 0;
+      h2 = (Math.imul(h2 - Math.imul(out, top2), P2) + next) | 0;
+    }
   }
 
   /** Characters in all occurrences of the most frequent n-gram (0 if none repeats). */
   topChars(n: number): number {
-    const counts = new Map<string, number>();
+    const counts = new GramCounts(this.ids.length);
     let best = 0;
     let bestAt = -1;
-    for (let i = 0; i + n <= this.words.length; i++) {
-      const g = this.gram(i, n);
-      const c = (counts.get(g) ?? 0) + 1;
-      counts.set(g, c);
+    this.grams(n, (i, key) => {
+      const c = counts.add(key);
       if (c > best || (c === best && this.chars(i, n) > this.chars(bestAt, n))) {
         best = c;
         bestAt = i;
       }
-    }
+    });
     return best >= 2 ? best * this.chars(bestAt, n) : 0;
   }
 
   /** Characters of the words covered by an n-gram that occurred before, each word counted once. */
   duplicateChars(n: number): number {
-    const seen = new Set<string>();
+    const counts = new GramCounts(this.ids.length);
     let covered = 0;
     let coveredTo = 0;
-    for (let i = 0; i + n <= this.words.length; i++) {
-      const g = this.gram(i, n);
-      if (!seen.has(g)) {
-        seen.add(g);
-        continue;
-      }
+    this.grams(n, (i, key) => {
+      if (counts.add(key) === 1) return;
       for (let j = Math.max(i, coveredTo); j < i + n; j++) covered += this.lengths[j] as number;
       coveredTo = i + n;
-    }
+    });
     return covered;
   }
 
   private chars(i: number, n: number): number {
     return (this.prefix[i + n] as number) - (this.prefix[i] as number);
+  }
+}
+
+/** Occurrences per n-gram key: an open-addressing table of small integers (no Map, no boxing). */
+class GramCounts {
+  private readonly keys: Int32Array;
+  private readonly counts: Int32Array;
+  private readonly mask: number;
+
+  constructor(grams: number) {
+    let size = 16;
+    while (size < grams * 2) size *= 2;
+    this.keys = new Int32Array(size);
+    this.counts = new Int32Array(size);
+    this.mask = size - 1;
+  }
+
+  /** Counts one more occurrence of `key`; returns how many there are now. */
+  add(key: number): number {
+    let at = Math.imul(key, 0x9e3779b1) >>> 0;
+    for (;;) {
+      at &= this.mask;
+      const c = this.counts[at] as number;
+      if (c === 0) {
+        this.keys[at] = key;
+        this.counts[at] = 1;
+        return 1;
+      }
+      if (this.keys[at] === key) {
+        this.counts[at] = c + 1;
+        return c + 1;
+      }
+      at++;
+    }
   }
 }

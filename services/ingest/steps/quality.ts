@@ -6,8 +6,7 @@
 
 import { type CleanLinesOptions, type CleanLinesScope, DEFAULT_MAX_REMOVED_SHARE } from './clean-lines.ts';
 import {
-  checkDocument,
-  checkRepetition,
+  checkQuality,
   GOPHER_THRESHOLDS,
   QUALITY_RULES,
   type QualityRule,
@@ -44,9 +43,7 @@ export function qualityStep(options: QualityOptions): Step {
   return {
     name: 'quality',
     process(doc) {
-      const failed =
-        checkDocument(doc.text, options.thresholds, skip) ??
-        checkRepetition(doc.text, options.thresholds, skip);
+      const failed = checkQuality(doc.text, options.thresholds, skip);
       if (!failed) return keep(doc, undefined, { rules: applied });
       const { rule, value, limit, n } = failed;
       const what = n === undefined ? rule : `${rule} (n = ${n})`;
