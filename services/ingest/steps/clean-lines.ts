@@ -5,7 +5,6 @@
 // of its words is dead-lettered `quality:boilerplate_lines` (RefinedWeb drops it) unless that rule
 // is switched off. Each cleaned document is counted (`how`: cleaned) with the lines it lost.
 
-import { isHtml } from '../html.ts';
 import { dropBoilerplateLines, MAX_REMOVED_WORD_SHARE } from './boilerplate-lines.ts';
 import { qualityReason } from './quality-rules.ts';
 import { type Doc, keep, type Step, withText } from './step.ts';
@@ -22,8 +21,11 @@ export interface CleanLinesOptions {
 
 export const DEFAULT_MAX_REMOVED_SHARE = MAX_REMOVED_WORD_SHARE;
 
-/** The extract step turned this text out of an HTML page (it marks what it extracted `html: false`). */
-const extractedFromHtml = (doc: Doc): boolean => doc.html === false || isHtml(doc.metadata.content_type);
+/**
+ * The extract step turned this text out of an HTML page (it marks what it extracted `html: false`;
+ * a text given as text has no `html`, whatever its metadata says).
+ */
+const extractedFromHtml = (doc: Doc): boolean => doc.html === false;
 
 export function cleanLinesStep(options: CleanLinesOptions): Step {
   return {
