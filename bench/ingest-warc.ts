@@ -6,7 +6,8 @@
 // near-duplicate), every twentieth is a German page. Ingested end to end into fresh topics with
 // every step on (the defaults), then with each of extraction (→ the visible text), language,
 // quality (rules and boilerplate lines) and near-duplicates off in turn, then with all four off.
-// --write puts the table in bench/RESULTS.md.
+// Then each step timed on its own in a dry run (no Kafka). --write puts both tables in
+// bench/RESULTS.md.
 
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,22 @@ import { kafkaClient } from '../lib/kafka/client.ts';
 import { createLogger } from '../lib/log.ts';
 import { registerSchemas, registryClient } from '../lib/registry.ts';
 import { createTopics, topicsFor } from '../lib/topics.ts';
-import { createIngestor, type IngestorOptions, type IngestStats } from '../services/ingest/ingestor.ts';
+import {
+  createIngestor,
+  DEFAULT_MAX_RECORD_BYTES,
+  dedupWindows,
+  type IngestorOptions,
+  type IngestStats,
+  stepOptions,
+} from '../services/ingest/ingestor.ts';
+import { DEFAULT_JSON_FIELDS } from '../services/ingest/json-doc.ts';
+import { createIngestMetrics } from '../services/ingest/metrics.ts';
+import { inputReader } from '../services/ingest/read.ts';
+import { languageOptions } from '../services/ingest/steps/language.ts';
+import { ingestSteps } from '../services/ingest/steps/pipeline.ts';
+import { StepRunner } from '../services/ingest/steps/runner.ts';
+import type { Step } from '../services/ingest/steps/step.ts';
+import { emptyStats, Tally } from '../services/ingest/steps/tally.ts';
 import { machine } from './proc.ts';
 import { ranLine, writeResultsBlock } from './results.ts';
 import { WebText } from './texts.ts';
@@ -171,6 +187,55 @@ async function run(
   }
 }
 
+/** Each step timed on its own: the pages through the steps on this thread, without Kafka. */
+async function stepTimes(file: string): Promise<{ step: string; docs: number; us: number }[]> {
+  const all = { brokers: [], registryUrl: '', log };
+  const { dedup, nearDup } = dedupWindows(all);
+  const built = ingestSteps({ ...stepOptions(all, dedup, nearDup), language: await languageOptions({}) });
+  const spent = new Map<string, number>();
+  const timed = <In>(step: Step<In>): Step<In> => ({
+    ...step,
+    process(input) {
+      const t = performance.now();
+      const verdict = step.process(input);
+      if (verdict instanceof Promise) {
+        return verdict.finally(() =>
+          spent.set(step.name, (spent.get(step.name) ?? 0) + performance.now() - t),
+        );
+      }
+      spent.set(step.name, (spent.get(step.name) ?? 0) + performance.now() - t);
+      return verdict;
+    },
+  });
+  const tally = new Tally(emptyStats(), createIngestMetrics());
+  const runner = new StepRunner({
+    decode: timed(built.decode),
+    steps: built.steps.map(timed),
+    deadLetters: async () => ({ delivered: Promise.resolve() }),
+    tally,
+    log,
+  });
+  const reader = inputReader({
+    fields: DEFAULT_JSON_FIELDS,
+    maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
+    parallelism: 1,
+    tally,
+    aborted: () => false,
+    failed: () => null,
+    run: (event) => runner.run(event).then(() => {}),
+  });
+  try {
+    await reader.ingestPaths([file]);
+  } finally {
+    await runner.close();
+  }
+  return Object.entries(tally.stats.steps).map(([step, counts]) => ({
+    step,
+    docs: counts.in,
+    us: ((spent.get(step) ?? 0) * 1000) / Math.max(1, counts.in),
+  }));
+}
+
 const reasons = (s: IngestStats) =>
   Object.entries(s.rejectedByReason)
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -204,6 +269,20 @@ try {
     console.log(row);
     rows.push(row);
   }
+  // Twice: the first pass also compiles each step's code.
+  await stepTimes(file);
+  const times = await stepTimes(file);
+  const perPage = times.reduce((sum, t) => sum + (t.us * t.docs) / N, 0);
+  const timeRows = times.map(
+    (t) =>
+      `| ${t.step} | ${t.docs} | ${t.us.toFixed(0)} | ${(((t.us * t.docs) / N / perPage) * 100).toFixed(0)} % |`,
+  );
+  for (const row of timeRows) console.log(row);
+  const timeTable = [
+    "| step | documents in | µs per document in | share of the steps' time |",
+    '| ---- | ------------ | ------------------ | ------------------------ |',
+    ...timeRows,
+  ].join('\n');
   const table = [
     '| case | pages/s | MB/s of WARC | × every step on | accepted | lines step cleaned | rejected by reason |',
     '| ---- | ------- | ------------ | --------------- | -------- | ------------------ | ------------------ |',
@@ -214,7 +293,15 @@ try {
     const body =
       `${ranLine('bench/ingest-warc.ts')} ${N} pages (${mb.toFixed(1)} MB gzip WARC, request + response ` +
       `records; every 10th a near-duplicate, every 20th German); best of ${REPEATS} runs per case; ${m.cores} × ${m.cpu}, Node ${m.node}.`;
-    writeResultsBlock('ingest-warc', `${head}\n\n### Cost of each step\n\n${body}\n\n${table}`, true);
+    const timesBody =
+      `${ranLine('bench/ingest-warc.ts')} The same pages through the steps on one thread without Kafka ` +
+      `(a dry run, as \`ipt ingest --explain\` does), each step's \`process\` timed; ${(perPage / 1000).toFixed(2)} ms ` +
+      'per page in all. produce is absent (no Kafka); chunk counts tokens inline.';
+    writeResultsBlock(
+      'ingest-warc',
+      `${head}\n\n### Cost of each step\n\n${body}\n\n${table}\n\n### Time in each step\n\n${timesBody}\n\n${timeTable}`,
+      true,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
