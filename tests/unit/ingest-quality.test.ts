@@ -9,7 +9,12 @@ import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { boilerplateLine, dropBoilerplateLines } from '../../services/ingest/steps/boilerplate-lines.ts';
 import { cleanLinesStep } from '../../services/ingest/steps/clean-lines.ts';
 import { decodeStep } from '../../services/ingest/steps/decode.ts';
-import { DEFAULT_QUALITY, parseQualityRules, qualityStep } from '../../services/ingest/steps/quality.ts';
+import {
+  DEFAULT_QUALITY,
+  parseQualityRules,
+  qualityOptions,
+  qualityStep,
+} from '../../services/ingest/steps/quality.ts';
 import {
   checkDocument,
   checkRepetition,
@@ -220,5 +225,28 @@ describe('counting removed lines', () => {
     });
     const text = await metrics.registry.metrics();
     expect(text).toContain('ipt_ingest_step_amount_total{step="lines",what="lines_removed"} 3');
+  });
+});
+
+describe('the settings', () => {
+  it('turn the steps and the boilerplate drop on and off', () => {
+    expect(qualityOptions({})).toEqual({
+      quality: { skip: [], thresholds: T },
+      cleanLines: { scope: 'html', maxRemovedShare: 0.05 },
+    });
+    expect(qualityOptions({ quality: false })).toEqual({
+      cleanLines: { scope: 'html', maxRemovedShare: null },
+    });
+    expect(
+      qualityOptions({ quality: { skip: ['boilerplate_lines'] }, cleanLines: 'all' }).cleanLines,
+    ).toEqual({
+      scope: 'all',
+      maxRemovedShare: null,
+    });
+    expect(qualityOptions({ cleanLines: 'off' }).cleanLines).toBeUndefined();
+    expect(qualityOptions({ quality: { thresholds: { minWords: 20 } } }).quality?.thresholds).toEqual({
+      ...T,
+      minWords: 20,
+    });
   });
 });
