@@ -31,14 +31,36 @@ const CHROME_ANYWHERE =
 
 const wordCount = (line: string) => line.split(/\s+/u).filter((w) => w !== '').length;
 
+const LETTER = /\p{L}/u;
+const UPPER = /\p{Lu}/u;
+
+/** More than half of the line's letters (at least two) are capitals. ASCII without regular expressions. */
+function mostlyUpperCase(line: string): boolean {
+  let letters = 0;
+  let upper = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 97 && c <= 122) letters++;
+    else if (c >= 65 && c <= 90) {
+      letters++;
+      upper++;
+    } else if (c > 127) {
+      const ch = line[i] as string;
+      if (LETTER.test(ch)) {
+        letters++;
+        if (UPPER.test(ch)) upper++;
+      }
+    }
+  }
+  return letters >= 2 && upper * 2 > letters;
+}
+
 /** Why a line is boilerplate, or null when it is text. */
 export function boilerplateLine(line: string): string | null {
   const trimmed = line.trim();
   if (trimmed === '') return null;
   const words = wordCount(trimmed);
-  const letters = trimmed.match(/\p{L}/gu)?.length ?? 0;
-  const upper = trimmed.match(/\p{Lu}/gu)?.length ?? 0;
-  if (letters >= 2 && upper / letters > 0.5) return 'uppercase';
+  if (mostlyUpperCase(trimmed)) return 'uppercase';
   if (NUMERIC.test(trimmed) && /\d/u.test(trimmed)) return 'numeric';
   if (COUNTER.test(trimmed)) return 'counter';
   if (words === 1) return 'one_word';
