@@ -113,6 +113,10 @@ export async function startServices(topics: Topics, s: PipelineSettings): Promis
         '--serve',
         '--port',
         String(port),
+        // The bench's made-up-word texts are not English prose: the language and quality filters would
+        // drop them. These benches measure the synthesis path; bench/ingest-warc.ts measures the filters.
+        '--no-language-filter',
+        '--no-quality',
         ...(s.tokenThreads !== undefined ? ['--token-threads', String(s.tokenThreads)] : []),
       ]);
       ingest = { ...service, url: `http://127.0.0.1:${port}` };
