@@ -21,5 +21,5 @@ export { DEFAULT_JSON_FIELDS, type JsonFields } from './json-doc.ts';
 export { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 export { DEFAULT_NORMALIZE, type NormalizeOptions, type RejectReason } from './normalize.ts';
 export { type ProgressMode, startProgress, summaryText } from './progress.ts';
-export { DEFAULT_LANGUAGES, DEFAULT_MIN_LANGUAGE_SCORE } from './steps/language.ts';
 export type { Format } from './sniff.ts';
+export { DEFAULT_LANGUAGES, DEFAULT_MIN_LANGUAGE_SCORE } from './steps/language.ts';
