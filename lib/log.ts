@@ -77,8 +77,14 @@ export function routeLogsToFile(file: string, opts: { verbose?: boolean } = {}):
 export function recordFatal(err: Error): string | undefined {
   if (logFile === undefined) return undefined;
   const entry = { level: 60, time: Date.now(), service: 'ipt', pid: process.pid, msg: err.message };
-  appendFileSync(logFile, `${JSON.stringify({ ...entry, err: { type: err.name, stack: err.stack } })}\n`);
-  return logFile;
+  try {
+    mkdirSync(dirname(logFile), { recursive: true });
+    appendFileSync(logFile, `${JSON.stringify({ ...entry, err: { type: err.name, stack: err.stack } })}\n`);
+    return logFile;
+  } catch {
+    // The error itself still reaches the console; a log file that cannot be written is not a second failure.
+    return undefined;
+  }
 }
 
 /** One console line for a JSON log entry: who, what, why, and where the details are. */

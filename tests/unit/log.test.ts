@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kafkaLogLevel, TRANSIENT_BROKER_MESSAGES } from '../../lib/kafka/client.ts';
-import { createLogger, errorLine, routeLogsToFile } from '../../lib/log.ts';
+import { createLogger, errorLine, recordFatal, routeLogsToFile } from '../../lib/log.ts';
 
 const kafkajsErrors = createRequire(import.meta.url)('kafkajs/src/protocol/error') as {
   errorCodes: Array<{ code: number; message: string }>;
@@ -57,6 +57,23 @@ describe('logs of commands a person watches', () => {
       .map((l) => JSON.parse(l));
     expect(entries.map((e) => e.msg)).toEqual(['slow commit', 'round failed']);
     expect(printed).toEqual([`error (synth): round failed: Triton said 500 body: boom (log: ${file})`]);
+  });
+
+  it('record a fatal error with its stack, even when the log folder went away meanwhile', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipt-log-'));
+    const file = join(dir, 'logs', 'run.log');
+    const saved = process.env.IPT_LOG_LEVEL;
+    delete process.env.IPT_LOG_LEVEL;
+    try {
+      routeLogsToFile(file);
+    } finally {
+      if (saved !== undefined) process.env.IPT_LOG_LEVEL = saved;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    expect(recordFatal(new Error('registry down'))).toBe(file);
+    const entry = JSON.parse(readFileSync(file, 'utf8').trim());
+    expect(entry).toMatchObject({ level: 60, msg: 'registry down' });
+    expect(entry.err.stack).toContain('registry down');
   });
 
   it('stay JSON on stderr with --verbose', () => {
