@@ -15,7 +15,7 @@ export interface MicroBatcherOptions {
   /** Queued (unsent) prompts at which `full` turns true and the caller should pause its input. */
   maxPending?: number;
   /**
-   * 'auto' follows the model config (DESIGN §5). 'single' sends one generate
+   * 'auto' follows the model config (ARCHITECTURE.md §5). 'single' sends one generate
    * request per prompt even to a batching model, leaving all batching to
    * Triton's dynamic batcher — for comparing both paths on one server.
    */

@@ -1,5 +1,5 @@
 /**
- * KServe v2 JSON encodings of the synthesizer interface (DESIGN §5) — pure,
+ * KServe v2 JSON encodings of the synthesizer interface (ARCHITECTURE.md §5) — pure,
  * no I/O, so every byte we send and every check on what comes back is unit
  * tested without a server.
  */
