@@ -9,7 +9,6 @@
 // Then each step timed on its own in a dry run (no Kafka). --write puts both tables in
 // bench/RESULTS.md.
 
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +17,7 @@ import { Rng } from '../core/prng.ts';
 import { loadEndpoints } from '../lib/endpoints.ts';
 import { kafkaClient } from '../lib/kafka/client.ts';
 import { createLogger } from '../lib/log.ts';
-import { registerSchemas, registryClient } from '../lib/registry.ts';
-import { createTopics, topicsFor } from '../lib/topics.ts';
 import {
-  createIngestor,
   DEFAULT_MAX_RECORD_BYTES,
   dedupWindows,
   type IngestorOptions,
@@ -36,6 +32,7 @@ import { ingestSteps } from '../services/ingest/steps/pipeline.ts';
 import { StepRunner } from '../services/ingest/steps/runner.ts';
 import type { Step } from '../services/ingest/steps/step.ts';
 import { emptyStats, Tally } from '../services/ingest/steps/tally.ts';
+import { timedIngest } from './ingest-run.ts';
 import { machine } from './proc.ts';
 import { ranLine, writeResultsBlock } from './results.ts';
 import { WebText } from './texts.ts';
@@ -166,32 +163,8 @@ const endpoints = loadEndpoints();
 const log = createLogger('bench-ingest-warc', 'warn');
 const kafka = kafkaClient('ipt-bench-ingest-warc', endpoints.kafka.brokers);
 
-async function run(
-  file: string,
-  options: Partial<IngestorOptions>,
-): Promise<{ secs: number; stats: IngestStats }> {
-  const topics = topicsFor(`bench-warc-${randomUUID().slice(0, 8)}`);
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopics(admin, 4, topics);
-  await registerSchemas(registryClient(endpoints.registry.url), topics);
-  try {
-    const ingestor = await createIngestor({
-      brokers: endpoints.kafka.brokers,
-      registryUrl: endpoints.registry.url,
-      topics,
-      log,
-      ...options,
-    });
-    const started = performance.now();
-    await ingestor.ingestPaths([file]);
-    await ingestor.close(); // the final flush: every record acknowledged
-    return { secs: (performance.now() - started) / 1000, stats: ingestor.stats };
-  } finally {
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
-    await admin.disconnect();
-  }
-}
+const run = (file: string, options: Partial<IngestorOptions>) =>
+  timedIngest({ kafka, endpoints, log, prefix: 'bench-warc' }, file, options);
 
 /** Each step timed on its own: the pages through the steps on this thread, without Kafka. */
 async function stepTimes(file: string): Promise<{ step: string; docs: number; us: number }[]> {

@@ -6,7 +6,6 @@
 // then on worker threads. Also times token counting alone on the same texts, ingest's largest
 // single cost.
 
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +14,7 @@ import { mistralTokenizer } from '../core/mistral.ts';
 import { loadEndpoints } from '../lib/endpoints.ts';
 import { kafkaClient } from '../lib/kafka/client.ts';
 import { createLogger } from '../lib/log.ts';
-import { registerSchemas, registryClient } from '../lib/registry.ts';
-import { createTopics, topicsFor } from '../lib/topics.ts';
-import { createIngestor } from '../services/ingest/ingestor.ts';
+import { timedIngest } from './ingest-run.ts';
 import { WebText } from './texts.ts';
 
 const N = Number(process.argv[2] ?? 3000);
@@ -33,38 +30,19 @@ const kafka = kafkaClient('ipt-bench-ingest', endpoints.kafka.brokers);
 const dir = mkdtempSync(join(os.tmpdir(), 'ipt-bench-ingest-'));
 
 async function bench(label: string, file: string, tokenThreads: number): Promise<void> {
-  const topics = topicsFor(`bench-ingest-${randomUUID().slice(0, 8)}`);
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopics(admin, 4, topics);
-  await registerSchemas(registryClient(endpoints.registry.url), topics);
-  try {
-    const ingestor = await createIngestor({
-      brokers: endpoints.kafka.brokers,
-      registryUrl: endpoints.registry.url,
-      topics,
-      log,
-      tokenThreads,
-      // A third of these texts' words are made up (the tokenizer's long tail), so the language step
-      // rightly calls most of them not English; bench/ingest-warc.ts measures that step on English.
-      languages: false,
-    });
-    const started = performance.now();
-    await ingestor.ingestPaths([file]);
-    await ingestor.close(); // includes the final flush: every record acknowledged
-    const secs = (performance.now() - started) / 1000;
-    const s = ingestor.stats;
-    if (s.accepted !== N) throw new Error(`${label}: accepted ${s.accepted} of ${N} (${JSON.stringify(s)})`);
-    const fileMb = statSync(file).size / 1024 / 1024;
-    const textMb = (N * DOC_BYTES) / 1024 / 1024;
-    console.log(
-      `${label.padEnd(8)} ${String(tokenThreads).padStart(2)} token threads: ${N} docs in ${secs.toFixed(2)} s: ${(N / secs).toFixed(0)} docs/s, ` +
-        `${(textMb / secs).toFixed(2)} MB/s of text (${(fileMb / secs).toFixed(2)} MB/s of file, ${fileMb.toFixed(1)} MB)`,
-    );
-  } finally {
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
-    await admin.disconnect();
-  }
+  const { secs, stats: s } = await timedIngest({ kafka, endpoints, log, prefix: 'bench-ingest' }, file, {
+    tokenThreads,
+    // A third of these texts' words are made up (the tokenizer's long tail), so the language step
+    // rightly calls most of them not English; bench/ingest-warc.ts measures that step on English.
+    languages: false,
+  });
+  if (s.accepted !== N) throw new Error(`${label}: accepted ${s.accepted} of ${N} (${JSON.stringify(s)})`);
+  const fileMb = statSync(file).size / 1024 / 1024;
+  const textMb = (N * DOC_BYTES) / 1024 / 1024;
+  console.log(
+    `${label.padEnd(8)} ${String(tokenThreads).padStart(2)} token threads: ${N} docs in ${secs.toFixed(2)} s: ${(N / secs).toFixed(0)} docs/s, ` +
+      `${(textMb / secs).toFixed(2)} MB/s of text (${(fileMb / secs).toFixed(2)} MB/s of file, ${fileMb.toFixed(1)} MB)`,
+  );
 }
 
 const texts = Array.from({ length: N }, (_, i) => makeText(i));
