@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eld } from 'eld';
+import { plainDoc } from '../services/ingest/events.ts';
 import {
   DEFAULT_MIN_LANGUAGE_SCORE,
   LANGUAGE_DATABASE,
@@ -114,19 +115,7 @@ function cost(detect: LanguageDetector): void {
     .map((l) => (JSON.parse(l) as { text: string }).text)
     .map((t) => (t.length >= 2048 ? t : t.repeat(Math.ceil(2048 / t.length))).slice(0, 2048));
   const step = languageStep({ detect, accept: ['en'], minScore: DEFAULT_MIN_LANGUAGE_SCORE });
-  const docs: Doc[] = texts.map((text, i) => ({
-    kind: 'doc',
-    text,
-    id: null,
-    url: null,
-    crawlDump: null,
-    crawlSegment: null,
-    crawlTime: null,
-    metadata: {},
-    source: 'bench',
-    origin: `text ${i}`,
-    original: () => Buffer.from(text),
-  }));
+  const docs: Doc[] = texts.map((text, i) => plainDoc(text, { source: 'bench', origin: `text ${i}` }));
   for (const d of docs) step.process(d);
   const rounds = 200;
   const t0 = performance.now();

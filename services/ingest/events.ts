@@ -50,6 +50,25 @@ export interface SkippedInput {
 
 export type SourceEvent = CandidateDoc | RejectedInput | SkippedInput;
 
+/** A document known by its text and where it came from; `extra` gives what else the source knows. */
+export const plainDoc = (
+  text: string,
+  where: { source: string; origin: string },
+  extra: Partial<Omit<CandidateDoc, 'kind'>> = {},
+): CandidateDoc => ({
+  kind: 'doc',
+  text,
+  id: null,
+  url: null,
+  crawlDump: null,
+  crawlSegment: null,
+  crawlTime: null,
+  metadata: {},
+  ...where,
+  original: () => Buffer.from(text),
+  ...extra,
+});
+
 export const rejected = (
   reason: RejectReason,
   message: string,

@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { TokenCounter } from '../../core/tokens.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { CandidateDoc } from '../../services/ingest/events.ts';
+import { plainDoc } from '../../services/ingest/events.ts';
 import { charsetOf, extractText, htmlToText } from '../../services/ingest/html.ts';
 import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { DEFAULT_NORMALIZE } from '../../services/ingest/normalize.ts';
@@ -30,20 +31,12 @@ const NO_ARTICLE = `<html><head><title>Links</title></head><body>
 <nav><ul><li><a href="/">Home</a></li><li><a href="/a">About</a></li></ul></nav>
 <div>Opening hours: 9 to 5.</div></body></html>`;
 
-const htmlDoc = (html: string, i = 0): CandidateDoc => ({
-  kind: 'doc',
-  text: html,
-  html: true,
-  id: null,
-  url: `https://example.com/${i}`,
-  crawlDump: null,
-  crawlSegment: null,
-  crawlTime: null,
-  metadata: { content_type: 'text/html' },
-  source: 'warc:test',
-  origin: `offset ${i}`,
-  original: () => Buffer.from(html),
-});
+const htmlDoc = (html: string, i = 0): CandidateDoc =>
+  plainDoc(
+    html,
+    { source: 'warc:test', origin: `offset ${i}` },
+    { html: true, url: `https://example.com/${i}`, metadata: { content_type: 'text/html' } },
+  );
 
 describe('main-content extraction on pages with chrome', () => {
   it('keeps the article and leaves the chrome out, where the visible text does not', () => {

@@ -8,6 +8,7 @@ import { garbageSample, type LabelledText, languageSample } from '../../bench/la
 import type { DeadLetter } from '../../core/types.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { SourceEvent } from '../../services/ingest/events.ts';
+import { plainDoc } from '../../services/ingest/events.ts';
 import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { ingestDeadLetter } from '../../services/ingest/steps/dead-letters.ts';
 import { decodeStep } from '../../services/ingest/steps/decode.ts';
@@ -31,19 +32,8 @@ beforeAll(async () => {
   detect = await loadLanguageDetector();
 });
 
-const docOf = (text: string, n = 1): Doc => ({
-  kind: 'doc',
-  text,
-  id: null,
-  url: `http://example.com/${n}`,
-  crawlDump: null,
-  crawlSegment: null,
-  crawlTime: null,
-  metadata: {},
-  source: 'jsonl:test',
-  origin: `line ${n}`,
-  original: () => Buffer.from(text),
-});
+const docOf = (text: string, n = 1): Doc =>
+  plainDoc(text, { source: 'jsonl:test', origin: `line ${n}` }, { url: `http://example.com/${n}` });
 
 const options = (o: Partial<LanguageOptions> = {}): LanguageOptions => ({
   detect,

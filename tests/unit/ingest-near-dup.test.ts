@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { plainDoc } from '../../services/ingest/events.ts';
 import {
   candidateProbability,
   DEFAULT_MINHASH,
@@ -44,19 +45,7 @@ const edited = (text: string, n: number) =>
     .map((w, i) => (i % n === n - 1 ? `${w}x` : w))
     .join(' ');
 
-const doc = (id: string, text: string): Doc => ({
-  kind: 'doc',
-  id,
-  url: null,
-  text,
-  source: 'test',
-  origin: id,
-  crawlDump: null,
-  crawlSegment: null,
-  crawlTime: null,
-  metadata: {},
-  original: () => Buffer.from(text),
-});
+const doc = (id: string, text: string): Doc => plainDoc(text, { source: 'test', origin: id }, { id });
 
 describe('MinHash signatures', () => {
   it('estimate the Jaccard similarity of word 5-gram sets', () => {

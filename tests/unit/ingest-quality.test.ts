@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log.ts';
+import { plainDoc } from '../../services/ingest/events.ts';
 import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { boilerplateLine, dropBoilerplateLines } from '../../services/ingest/steps/boilerplate-lines.ts';
 import { cleanLinesStep } from '../../services/ingest/steps/clean-lines.ts';
@@ -131,17 +132,7 @@ describe('boilerplate lines', () => {
 });
 
 const doc = (text: string, extra: Partial<Doc> = {}): Doc => ({
-  kind: 'doc',
-  text,
-  id: null,
-  url: null,
-  crawlDump: null,
-  crawlSegment: null,
-  crawlTime: null,
-  metadata: {},
-  source: 'test',
-  origin: 'line 1',
-  original: () => Buffer.from(text),
+  ...plainDoc(text, { source: 'test', origin: 'line 1' }),
   ...extra,
 });
 

@@ -10,6 +10,7 @@ import type { DeadLetter, RawDocument } from '../../core/types.ts';
 import { createLogger } from '../../lib/log.ts';
 import { DEDUP_HEADER, DedupWindow } from '../../services/ingest/dedup.ts';
 import type { SourceEvent } from '../../services/ingest/events.ts';
+import { plainDoc } from '../../services/ingest/events.ts';
 import { contentHash, docIdFor } from '../../services/ingest/ids.ts';
 import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { DEFAULT_NORMALIZE, type NormalizeOptions } from '../../services/ingest/normalize.ts';
@@ -93,19 +94,12 @@ function harness(options: HarnessOptions = {}) {
   return { runner, sink, raw: raw.records, dlq: dlq.records, stats: tally.stats, dedup, metric };
 }
 
-const doc = (text: string, n: number): SourceEvent => ({
-  kind: 'doc',
-  text,
-  id: null,
-  url: `http://example.com/${n}`,
-  crawlDump: null,
-  crawlSegment: null,
-  crawlTime: null,
-  metadata: {},
-  source: 'jsonl:test',
-  origin: `line ${n}`,
-  original: () => Buffer.from(JSON.stringify({ text })),
-});
+const doc = (text: string, n: number): SourceEvent =>
+  plainDoc(
+    text,
+    { source: 'jsonl:test', origin: `line ${n}` },
+    { url: `http://example.com/${n}`, original: () => Buffer.from(JSON.stringify({ text })) },
+  );
 
 const readerReject: SourceEvent = {
   kind: 'reject',

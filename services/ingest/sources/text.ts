@@ -2,7 +2,7 @@
 // input is rejected as too long with its head kept for the DLQ.
 
 import { DLQ_MAX_VALUE_BYTES } from '../../../lib/dlq.ts';
-import { rejected, type SourceEvent } from '../events.ts';
+import { plainDoc, rejected, type SourceEvent } from '../events.ts';
 import { decodeUtf8 } from '../normalize.ts';
 
 export interface TextOptions {
@@ -45,17 +45,5 @@ export async function* readText(
     yield rejected(decoded.reason, decoded.message, { source, origin }, bytes);
     return;
   }
-  yield {
-    kind: 'doc',
-    text: decoded.text,
-    id: null,
-    url: null,
-    crawlDump: null,
-    crawlSegment: null,
-    crawlTime: null,
-    metadata: {},
-    source,
-    origin,
-    original: () => bytes,
-  };
+  yield plainDoc(decoded.text, { source, origin }, { original: () => bytes });
 }
