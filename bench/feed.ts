@@ -14,26 +14,39 @@ export interface FeedDoc {
   text: string;
 }
 
-/** The RawDocuments ingest would make of `docs` (for loops that bypass the pipeline, e.g. the paper's offline loop). */
-export function rawDocuments(docs: FeedDoc[], tokenizer: TokenCounter): RawDocument[] {
-  return docs.map((d) => ({
-    doc_id: d.id,
-    text: d.text,
+/** A single-chunk bench RawDocument with what ingest would have filled in. */
+function benchRawDocument(
+  docId: string,
+  text: string,
+  fields: Pick<RawDocument, 'ingested_at' | 'content_hash' | 'token_count'>,
+): RawDocument {
+  return {
+    doc_id: docId,
+    text,
     url: null,
     source: 'bench',
     crawl_dump: null,
     crawl_segment: null,
     crawl_time: null,
-    ingested_at: 0,
-    content_hash: '',
-    token_count: tokenizer.count(d.text),
+    ...fields,
     chunk_index: 0,
     chunk_count: 1,
     parent_doc_id: null,
     metadata: {},
     lang: null,
     lang_score: null,
-  }));
+  };
+}
+
+/** The RawDocuments ingest would make of `docs` (for loops that bypass the pipeline, e.g. the paper's offline loop). */
+export function rawDocuments(docs: FeedDoc[], tokenizer: TokenCounter): RawDocument[] {
+  return docs.map((d) =>
+    benchRawDocument(d.id, d.text, {
+      ingested_at: 0,
+      content_hash: '',
+      token_count: tokenizer.count(d.text),
+    }),
+  );
 }
 
 /** NDJSON bodies of `perBody` documents each, built before any timing starts. */
@@ -127,24 +140,11 @@ export async function produceBacklog(
       for (let i = start; i < Math.min(count, start + batch); i++) {
         const k = i % texts.length;
         const t = texts[k] as { text: string; tokens: number };
-        const doc: RawDocument = {
-          doc_id: `backlog-${i}`,
-          text: t.text,
-          url: null,
-          source: 'bench',
-          crawl_dump: null,
-          crawl_segment: null,
-          crawl_time: null,
+        const doc = benchRawDocument(`backlog-${i}`, t.text, {
           ingested_at: now,
           content_hash: hashes[k] as string,
           token_count: t.tokens,
-          chunk_index: 0,
-          chunk_count: 1,
-          parent_doc_id: null,
-          metadata: {},
-          lang: null,
-          lang_score: null,
-        };
+        });
         messages.push({ key: doc.doc_id, value: codec.encode(doc) });
       }
       const sent = producer.send({ topic, acks: -1, messages });
