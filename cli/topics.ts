@@ -6,7 +6,7 @@ import { addConnectionOptions, type ConnectionFlags, resolveConnections } from '
 
 interface TopicsCreateFlags extends ConnectionFlags {
   partitions: number;
-  replicationFactor: number;
+  replicationFactor?: number;
 }
 
 export function topicsCommand(): Command {
@@ -21,10 +21,12 @@ export function topicsCommand(): Command {
         .default(4),
     )
     .addOption(
-      new Option('--replication-factor <n>', 'replicas per partition (3 on a three-broker cluster)')
+      new Option(
+        '--replication-factor <n>',
+        "replicas per partition (default: the cluster's default.replication.factor — 3 on the stack's three-broker cluster)",
+      )
         .env('IPT_TOPIC_REPLICATION_FACTOR')
-        .argParser(positiveInt)
-        .default(1),
+        .argParser(positiveInt),
     );
   addConnectionOptions(create, { registry: false }).action(async (opts: TopicsCreateFlags) => {
     const { brokers, topics: names } = resolveConnections(opts);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
 
 /** Every topic of the pipeline, with the settings its role needs. ARCHITECTURE.md §3. */
@@ -33,10 +34,14 @@ export function topicsFor(namespace?: string): Topics {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Topic configs by role: changelogs keep the latest state per key forever; the DLQ outlives everything. */
+/**
+ * Topic configs by role: changelogs keep the latest state per key forever; the DLQ outlives everything.
+ * Without a replication factor the broker's default.replication.factor applies (and its
+ * min.insync.replicas), so the same call fits one node and a cluster.
+ */
 export function topicSpecs(
   partitions: number,
-  replicationFactor = 1,
+  replicationFactor?: number,
   topics: Topics = TOPICS,
 ): ITopicConfig[] {
   const data = (topic: string): ITopicConfig => ({
@@ -75,14 +80,40 @@ export async function createTopics(
   admin: Admin,
   partitions: number,
   topics: Topics = TOPICS,
-  replicationFactor = 1,
+  replicationFactor?: number,
 ): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topicSpecs(partitions, replicationFactor, topics).filter(
     (spec) => !existing.has(spec.topic),
   );
-  if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+  if (missing.length === 0) return [];
+  // Not kafkajs's waitForLeaders: it asks one broker and gives up when that broker has not yet heard
+  // of the new topic (UNKNOWN_TOPIC_OR_PARTITION), which on a cluster happens about every other call.
+  await admin.createTopics({ topics: missing, waitForLeaders: false });
+  await waitForLeaders(
+    admin,
+    missing.map((spec) => spec.topic),
+  );
   return missing.map((spec) => spec.topic);
+}
+
+/** Kafka's answers while a new topic's metadata is still reaching every broker of a cluster. */
+const NOT_YET_KNOWN = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Resolves once every partition of `topics` has a leader, as the brokers answering metadata see it. */
+export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      if (found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (!NOT_YET_KNOWN.has((error as { type?: string }).type ?? '')) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics without a leader after ${timeoutMs / 1000} s: ${topics.join(', ')}`);
+    await sleep(100);
+  }
 }
 
 export class MissingTopicsError extends Error {

@@ -1,5 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { type StackOverrides, stackConfig } from './config.ts';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BROKER_COUNTS, type StackOverrides, stackConfig } from './config.ts';
 import { ComponentStartError, down, type StackStatus, status, up } from './stack.ts';
 
 const say = (line: string) => console.error(line);
@@ -10,12 +10,19 @@ function port(value: string): number {
   return n;
 }
 
+function brokers(value: string): number {
+  const n = Number(value);
+  if (!(BROKER_COUNTS as readonly number[]).includes(n))
+    throw new InvalidArgumentError(`the stack runs ${BROKER_COUNTS.join(' or ')} Kafka brokers`);
+  return n;
+}
+
 function withStackOptions(command: Command): Command {
   return command
     .option('--state-dir <dir>', 'data, logs and pid files (env IPT_STATE_DIR; default <repo>/.ipt/stack)')
     .option(
       '--kafka-port <port>',
-      'Kafka listener on 127.0.0.1; the controller takes port+1 (env IPT_KAFKA_PORT)',
+      'Kafka listener on 127.0.0.1; the controller takes port+1, further nodes port+2… (env IPT_KAFKA_PORT)',
       port,
     )
     .option(
@@ -36,6 +43,7 @@ function overrides(opts: Record<string, unknown>): StackOverrides {
     kafkaPort: opts.kafkaPort as number | undefined,
     registryPort: opts.registryPort as number | undefined,
     tritonPort: opts.tritonPort as number | undefined,
+    kafkaBrokers: opts.brokers as number | undefined,
   };
 }
 
@@ -49,7 +57,8 @@ function printStatus(s: StackStatus): void {
       `${name.padEnd(9)} ${c.ready ? 'ready' : c.running ? 'starting' : 'stopped'}`.padEnd(20) +
         `${where.padEnd(48)} pid ${c.pid ?? '-'}  log ${c.log}`,
     );
-  line('kafka', s.kafka, s.kafka.brokers.join(','));
+  if (s.kafka.nodes.length === 1) line('kafka', s.kafka, s.kafka.brokers.join(','));
+  else for (const [i, node] of s.kafka.nodes.entries()) line(node.name, node, s.kafka.brokers[i] ?? '');
   line('registry', s.registry, s.registry.url);
   line('triton', s.triton, s.triton.urls.join(','));
   console.log(`endpoints file: ${s.endpointsFile}`);
@@ -75,6 +84,12 @@ export function stackCommand(): Command {
   );
   withStackOptions(stack.command('up'))
     .description('fetch what is missing, start what is not running, wait until all are ready')
+    .addOption(
+      new Option(
+        '--brokers <n>',
+        'Kafka nodes: 1, or 3 for a cluster with replication 3 and min.insync.replicas 2 (env IPT_STACK_BROKERS; default: what this state directory was started with, else 1)',
+      ).argParser(brokers),
+    )
     .action((opts) =>
       guarded(async () => {
         const s = await up(stackConfig(overrides(opts)), say);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT, type StackConfig } from './config.ts';
@@ -10,7 +10,8 @@ type Say = (line: string) => void;
 
 /** One real server of the local stack: how to fetch and start it, how to tell it is ready, where it listens. */
 export interface Component {
-  name: 'kafka' | 'registry' | 'triton';
+  /** `kafka` (or `kafka-1` … `kafka-3` in a cluster), `registry`, `triton`: also its pid and log file names. */
+  name: string;
   title: string;
   /** Fetches what is missing and returns the command line that runs the server in the foreground. */
   prepare(say: Say): { command: string[]; env?: NodeJS.ProcessEnv };
@@ -23,80 +24,116 @@ export interface Component {
 }
 
 export function components(cfg: StackConfig): Component[] {
-  return [kafka(cfg), registry(cfg), triton(cfg)];
+  return [...kafkaNodes(cfg), registry(cfg), triton(cfg)];
 }
 
-function kafka(cfg: StackConfig): Component {
-  const dir = join(cfg.stateDir, 'kafka');
-  const broker = `127.0.0.1:${cfg.kafka.port}`;
-  return {
-    name: 'kafka',
-    title: 'Apache Kafka (KRaft, one node)',
-    ports: [cfg.kafka.port, cfg.kafka.controllerPort],
-    startTimeoutMs: 90_000,
-    prepare(say) {
-      const libs = ensureKafka(cfg, say);
-      mkdirSync(join(dir, 'data'), { recursive: true });
-      const properties = join(dir, 'server.properties');
-      writeFileSync(properties, serverProperties(cfg, join(dir, 'data')));
-      const log4j = join(dir, 'log4j.properties');
-      writeFileSync(log4j, LOG4J);
-      const classpath = `${libs}/*`;
-      const java = [
-        'java',
-        `-Xmx${cfg.kafka.heapMb}m`,
-        `-Dlog4j.configuration=file:${log4j}`,
-        '-cp',
-        classpath,
-      ];
-      // KRaft needs its storage formatted once with a cluster id before the first start.
-      if (!existsSync(join(dir, 'data', 'meta.properties'))) {
-        say('formatting Kafka KRaft storage …');
-        const clusterId = randomBytes(16).toString('base64url');
-        const format = spawnSync(
-          java[0] as string,
-          [...java.slice(1), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties],
-          { encoding: 'utf8' },
-        );
-        if (format.status !== 0)
-          throw new Error(`kafka storage format failed:\n${format.stdout}${format.stderr}`);
-      }
-      return { command: [...java, 'kafka.Kafka', properties] };
-    },
-    async ready() {
-      const client = new Kafka({
-        clientId: 'ipt-stack',
-        brokers: [broker],
-        logLevel: logLevel.NOTHING,
-        connectionTimeout: 1000,
-        retry: { retries: 0 },
-      });
-      const admin = client.admin();
-      try {
-        await admin.connect();
-        const cluster = await admin.describeCluster();
-        // A group lookup creates and loads __consumer_offsets; until then transactions that send
-        // offsets fail with NOT_COORDINATOR, so the broker is not ready for our services yet.
-        await admin.describeGroups(['ipt-stack-ready']);
-        return cluster.brokers.length > 0;
-      } catch {
-        return false;
-      } finally {
-        await admin.disconnect().catch(() => {});
-      }
-    },
-    endpoint: () => ({ brokers: [broker] }),
-  };
+/** One Kafka node of the stack: its id, where it listens, and its component (and pid file) name. */
+export interface KafkaNode {
+  id: number;
+  name: string;
+  port: number;
+  controllerPort: number;
 }
 
-function serverProperties(cfg: StackConfig, dataDir: string): string {
-  const { port, controllerPort } = cfg.kafka;
+/** The stack's Kafka nodes: `kafka` alone, or `kafka-1` … `kafka-3` for the cluster. */
+export function kafkaNodeList(cfg: StackConfig): KafkaNode[] {
+  const { brokers, port } = cfg.kafka;
+  return Array.from({ length: brokers }, (_, i) => ({
+    id: i + 1,
+    name: brokers === 1 ? 'kafka' : `kafka-${i + 1}`,
+    port: port + 2 * i,
+    controllerPort: port + 2 * i + 1,
+  }));
+}
+
+export const brokerAddresses = (cfg: StackConfig) => kafkaNodeList(cfg).map((n) => `127.0.0.1:${n.port}`);
+
+function kafkaNodes(cfg: StackConfig): Component[] {
+  const nodes = kafkaNodeList(cfg);
+  const title =
+    nodes.length === 1
+      ? 'Apache Kafka (KRaft, one node)'
+      : `Apache Kafka (KRaft, ${nodes.length}-node cluster)`;
+  return nodes.map((node) => {
+    const dir = join(cfg.stateDir, node.name);
+    return {
+      name: node.name,
+      title: nodes.length === 1 ? title : `${title}, node ${node.id}`,
+      ports: [node.port, node.controllerPort],
+      startTimeoutMs: 90_000,
+      prepare(say) {
+        const libs = ensureKafka(cfg, say);
+        mkdirSync(join(dir, 'data'), { recursive: true });
+        const properties = join(dir, 'server.properties');
+        writeFileSync(properties, serverProperties(cfg, node, join(dir, 'data')));
+        const log4j = join(dir, 'log4j.properties');
+        writeFileSync(log4j, LOG4J);
+        const java = [
+          'java',
+          `-Xmx${cfg.kafka.heapMb}m`,
+          `-Dlog4j.configuration=file:${log4j}`,
+          '-cp',
+          `${libs}/*`,
+        ];
+        if (!existsSync(join(dir, 'data', 'meta.properties'))) formatStorage(cfg, java, properties, say);
+        return { command: [...java, 'kafka.Kafka', properties] };
+      },
+      ready: () => kafkaNodeReady(node),
+      endpoint: () => ({ brokers: brokerAddresses(cfg) }),
+    };
+  });
+}
+
+/** KRaft needs each node's storage formatted once, all with the same cluster id, before the first start. */
+function formatStorage(cfg: StackConfig, java: string[], properties: string, say: Say): void {
+  say(`formatting Kafka KRaft storage (${properties}) …`);
+  const idFile = join(cfg.stateDir, 'kafka-cluster-id');
+  if (!existsSync(idFile)) writeFileSync(idFile, randomBytes(16).toString('base64url'));
+  const clusterId = readFileSync(idFile, 'utf8').trim();
+  const format = spawnSync(
+    java[0] as string,
+    [...java.slice(1), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties],
+    { encoding: 'utf8' },
+  );
+  if (format.status !== 0) throw new Error(`kafka storage format failed:\n${format.stdout}${format.stderr}`);
+}
+
+/** A node is ready when it answers as a client would use it, is registered with the cluster, and a group coordinator is available. */
+async function kafkaNodeReady(node: KafkaNode): Promise<boolean> {
+  const client = new Kafka({
+    clientId: 'ipt-stack',
+    brokers: [`127.0.0.1:${node.port}`],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+  });
+  const admin = client.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    // A group lookup creates and loads __consumer_offsets; until then transactions that send
+    // offsets fail with NOT_COORDINATOR, so the broker is not ready for our services yet.
+    await admin.describeGroups(['ipt-stack-ready']);
+    return cluster.brokers.some((b) => b.nodeId === node.id);
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+function serverProperties(cfg: StackConfig, node: KafkaNode, dataDir: string): string {
+  const nodes = kafkaNodeList(cfg);
+  // A cluster keeps every partition on three nodes and acknowledges a write once two have it, so
+  // losing any one node loses nothing and stops nothing; one node can only keep one copy.
+  const replicas = nodes.length === 1 ? 1 : 3;
+  const minIsr = nodes.length === 1 ? 1 : 2;
   return `${[
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `node.id=${node.id}`,
+    `controller.quorum.voters=${nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',')}`,
+    `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -104,12 +141,12 @@ function serverProperties(cfg: StackConfig, dataDir: string): string {
     // Topics are created on purpose (ipt topics create), never by a typo in a producer.
     'auto.create.topics.enable=false',
     'num.partitions=1',
-    // One node: every internal topic must live with a single replica or transactions never start.
-    'offsets.topic.replication.factor=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'default.replication.factor=1',
-    'min.insync.replicas=1',
+    // Internal topics too: transactions and group offsets must survive a node as the data does.
+    `offsets.topic.replication.factor=${replicas}`,
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${minIsr}`,
     'group.initial.rebalance.delay.ms=0',
     'log.retention.hours=168',
     'log.segment.bytes=67108864',

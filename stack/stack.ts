@@ -1,9 +1,18 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Component, components } from './components.ts';
-import type { StackConfig } from './config.ts';
-import { isOurs, portFree, readPidFile, startDetached, stop, tail } from './processes.ts';
+import { type Component, components, kafkaNodeList } from './components.ts';
+import { clusterFile, type StackConfig, savedBrokerCount } from './config.ts';
+import {
+  isOurs,
+  killGroup,
+  portFree,
+  readPidFile,
+  signalGroup,
+  startDetached,
+  stop,
+  tail,
+} from './processes.ts';
 
 type Say = (line: string) => void;
 
@@ -18,7 +27,8 @@ export interface ComponentStatus {
 export interface StackStatus {
   stateDir: string;
   endpointsFile: string;
-  kafka: ComponentStatus & { brokers: string[] };
+  /** The cluster as a whole (running and ready when every node is), and each node of it. */
+  kafka: ComponentStatus & { brokers: string[]; nodes: (ComponentStatus & { name: string; id: number })[] };
   registry: ComponentStatus & { url: string };
   triton: ComponentStatus & { urls: string[] };
 }
@@ -58,7 +68,17 @@ async function waitReady(c: Component, pidFile: string, log: string): Promise<vo
 
 /** Starts what is not running (idempotent), waits until every component is ready, writes endpoints.json. */
 export async function up(cfg: StackConfig, say: Say): Promise<StackStatus> {
+  const saved = savedBrokerCount(cfg.stateDir);
+  if (saved !== undefined && saved !== cfg.kafka.brokers) {
+    throw new ComponentStartError(
+      'kafka',
+      `the stack in ${cfg.stateDir} holds a ${saved}-broker Kafka's data, not ${cfg.kafka.brokers}: ` +
+        '`npx ipt stack down --wipe` deletes it, or choose another --state-dir',
+      '',
+    );
+  }
   mkdirSync(join(cfg.stateDir, 'logs'), { recursive: true });
+  writeFileSync(clusterFile(cfg.stateDir), `${JSON.stringify({ brokers: cfg.kafka.brokers })}\n`);
   const starting: Promise<void>[] = [];
   for (const c of components(cfg)) {
     const { pidFile, log } = paths(cfg, c);
@@ -114,11 +134,25 @@ export async function status(cfg: StackConfig): Promise<StackStatus> {
       return [c.name, { ...c.endpoint(), pid: running ? record.pid : null, running, ready, log }] as const;
     }),
   );
+  const byName = Object.fromEntries(entries) as Record<string, ComponentStatus>;
+  const nodes = kafkaNodeList(cfg).map((n) => ({
+    ...(byName[n.name] as ComponentStatus),
+    name: n.name,
+    id: n.id,
+  }));
+  const first = nodes[0] as ComponentStatus;
   return {
     stateDir: cfg.stateDir,
     endpointsFile: endpointsFile(cfg),
-    ...Object.fromEntries(entries),
-  } as StackStatus;
+    kafka: {
+      ...first,
+      running: nodes.every((n) => n.running),
+      ready: nodes.every((n) => n.ready),
+      nodes,
+    } as StackStatus['kafka'],
+    registry: byName.registry as StackStatus['registry'],
+    triton: byName.triton as StackStatus['triton'],
+  };
 }
 
 function component(cfg: StackConfig, name: Component['name']): Component {
@@ -139,6 +173,24 @@ export async function stopComponent(
   opts: { graceMs?: number } = {},
 ): Promise<'stopped' | 'not running'> {
   return stop(paths(cfg, component(cfg, name)).pidFile, opts.graceMs);
+}
+
+/** SIGKILLs one component's process group, as a crash or a lost machine would end it; its data stays. */
+export async function killComponent(cfg: StackConfig, name: Component['name']): Promise<void> {
+  const { pidFile } = paths(cfg, component(cfg, name));
+  const record = readPidFile(pidFile);
+  if (isOurs(record)) await killGroup(record.pid);
+  rmSync(pidFile, { force: true });
+}
+
+/**
+ * Freezes (SIGSTOP) or thaws (SIGCONT) one component: alive to the operating system, silent to its
+ * peers, as a long GC pause or a hung disk leaves a broker. For failure drills.
+ */
+export function pauseComponent(cfg: StackConfig, name: Component['name'], paused: boolean): void {
+  const record = readPidFile(paths(cfg, component(cfg, name)).pidFile);
+  if (!isOurs(record)) throw new Error(`${name} is not running`);
+  signalGroup(record.pid, paused ? 'SIGSTOP' : 'SIGCONT');
 }
 
 /** Starts one stopped component on its configured ports and waits until it is ready (as `up` does). */

@@ -23,6 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     kafkaPort: stack.cfg.kafka.port,
     registryPort: stack.cfg.registry.port,
     tritonPort: stack.cfg.triton.httpPort,
+    kafkaBrokers: stack.cfg.kafka.brokers,
   });
   // Children (ipt synth/assemble/ingest) inherit the environment: point them at this stack too.
   process.env.IPT_ENDPOINTS = stack.endpointsFile;

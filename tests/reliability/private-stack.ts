@@ -1,5 +1,5 @@
 // The reliability suite's own stack: Kafka, the registry and Triton in a temporary state directory on
-// ports of their own. The chaos run restarts the broker and takes Triton away; doing that to the shared
+// ports of their own, Kafka as a three-node cluster. The chaos run kills brokers and takes Triton away; doing that to the shared
 // dev stack (.ipt/stack, 19092/18081/18000) would break whatever else is running against it.
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,15 +22,17 @@ async function allFree(ports: number[]): Promise<boolean> {
 }
 
 /**
- * Ports for Kafka (P, P+1), the registry (P+10, P+11) and Triton (P+20…P+22), from the 29xxx range first
- * (below Linux's ephemeral range, so no outgoing connection takes one between this check and the bind).
+ * Ports for Kafka (P+92 … P+97: three nodes and their controllers), the registry (P+81, P+82) and
+ * Triton (P … P+3), from the 29xxx range first (below Linux's ephemeral range, so no outgoing
+ * connection takes one between this check and the bind).
  */
 async function freePorts(): Promise<{ kafka: number; registry: number; triton: number }> {
   const preferred = Number(process.env.IPT_RELIABILITY_BASE_PORT ?? 29_000);
   for (let i = 0; i < 60; i++) {
     const base = i === 0 ? preferred : 22_000 + Math.floor(Math.random() * 9_000);
     const ports = { kafka: base + 92, registry: base + 81, triton: base };
-    const all = [ports.kafka, ports.kafka + 1, ports.registry, ports.registry + 1, base, base + 1, base + 2];
+    const kafka = Array.from({ length: 2 * RELIABILITY_BROKERS }, (_, i) => ports.kafka + i);
+    const all = [...kafka, ports.registry, ports.registry + 1, base, base + 1, base + 2, base + 3];
     if (await allFree(all)) return ports;
   }
   throw new Error('no free ports for the reliability stack');
@@ -42,6 +44,9 @@ export function privateStackConfig(overrides: Required<StackOverrides>, tritonAr
   return { ...cfg, triton: { ...cfg.triton, args: tritonArgs } };
 }
 
+/** The suite runs on a Kafka cluster: leadership moves, ISR shrinks and coordinator failovers are its faults. */
+export const RELIABILITY_BROKERS = 3;
+
 export async function startPrivateStack(
   say: (line: string) => void,
   tritonArgs: string[],
@@ -49,7 +54,13 @@ export async function startPrivateStack(
   const stateDir = mkdtempSync(join(tmpdir(), 'ipt-reliability-stack-'));
   const ports = await freePorts();
   const cfg = privateStackConfig(
-    { stateDir, kafkaPort: ports.kafka, registryPort: ports.registry, tritonPort: ports.triton },
+    {
+      stateDir,
+      kafkaPort: ports.kafka,
+      registryPort: ports.registry,
+      tritonPort: ports.triton,
+      kafkaBrokers: RELIABILITY_BROKERS,
+    },
     tritonArgs,
   );
   const stack: PrivateStack = {
