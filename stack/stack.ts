@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Component, components, kafkaNodeList } from './components.ts';
+import { brokerAddresses, type Component, components, kafkaNodeList } from './components.ts';
 import { clusterFile, type StackConfig, savedBrokerCount } from './config.ts';
 import {
   isOurs,
@@ -135,21 +135,22 @@ export async function status(cfg: StackConfig): Promise<StackStatus> {
     }),
   );
   const byName = Object.fromEntries(entries) as Record<string, ComponentStatus>;
-  const nodes = kafkaNodeList(cfg).map((n) => ({
-    ...(byName[n.name] as ComponentStatus),
-    name: n.name,
-    id: n.id,
-  }));
+  const nodes = kafkaNodeList(cfg).map((n) => {
+    const { pid, running, ready, log } = byName[n.name] as ComponentStatus;
+    return { name: n.name, id: n.id, pid, running, ready, log };
+  });
   const first = nodes[0] as ComponentStatus;
   return {
     stateDir: cfg.stateDir,
     endpointsFile: endpointsFile(cfg),
     kafka: {
-      ...first,
+      brokers: brokerAddresses(cfg),
+      pid: first.pid,
+      log: first.log,
       running: nodes.every((n) => n.running),
       ready: nodes.every((n) => n.ready),
       nodes,
-    } as StackStatus['kafka'],
+    },
     registry: byName.registry as StackStatus['registry'],
     triton: byName.triton as StackStatus['triton'],
   };

@@ -44,7 +44,10 @@ export function kafkaClient(clientId: string, brokers: string[], log?: Logger): 
     brokers,
     // IPT_KAFKA_LOG_LEVEL=debug shows the client's protocol chatter (group joins, fetches).
     logLevel: KAFKA_LEVELS[process.env.IPT_KAFKA_LOG_LEVEL ?? 'warn'] ?? logLevel.WARN,
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+    // About 40 s of retries: longer than a cluster takes to move leadership off a node that died
+    // without a word (broker.session.timeout.ms, 9 s by default, then an election), so a failover
+    // is ridden out instead of failing the request.
+    retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 5_000 },
     ...(log
       ? {
           logCreator:
