@@ -8,7 +8,7 @@ export default defineConfig({
     fileParallelism: false,
     globalSetup: ['tests/reliability/global-setup.ts'],
     // Minutes, not seconds: a chaos run is one long test.
-    testTimeout: 30 * 60_000,
+    testTimeout: 45 * 60_000,
     hookTimeout: 5 * 60_000,
     teardownTimeout: 120_000,
   },

@@ -1,17 +1,20 @@
-// Chaos run (issue #10): documents flow through `ipt synth` and `ipt assemble` (child processes, as an
-// operator runs them) while both are SIGKILLed and restarted at random moments, the broker is restarted,
-// every Triton endpoint is stopped for a while, and one endpoint answers every request with an error for
-// a while (a 500 from the static-batch sim; a 400 from the engine sim, as the generate extension reports
-// any model-side failure). Afterwards a read_committed scan must find every raw document in exactly one
-// augmented record or in the DLQ. Runs on the suite's private stack (global-setup.ts), never on the
-// shared dev stack. The model is the engine sim in the reduced run, the static-batch sim in the full one.
+// Chaos run (issues #10, #20): documents flow through `ipt synth` and `ipt assemble` (child processes, as
+// an operator runs them) on a three-node Kafka cluster while, spread over the whole run: both services
+// are SIGKILLed and restarted; the broker leading most partitions, the one coordinating synth's
+// transactions and the one coordinating assemble's group are SIGKILLed and brought back; a broker is
+// frozen (SIGSTOP) until it drops out of the ISR; a broker is down while both services crash; every
+// Triton endpoint is stopped for a while and one endpoint answers every request with an error for a
+// while. Afterwards a read_committed scan must find every raw document in exactly one augmented record
+// or in the DLQ, and every fault must be followed by committed work (its recovery time is reported).
+// Runs on the suite's private stack (global-setup.ts), never on the shared dev stack.
 
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mistralTokenizer } from '../../core/mistral.ts';
 import { type Endpoints, loadEndpoints } from '../../lib/endpoints.ts';
@@ -19,105 +22,46 @@ import { kafkaClient } from '../../lib/kafka/client.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { docKey, RunOutputs } from '../../services/accounting/run-outputs.ts';
 import type { StackConfig } from '../../stack/config.ts';
-import { startComponent, stopComponent } from '../../stack/stack.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
 import { produceRawDocuments, rawDocument } from '../helpers/raw-docs.ts';
-import { type ServiceProcess, spawnIpt } from '../helpers/service-process.ts';
-import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 import { type ChaosAccounting, scanAccounting } from './accounting.ts';
+import { BROKER_FAULTS, type BrokerFault, type FaultRecord, strikeBrokerFault } from './broker-faults.ts';
+import { CommitClock } from './commit-clock.ts';
 import { chaosModel, chaosParams, prng, simArgs } from './params.ts';
 import { privateStackConfig } from './private-stack.ts';
+import { log, Supervised, supervise } from './supervised.ts';
+import { TritonFaults } from './triton-faults.ts';
 
 const params = chaosParams();
 let endpoints: Endpoints;
 let kafka: Kafka;
 let cfg: StackConfig;
-let second: SpawnedTriton | undefined;
+let triton: TritonFaults;
 const scratch = mkdtempSync(join(tmpdir(), 'ipt-chaos-'));
-const faultFile = join(scratch, 'endpoint-fault');
 const model = chaosModel();
-const secondArgs = ['--models', model, ...simArgs(), '--fault-file', faultFile];
 const services: Supervised[] = [];
 /** What the schedule is doing now, to tell when a service died on its own. */
 let phase = 'start';
-let brokerBackAt: number | undefined;
-const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
-
-/** Waits for `until` (a promise or a condition) while keeping the services running. */
-async function supervise(until: Promise<unknown> | (() => boolean)): Promise<void> {
-  let settled = false;
-  const done = typeof until === 'function' ? undefined : until.finally(() => (settled = true));
-  for (;;) {
-    for (const s of services) s.watch();
-    if (typeof until === 'function' ? until() : settled) break;
-    await sleep(250);
-  }
-  await done;
-}
-
-/** A service the driver keeps running: SIGKILLed on purpose, restarted; unplanned exits are counted. */
-class Supervised {
-  proc: ServiceProcess | undefined;
-  startedAt = 0;
-  kills = 0;
-  /** What was going on when it died on its own, and its last log lines. */
-  readonly unplannedExits: { during: string; tail: string }[] = [];
-
-  constructor(
-    readonly name: string,
-    private readonly args: () => string[],
-  ) {}
-
-  start(): void {
-    this.proc = spawnIpt(this.args(), this.name);
-    this.startedAt = Date.now();
-  }
-
-  async kill(): Promise<void> {
-    await this.proc?.kill();
-    this.kills++;
-  }
-
-  /** Restarts the service if it died on its own (a crash on a broker restart, say) and records why. */
-  watch(): void {
-    if (this.proc && !this.proc.alive()) {
-      const tail = this.proc.tail(15);
-      const secondsSince = (t: number) => ((Date.now() - t) / 1000).toFixed(0);
-      const during =
-        `${phase}, ${secondsSince(this.startedAt)} s after it started` +
-        (brokerBackAt === undefined ? '' : `, ${secondsSince(brokerBackAt)} s after the broker came back`);
-      this.unplannedExits.push({ during, tail });
-      log(
-        `${this.name} exited on its own during ${during} (pid ${this.proc.pid}, log ${this.proc.log}); restarting. Last lines:\n${tail}`,
-      );
-      this.start();
-    }
-  }
-}
 
 beforeAll(async () => {
   process.env.IPT_ENDPOINTS = inject('reliabilityEndpoints');
   endpoints = loadEndpoints();
   cfg = privateStackConfig(inject('reliabilityStack'), simArgs());
-  kafka = kafkaClient('ipt-reliability-chaos', endpoints.kafka.brokers);
-  // The second Triton endpoint: the one that will answer with errors for a while.
-  second = await spawnTriton({ args: secondArgs });
+  // The driver's own Kafka clients lose brokers on purpose: their complaints go to a file, not the console.
+  const clientLog = pino(
+    { level: 'warn' },
+    pino.destination(join(cfg.stateDir, 'logs', 'chaos-clients.log')),
+  );
+  kafka = kafkaClient('ipt-reliability-chaos', endpoints.kafka.brokers, clientLog);
+  triton = new TritonFaults(cfg, ['--models', model, ...simArgs()], scratch, log);
+  await triton.start();
 });
 
 afterAll(async () => {
   for (const s of services) if (s.proc?.alive()) await s.proc.kill();
-  await second?.stop();
+  await triton?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
-
-/** Failed requests a fault-switched serve.py logged (one "injected endpoint fault" per failed batch). */
-function faultsIn(logFile: string): number {
-  try {
-    return readFileSync(logFile, 'utf8').split('injected endpoint fault').length - 1;
-  } catch {
-    return 0;
-  }
-}
 
 const namespaceOf = (topics: Topics) => topics.raw.slice(0, -'.ipt.docs.raw'.length);
 
@@ -149,22 +93,6 @@ class Progress {
     }
   }
 
-  /**
-   * End offsets of the rounds topic, summed: how far synth has got while no chain is complete yet (all
-   * round-0 prompts go first). Counts transaction markers and aborted writes too, so it is a gauge only.
-   */
-  async roundsLogEnd(): Promise<number> {
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      return (await admin.fetchTopicOffsets(this.topics.rounds)).reduce((n, p) => n + Number(p.high), 0);
-    } catch {
-      return -1;
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
-  }
-
   async stop(): Promise<void> {
     const follower = this.follower;
     this.follower = undefined;
@@ -192,8 +120,59 @@ function printReport(a: ChaosAccounting, extra: Record<string, string>): void {
   console.log(lines.join('\n'));
 }
 
+/** Share of the run's rounds (committed, or dead-lettered) at which the first and the last fault strike. */
+const FIRST_FAULT_AT = 0.05;
+const LAST_FAULT_AT = 0.9;
+
+type Event = 'kill' | 'triton-stop' | 'endpoint-fault' | BrokerFault;
+
+/** The faults of the profile in a seeded random order. */
+function schedule(random: () => number): Event[] {
+  const events: Event[] = [
+    ...Array.from({ length: params.kills }, () => 'kill' as const),
+    ...params.brokerFaults,
+    ...(params.tritonStopMs > 0 ? (['triton-stop'] as const) : []),
+    ...(params.endpointFaultMs > 0 ? (['endpoint-fault'] as const) : []),
+  ];
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [events[i], events[j]] = [events[j] as Event, events[i] as Event];
+  }
+  return events;
+}
+
+/** Where each fault's share of the run lies: evenly from FIRST_FAULT_AT to LAST_FAULT_AT. */
+const shareAt = (k: number, n: number) =>
+  n === 1 ? FIRST_FAULT_AT : FIRST_FAULT_AT + ((LAST_FAULT_AT - FIRST_FAULT_AT) * k) / (n - 1);
+
+const pct = (x: number) => `${Math.round(x * 100)} %`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** One line per fault: when, what, how long until the affected stages committed again, rounds/s around it. */
+function faultLines(
+  faults: FaultRecord[],
+  clock: CommitClock,
+  topics: Topics,
+  started: number,
+  ended: number,
+) {
+  const span = ended - started;
+  return [...faults]
+    .sort((a, b) => a.at - b.at)
+    .map((f) => {
+      const recovery = clock.recoveryMs(f.stages, f.from);
+      const during = clock.rate(topics.rounds, f.at, Math.max(f.endedAt, f.at + 10_000));
+      const after = clock.rate(topics.rounds, f.endedAt, f.endedAt + 30_000);
+      return (
+        `    +${((f.at - started) / 1000).toFixed(0).padStart(4)} s (${pct((f.at - started) / span).padStart(5)}) ${f.what}; ` +
+        `recovered in ${recovery === undefined ? 'never' : seconds(recovery)}; rounds/s ${during.toFixed(1)} during, ${after.toFixed(1)} after`
+      );
+    });
+}
+
 describe('chaos run', () => {
-  it(`every document in exactly one augmented record or the DLQ after ${params.kills} kills, a broker restart and Triton faults`, async () => {
+  const faultCount = params.kills + params.brokerFaults.length;
+  it(`every document in exactly one augmented record or the DLQ after ${faultCount} kills of services and brokers, a paused broker and Triton faults`, async () => {
     const random = prng(params.seed);
     log(
       `${params.profile}: ${JSON.stringify(params)} (IPT_RELIABILITY_SEED=${params.seed} repeats the schedule)`,
@@ -204,9 +183,9 @@ describe('chaos run', () => {
     const tokens = mistralTokenizer();
     const docs = Array.from({ length: params.documents }, (_, i) => rawDocument(i, undefined, tokens));
     await produceRawDocuments(kafka, endpoints.registry.url, topics.raw, docs);
-    log(`${docs.length} raw documents on ${topics.raw} (${params.partitions} partitions)`);
+    log(`${docs.length} raw documents on ${topics.raw} (${params.partitions} partitions, 3 replicas)`);
+    const clock = await CommitClock.start(kafka, [topics.rounds, topics.assembleState, topics.dlq]);
 
-    const stackTriton = endpoints.triton.urls[0] as string;
     const common = [
       '--topic-namespace',
       namespaceOf(topics),
@@ -220,19 +199,24 @@ describe('chaos run', () => {
       '--session-timeout-ms',
       '6000',
     ];
-    const synth = new Supervised('synth', () => [
+    const during = () => phase;
+    const synth = new Supervised(
       'synth',
-      '--run-id',
-      runId,
-      '--triton',
-      `${stackTriton},${second?.url}`,
-      '--model',
-      model,
-      '--idle-ms',
-      '3000',
-      ...common,
-    ]);
-    const assemble = new Supervised('assemble', () => ['assemble', '--run', runId, ...common]);
+      () => [
+        'synth',
+        '--run-id',
+        runId,
+        '--triton',
+        triton.urls().join(','),
+        '--model',
+        model,
+        '--idle-ms',
+        '3000',
+        ...common,
+      ],
+      during,
+    );
+    const assemble = new Supervised('assemble', () => ['assemble', '--run', runId, ...common], during);
     services.push(synth, assemble);
     synth.start();
     assemble.start();
@@ -241,115 +225,83 @@ describe('chaos run', () => {
       runId,
       docs.map((d) => d.doc_id),
     );
+    const roundsShare = () => (clock.count(topics.rounds) + clock.count(topics.dlq)) / docs.length;
+    const brokerContext = {
+      cfg,
+      topics,
+      runId,
+      partitions: params.partitions,
+      downMs: params.brokerDownMs,
+      pauseMs: params.brokerPauseMs,
+      wait: (until: Promise<unknown> | (() => boolean)) => supervise(services, until),
+      async crashServices() {
+        await Promise.all([synth.kill(), assemble.kill()]);
+        synth.start();
+        assemble.start();
+      },
+      log,
+    };
 
-    // The schedule: the kills, one broker restart, one Triton outage, one erroring endpoint, in a seeded
-    // random order with random pauses between them. Outages and faults run in the background while the
-    // kills go on; the broker restart is waited for.
-    type Event = 'kill' | 'broker' | 'triton-stop' | 'endpoint-fault';
-    const events: Event[] = [
-      ...Array.from({ length: params.kills }, () => 'kill' as const),
-      ...(params.brokerRestart ? (['broker'] as const) : []),
-      ...(params.tritonStopMs > 0 ? (['triton-stop'] as const) : []),
-      ...(params.endpointFaultMs > 0 ? (['endpoint-fault'] as const) : []),
-    ];
-    for (let i = events.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [events[i], events[j]] = [events[j] as Event, events[i] as Event];
-    }
+    // Each fault waits for its share of the rounds, so faults land all through the run — the last ones
+    // while assemble holds most chains. Triton faults run in the background while the schedule goes on.
+    const events = schedule(random);
+    const faults: FaultRecord[] = [];
     const background: Promise<void>[] = [];
-    let tritonFault: Promise<void> | undefined;
-    // Each fault with the moment it began, listed in that order at the end (outages finish later).
-    const timeline: { at: number; what: string }[] = [];
-    const done: string[] = [];
-    for (const event of events) {
-      const [lo, hi] = params.gapMs;
-      const gapEnd = Date.now() + lo + random() * (hi - lo);
-      phase = `the pause before "${event}"`;
-      await supervise(() => Date.now() >= gapEnd);
-      if (event === 'broker') {
-        // Restart the broker under running services, not under ones still starting (a failed start
-        // exits by design): each must have been up for a while.
+    let tritonFault: Promise<unknown> = Promise.resolve();
+    let lastEnd = started;
+    for (const [k, event] of events.entries()) {
+      const share = shareAt(k, events.length);
+      phase = `the wait for ${pct(share)} of the rounds before "${event}"`;
+      await supervise(services, () => roundsShare() >= share && Date.now() - lastEnd >= params.minGapMs);
+      if ((BROKER_FAULTS as readonly string[]).includes(event)) {
+        // Fault the cluster under running services, not under ones still starting (a failed start exits by design).
         phase = 'the wait for settled services';
-        await supervise(() => services.every((s) => Date.now() - s.startedAt > 20_000));
+        await supervise(services, () => services.every((s) => Date.now() - s.startedAt > 15_000));
       } else if (event === 'triton-stop' || event === 'endpoint-fault') {
         // One Triton fault at a time: an erroring endpoint that is also stopped tests nothing.
         phase = 'the wait for Triton to recover';
-        await supervise(tritonFault ?? Promise.resolve());
+        await supervise(services, tritonFault);
       }
       phase = event;
       const accounted = await progress.accounted();
       // A fault after the last document is accounted for tests nothing: the run is too short for the schedule.
-      expect(
-        accounted,
-        `the pipeline finished before "${event}" (after ${done.join(', ')}): raise the documents`,
-      ).toBeLessThan(docs.length);
-      const t0 = Date.now();
-      const at = `${((t0 - started) / 1000).toFixed(0)} s, ${accounted} documents accounted, rounds log end ${await progress.roundsLogEnd()}`;
+      expect(accounted, `the pipeline finished before "${event}": raise the documents`).toBeLessThan(
+        docs.length,
+      );
+      log(
+        `${event} @ ${((Date.now() - started) / 1000).toFixed(0)} s: ${pct(roundsShare())} of the rounds committed, ${accounted} documents accounted`,
+      );
+      const at = Date.now();
       if (event === 'kill') {
         // Either service, keeping the two within one kill of each other so both are exercised.
         const target =
-          synth.kills > assemble.kills
-            ? assemble
-            : assemble.kills > synth.kills
+          synth.kills !== assemble.kills
+            ? synth.kills > assemble.kills
+              ? assemble
+              : synth
+            : random() < 0.5
               ? synth
-              : random() < 0.5
-                ? synth
-                : assemble;
+              : assemble;
         await target.kill();
         await sleep(random() * 2_000); // sometimes the replacement starts at once, sometimes a moment later
         target.start();
-        timeline.push({ at: t0, what: `kill ${target.name} @ ${at}` });
-      } else if (event === 'broker') {
-        log(`restarting the broker @ ${at}`);
-        await stopComponent(cfg, 'kafka');
-        await sleep(1_000 + random() * 3_000);
-        await startComponent(cfg, 'kafka', (line) => log(`[stack] ${line}`));
-        brokerBackAt = Date.now();
-        timeline.push({
-          at: t0,
-          what: `broker restart @ ${at} (down ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-        });
-      } else if (event === 'triton-stop') {
-        log(`stopping every Triton endpoint for ${params.tritonStopMs / 1000} s @ ${at}`);
-        await Promise.all([stopComponent(cfg, 'triton', { graceMs: 5_000 }), second?.kill()]);
-        tritonFault = (async () => {
-          await sleep(params.tritonStopMs);
-          const port = second?.httpPort;
-          await second?.stop();
-          [second] = await Promise.all([
-            spawnTriton({ ...(port ? { httpPort: port } : {}), args: secondArgs }),
-            startComponent(cfg, 'triton', (line) => log(`[stack] ${line}`)),
-          ]);
-          timeline.push({
-            at: t0,
-            what: `Triton stopped @ ${at} (all endpoints down ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-          });
-          log('Triton endpoints back');
-        })();
-        background.push(tritonFault);
-      } else if (event === 'endpoint-fault') {
-        log(
-          `${second?.url} answers every batch with an error for ${params.endpointFaultMs / 1000} s @ ${at}`,
-        );
-        writeFileSync(faultFile, 'fault\n');
-        const server = second;
-        tritonFault = (async () => {
-          await sleep(params.endpointFaultMs);
-          rmSync(faultFile, { force: true });
-          const failed = server ? faultsIn(server.log) : 0;
-          timeline.push({
-            at: t0,
-            what: `endpoint errors @ ${at} for ${params.endpointFaultMs / 1000} s (${failed} requests failed)`,
-          });
-          log(`endpoint fault cleared; ${failed} requests were answered with an error`);
-        })();
-        background.push(tritonFault);
+        const stage = target === synth ? topics.rounds : topics.assembleState;
+        faults.push({ what: `kill ${target.name}`, at, from: at, endedAt: Date.now(), stages: [stage] });
+      } else if (event === 'triton-stop' || event === 'endpoint-fault') {
+        const fault =
+          event === 'triton-stop'
+            ? triton.stopAll(params.tritonStopMs, [topics.rounds])
+            : triton.endpointErrors(params.endpointFaultMs, [topics.rounds]);
+        tritonFault = fault;
+        background.push(fault.then((f) => void faults.push(f)));
+      } else {
+        faults.push(await strikeBrokerFault(event, brokerContext));
       }
-      done.push(event);
+      lastEnd = Date.now();
       log(`${event} done`);
     }
     phase = 'the end of the schedule';
-    await supervise(Promise.all(background));
+    await supervise(services, Promise.all(background));
     phase = 'the wait for every document';
     log(`schedule done after ${((Date.now() - started) / 1000).toFixed(0)} s; waiting for every document`);
 
@@ -373,8 +325,10 @@ describe('chaos run', () => {
       log(`${accounted} of ${docs.length} documents accounted`);
       await sleep(5_000);
     }
+    const ended = Date.now();
     await progress.stop();
     await Promise.all(services.map((s) => s.proc?.stop(60_000)));
+    await clock.stop();
     // One more scan with the services stopped: nothing may have been added twice since.
     accounting = await scanAccounting(kafka, endpoints.registry.url, topics, runId);
     const unplanned = services
@@ -383,19 +337,27 @@ describe('chaos run', () => {
           `${s.name} ${s.unplannedExits.length}${s.unplannedExits.map((e) => ` (during ${e.during})`).join('')}`,
       )
       .join(', ');
+    const runSeconds = (ended - started) / 1000;
     printReport(accounting, {
       'unplanned exits': unplanned,
-      faults: timeline
-        .sort((a, b) => a.at - b.at)
-        .map((t) => t.what)
-        .join('; '),
-      duration: `${((Date.now() - started) / 1000).toFixed(0)} s`,
+      throughput: `${(clock.count(topics.rounds) / runSeconds).toFixed(1)} rounds/s over the run (${runSeconds.toFixed(0)} s to the last document)`,
+      faults: `${faults.length}, by start (share of the run), recovery = first committed output of the stage hit`,
     });
+    console.log(faultLines(faults, clock, topics, started, ended).join('\n'));
 
     expect(accounting.documents).toBe(params.documents);
-    expect(synth.kills + assemble.kills).toBe(params.kills);
+    const brokerCrashes = params.brokerFaults.includes('broker-down-with-services') ? 2 : 0;
+    expect(synth.kills + assemble.kills).toBe(params.kills + brokerCrashes);
     expect(accounting.duplicates).toEqual([]);
     expect(accounting.lost).toEqual([]);
     expect(accounting.duplicateRecords).toBe(0);
+    expect(faults).toHaveLength(events.length);
+    // After every fault the stage it hit committed again.
+    expect(faults.filter((f) => clock.recoveryMs(f.stages, f.from) === undefined).map((f) => f.what)).toEqual(
+      [],
+    );
+    // Faults reach the last third of the run, not only its start.
+    const lastStrike = Math.max(...faults.map((f) => f.at));
+    expect(lastStrike - started).toBeGreaterThan(((ended - started) * 2) / 3);
   });
 });

@@ -1,8 +1,9 @@
-// Sizes of the reliability runs. The full run is what issue #10 asks for; IPT_RELIABILITY=ci picks a
-// reduced one that fits a CI time slot (same kinds of faults, fewer documents and kills, shorter outage).
-// Any figure can be overridden from the environment.
+// Sizes of the reliability runs. The full run is what issues #10 and #20 ask for; IPT_RELIABILITY=ci
+// picks a reduced one that fits a CI time slot (every kind of fault, fewer documents and service kills,
+// shorter outages). Any figure can be overridden from the environment.
 
 import { mulberry32 } from '../../core/prng.ts';
+import { BROKER_FAULTS, type BrokerFault } from './broker-faults.ts';
 
 export interface ChaosParams {
   profile: 'full' | 'ci';
@@ -10,39 +11,42 @@ export interface ChaosParams {
   partitions: number;
   /** SIGKILLs of synth and assemble together. */
   kills: number;
-  brokerRestart: boolean;
+  /** Kafka faults on the three-node cluster, each once (broker-faults.ts). */
+  brokerFaults: BrokerFault[];
+  /** How long a killed broker stays down. */
+  brokerDownMs: number;
+  /** How long a broker stays frozen by SIGSTOP. */
+  brokerPauseMs: number;
   /** How long every Triton endpoint stays down. */
   tritonStopMs: number;
   /** How long one endpoint answers every batch with an error. */
   endpointFaultMs: number;
-  /** Random pause before each chaos event, between these bounds. */
-  gapMs: [number, number];
+  /** Least pause between one fault's end and the next fault. */
+  minGapMs: number;
   /** Whole run: documents in, chaos, every document accounted for. */
   timeoutMs: number;
   seed: number;
 }
 
 /**
- * The simulated GPU both Triton endpoints serve during the chaos run: a fixed cost per batch, so the
- * run takes long enough for every fault of the schedule to land while documents are still in flight,
- * whatever the speed of the machine (the CPU synthesizer alone finishes 2 500 documents in seconds).
- * Capacity per endpoint = max batch / delay: full 16 / 0.45 s ≈ 36 rounds/s, ci 8 / 0.4 s = 20.
+ * The static-batch GPU-cost simulator (IPT_RELIABILITY_MODEL=instruction_synthesizer_sim): a fixed
+ * cost per batch. Capacity per endpoint = max batch / delay: full 16 / 0.45 s ≈ 36 rounds/s, ci 8 / 0.4 s = 20.
  */
 export const SIM_MODEL = 'instruction_synthesizer_sim';
 
 /**
- * The continuous-batching engine simulator: decoupled, max_batch_size 0, reached like the production
- * vLLM model (generate extension, adaptive in-flight limit, chain affinity). The reduced run uses it,
- * so CI exercises that path under the faults; the full run keeps the static-batch sim. Its size (16
- * sequence slots, the simulated H100's steps at 0.3 of their time; answers run to max_tokens) gives
- * about the static sim's rounds per second, so the schedule lands while documents are in flight and
- * the run still ends well inside its timeout.
+ * The model of both runs: the continuous-batching engine simulator — decoupled, max_batch_size 0,
+ * reached like the production vLLM model (generate extension, adaptive in-flight limit, chain
+ * affinity). A simulated GPU makes the run last long enough for every fault to land while documents
+ * are in flight, whatever the speed of the machine (the CPU synthesizer alone finishes thousands of
+ * documents in seconds). Its size (16 sequence slots, the simulated H100's steps at 0.3 of their
+ * time; answers run to max_tokens) gives 20–30 rounds/s here.
  */
 export const ENGINE_MODEL = 'instruction_synthesizer_engine_sim';
 
 /** The model synth uses in the chaos run (IPT_RELIABILITY_MODEL overrides). */
 export function chaosModel(): string {
-  return process.env.IPT_RELIABILITY_MODEL || (isCi() ? ENGINE_MODEL : SIM_MODEL);
+  return process.env.IPT_RELIABILITY_MODEL || ENGINE_MODEL;
 }
 
 /** serve.py flags of every Triton endpoint of the run (both models' knobs; each model reads its own). */
@@ -89,16 +93,31 @@ export function chaosParams(): ChaosParams {
   const ci = isCi();
   return {
     profile: ci ? 'ci' : 'full',
-    documents: envNumber('IPT_RELIABILITY_DOCS', ci ? 2_500 : 20_000),
+    documents: envNumber('IPT_RELIABILITY_DOCS', ci ? 4_000 : 20_000),
     partitions: envNumber('IPT_RELIABILITY_PARTITIONS', 4),
     kills: envNumber('IPT_RELIABILITY_KILLS', ci ? 4 : 10),
-    brokerRestart: process.env.IPT_RELIABILITY_BROKER_RESTART !== '0',
+    brokerFaults: brokerFaults(process.env.IPT_RELIABILITY_BROKER_FAULTS),
+    brokerDownMs: envNumber('IPT_RELIABILITY_BROKER_DOWN_S', ci ? 10 : 30) * 1000,
+    brokerPauseMs: envNumber('IPT_RELIABILITY_BROKER_PAUSE_S', ci ? 15 : 30) * 1000,
     tritonStopMs: envNumber('IPT_RELIABILITY_TRITON_STOP_S', ci ? 10 : 30) * 1000,
     endpointFaultMs: envNumber('IPT_RELIABILITY_FAULT_S', ci ? 8 : 20) * 1000,
-    gapMs: ci ? [2_000, 6_000] : [6_000, 16_000],
-    timeoutMs: envNumber('IPT_RELIABILITY_TIMEOUT_S', ci ? 300 : 1_500) * 1000,
+    minGapMs: ci ? 2_000 : 5_000,
+    timeoutMs: envNumber('IPT_RELIABILITY_TIMEOUT_S', ci ? 900 : 2_400) * 1000,
     seed: envNumber('IPT_RELIABILITY_SEED', Date.now() % 100_000),
   };
+}
+
+/** `all` (the default), `none`, or a comma-separated list of BROKER_FAULTS. */
+function brokerFaults(raw: string | undefined): BrokerFault[] {
+  if (raw === undefined || raw === '' || raw === 'all') return [...BROKER_FAULTS];
+  if (raw === 'none') return [];
+  const named = raw.split(',').map((s) => s.trim());
+  const unknown = named.filter((f) => !(BROKER_FAULTS as readonly string[]).includes(f));
+  if (unknown.length > 0)
+    throw new Error(
+      `IPT_RELIABILITY_BROKER_FAULTS: unknown ${unknown.join(', ')}; known: ${BROKER_FAULTS.join(', ')}`,
+    );
+  return named as BrokerFault[];
 }
 
 export function fuzzParams(): FuzzParams {

@@ -194,6 +194,8 @@ class EngineModel:
             except (service.EndpointFault, service.InjectedFault) as err:
                 # Server-side failures a client may retry elsewhere (gRPC sees UNAVAILABLE; Triton's HTTP
                 # generate extension answers every model error with 400, so there only the message differs).
+                # Logged too: the server log is where a drill counts the failures it injected.
+                pb.Logger.log_warn(f"{self.name}: {err}")
                 self._fail(sender, str(err), pb.TritonError.UNAVAILABLE)
                 continue
             except Exception as err:  # a malformed request fails alone
