@@ -9,11 +9,11 @@
 // acknowledgements per partition; this test fails without it.
 
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka } from 'kafkajs';
+import { type Admin, ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Endpoints, loadEndpoints } from '../../lib/endpoints.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
-import { waitForLeaders } from '../../lib/topics.ts';
+import { createTopics, topicsFor, waitForLeaders } from '../../lib/topics.ts';
 import { kafkaNodeList } from '../../stack/components.ts';
 import type { StackConfig } from '../../stack/config.ts';
 import { pauseComponent } from '../../stack/stack.ts';
@@ -41,6 +41,41 @@ afterAll(async () => {
 });
 
 const nameOf = (id: number) => kafkaNodeList(cfg).find((n) => n.id === id)?.name as string;
+
+/** The topic's effective min.insync.replicas; asked again while the answering broker has not heard of the topic yet. */
+async function minInsyncReplicas(topic: string): Promise<string | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+      });
+      return resources[0]?.configEntries[0]?.configValue;
+    } catch (error) {
+      if (attempt >= 20 || (error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+describe('pipeline topics on the cluster', () => {
+  it('are created with three replicas and min.insync.replicas 2, and the call returns once they have leaders', async () => {
+    // kafkajs's own wait (createTopics waitForLeaders) failed here about every other call: it asks one
+    // broker, which may not have heard of the topic yet (UNKNOWN_TOPIC_OR_PARTITION), and gives up.
+    for (let i = 0; i < 5; i++) {
+      const topics = topicsFor(`cluster-${randomUUID().slice(0, 8)}`);
+      expect(await createTopics(admin, 2, topics)).toHaveLength(Object.keys(topics).length);
+      for (const { partitions } of await partitionMetadata(admin, Object.values(topics))) {
+        for (const p of partitions) {
+          expect(p.leader).toBeGreaterThan(0);
+          expect(p.replicas).toHaveLength(3);
+        }
+      }
+      expect(await minInsyncReplicas(topics.raw)).toBe('2');
+      await admin.deleteTopics({ topics: Object.values(topics) });
+    }
+  });
+});
 
 describe('a send across a leader failover', () => {
   it('writes every partition once its leader moves to a broker that already acknowledged the send', async () => {
