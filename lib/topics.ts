@@ -123,9 +123,19 @@ export class MissingTopicsError extends Error {
   }
 }
 
-/** Refuses to start a service whose topics do not exist (auto-creation would get their settings wrong). */
+/**
+ * Refuses to start a service whose topics do not exist (auto-creation would get their settings wrong).
+ * On a cluster it asks again for a few seconds first: the broker answering may not yet have heard of
+ * topics created a moment ago.
+ */
 export async function requireTopics(admin: Admin, names: readonly string[]): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const missing = names.filter((name) => !existing.has(name));
-  if (missing.length > 0) throw new MissingTopicsError(missing);
+  const graceMs = (await admin.describeCluster()).brokers.length > 1 ? 5_000 : 0;
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const existing = new Set(await admin.listTopics());
+    const missing = names.filter((name) => !existing.has(name));
+    if (missing.length === 0) return;
+    if (Date.now() >= deadline) throw new MissingTopicsError(missing);
+    await sleep(250);
+  }
 }
