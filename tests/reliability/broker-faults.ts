@@ -186,9 +186,11 @@ async function pause(
   let leftIsrAfter = -1;
   let outOf = 0;
   try {
-    leftIsrAfter = await probe(ctx.cfg, via, (admin) =>
+    const left = probe(ctx.cfg, via, (admin) =>
       awaitIsrExcludes(admin, node, { timeoutMs: Math.max(ctx.pauseMs, 60_000) }),
     );
+    await ctx.wait(left); // the services stay watched meanwhile
+    leftIsrAfter = await left;
     await ctx.wait(() => Date.now() - at >= ctx.pauseMs);
     outOf = await probe(ctx.cfg, via, (admin) => isrExcludes(admin, node));
   } finally {
