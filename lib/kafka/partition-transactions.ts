@@ -44,6 +44,8 @@ export interface PartitionTransactionsOptions {
   topic: string;
   /** Broker-side transaction timeout; an open transaction older than this is aborted by the broker. */
   transactionTimeoutMs?: number;
+  /** How long closing waits for a producer to disconnect before leaving it behind (default 5 s). */
+  disconnectGraceMs?: number;
 }
 
 /** `${groupId}.${topic}.${partition}`: the same for every instance that ever owns the partition. */
@@ -223,9 +225,18 @@ export class PartitionTransactions {
     await Promise.all(this.openPartitions().map((p) => this.close(p)));
   }
 
+  /**
+   * Drops the partition's producer. kafkajs's disconnect waits for every request pending on its
+   * connections, and one to a broker that died mid-request may never settle (seen after a leader was
+   * killed: the service's restart waited on it forever). So it gets a grace period and is then left
+   * behind; whoever opens the partition next fences it.
+   */
   private async discard(partition: number, slot: Slot): Promise<void> {
     if (this.slots.get(partition) === slot) this.slots.delete(partition);
-    await slot.producer.disconnect().catch(() => {});
+    const grace = new Promise((resolve) =>
+      setTimeout(resolve, this.options.disconnectGraceMs ?? 5_000).unref(),
+    );
+    await Promise.race([slot.producer.disconnect().catch(() => {}), grace]);
   }
 }
 

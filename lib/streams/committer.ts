@@ -23,6 +23,8 @@ export interface CommitterOptions<T extends Committable> {
   groupId: string;
   inputTopic: string;
   transactionTimeoutMs?: number;
+  /** How long a restart waits for the old producers to finish and disconnect (default 15 s). */
+  closeGraceMs?: number;
   log: Logger;
   metrics: StreamMetrics;
   /** Another member owns the partition now: drop its task, don't rebuild it here. */
@@ -56,10 +58,16 @@ export class Committer<T extends Committable> {
     return this.transactions.close(partition);
   }
 
-  /** Closes every producer and starts over with new ones (after a restart). */
+  /**
+   * Starts over with new producers (after a restart), giving the old ones `closeGraceMs` to finish
+   * their transactions and disconnect. One stuck on a dead broker is left behind: the new producer of
+   * its partition fences it when it opens, so nothing it might still send can commit.
+   */
   async reset(): Promise<void> {
-    await this.transactions.closeAll();
+    const old = this.transactions;
     this.transactions = this.fresh();
+    const grace = new Promise((resolve) => setTimeout(resolve, this.options.closeGraceMs ?? 15_000).unref());
+    await Promise.race([old.closeAll(), grace]);
   }
 
   closeAll(): Promise<void> {

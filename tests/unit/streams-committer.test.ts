@@ -7,11 +7,15 @@ import { StreamMetrics } from '../../lib/streams/metrics.ts';
 import { PartitionState } from '../../lib/streams/partition-state.ts';
 
 /** A kafkajs stand-in that records what the transactional producers do. */
-function fakeKafka(commitError?: () => Error | undefined) {
+function fakeKafka(commitError?: () => Error | undefined, disconnectHangs = false) {
   const calls: string[] = [];
   const producer = (options: { transactionalId: string }) => ({
     connect: async () => void calls.push(`connect ${options.transactionalId}`),
-    disconnect: async () => void calls.push('disconnect'),
+    // kafkajs's disconnect waits for requests pending on its connections, which may never settle.
+    disconnect: () => {
+      calls.push('disconnect');
+      return disconnectHangs ? new Promise<void>(() => {}) : Promise.resolve();
+    },
     transaction: async () => {
       let active = true;
       return {
@@ -60,8 +64,8 @@ function task(partition: number): Committable & { state: PartitionState } {
   };
 }
 
-function committer(commitError?: () => Error | undefined) {
-  const { kafka, calls } = fakeKafka(commitError);
+function committer(commitError?: () => Error | undefined, disconnectHangs = false) {
+  const { kafka, calls } = fakeKafka(commitError, disconnectHangs);
   const outcomes: string[] = [];
   const metrics = new StreamMetrics(new Registry(), 'test');
   const c = new Committer<ReturnType<typeof task>>({
@@ -70,6 +74,7 @@ function committer(commitError?: () => Error | undefined) {
     inputTopic: 'in',
     log: createLogger('committer-test', 'silent'),
     metrics,
+    closeGraceMs: 100,
     onFenced: (t) => outcomes.push(`fenced ${t.partition}`),
     onFailed: (t) => outcomes.push(`failed ${t.partition}`),
   });
@@ -103,5 +108,15 @@ describe('Committer', () => {
     await c.commit(task(2));
     expect(outcomes).toEqual(['fenced 1', 'failed 2']);
     expect(calls.filter((x) => x === 'abort')).toHaveLength(3); // two opens, one failed commit
+  });
+
+  it('starts over after a restart even when an old producer never finishes disconnecting', async () => {
+    const { c, calls } = committer(undefined, true);
+    await c.open(0);
+    const started = Date.now();
+    await c.reset();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await c.open(0);
+    expect(calls.filter((x) => x.startsWith('connect'))).toEqual(['connect g.in.0', 'connect g.in.0']);
   });
 });
