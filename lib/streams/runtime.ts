@@ -192,6 +192,7 @@ export class StreamRuntime<I extends TopicRole, O extends TopicRole, S extends T
       new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
     ]);
     await this.committer.reset();
+    this.options.log.info('producers reset; rejoining the group');
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         await this.startConsumer();
