@@ -75,7 +75,10 @@ function kafkaNodes(cfg: StackConfig): Component[] {
           '-cp',
           `${libs}/*`,
         ];
-        if (!existsSync(join(dir, 'data', 'meta.properties'))) formatStorage(cfg, java, properties, say);
+        if (!existsSync(join(dir, 'data', 'meta.properties'))) {
+          say(`formatting Kafka KRaft storage${nodes.length > 1 ? ` of ${node.name}` : ''} …`);
+          formatStorage(cfg, java, properties);
+        }
         return { command: [...java, 'kafka.Kafka', properties] };
       },
       ready: () => kafkaNodeReady(node),
@@ -85,8 +88,7 @@ function kafkaNodes(cfg: StackConfig): Component[] {
 }
 
 /** KRaft needs each node's storage formatted once, all with the same cluster id, before the first start. */
-function formatStorage(cfg: StackConfig, java: string[], properties: string, say: Say): void {
-  say(`formatting Kafka KRaft storage (${properties}) …`);
+function formatStorage(cfg: StackConfig, java: string[], properties: string): void {
   const idFile = join(cfg.stateDir, 'kafka-cluster-id');
   if (!existsSync(idFile)) writeFileSync(idFile, randomBytes(16).toString('base64url'));
   const clusterId = readFileSync(idFile, 'utf8').trim();
