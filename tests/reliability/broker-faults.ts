@@ -93,7 +93,8 @@ const otherNode = (cfg: StackConfig, node: number) =>
 
 const secondsSince = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
-function nodeName(cfg: StackConfig, id: number): string {
+/** The stack component name (kafka-1 …) of a node id. */
+export function nodeName(cfg: StackConfig, id: number): string {
   const node = kafkaNodeList(cfg).find((n) => n.id === id);
   if (!node) throw new Error(`no Kafka node ${id} in this stack`);
   return node.name;

@@ -18,6 +18,7 @@ import { kafkaNodeList } from '../../stack/components.ts';
 import type { StackConfig } from '../../stack/config.ts';
 import { pauseComponent } from '../../stack/stack.ts';
 import { readCommitted } from '../helpers/read-topic.ts';
+import { nodeName } from './broker-faults.ts';
 import { awaitFullyReplicated, partitionMetadata } from './cluster.ts';
 import { simArgs } from './params.ts';
 import { privateStackConfig } from './private-stack.ts';
@@ -40,7 +41,7 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
-const nameOf = (id: number) => kafkaNodeList(cfg).find((n) => n.id === id)?.name as string;
+const nameOf = (id: number) => nodeName(cfg, id);
 
 /** The topic's effective min.insync.replicas; asked again while the answering broker has not heard of the topic yet. */
 async function minInsyncReplicas(topic: string): Promise<string | undefined> {
