@@ -122,7 +122,7 @@ function printReport(a: ChaosAccounting, extra: Record<string, string>): void {
 
 /** Share of the run's rounds (committed, or dead-lettered) at which the first and the last fault strike. */
 const FIRST_FAULT_AT = 0.05;
-const LAST_FAULT_AT = 0.9;
+const LAST_FAULT_AT = 0.85;
 
 type Event = 'kill' | 'triton-stop' | 'endpoint-fault' | BrokerFault;
 

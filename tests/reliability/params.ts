@@ -93,7 +93,7 @@ export function chaosParams(): ChaosParams {
   const ci = isCi();
   return {
     profile: ci ? 'ci' : 'full',
-    documents: envNumber('IPT_RELIABILITY_DOCS', ci ? 4_000 : 20_000),
+    documents: envNumber('IPT_RELIABILITY_DOCS', ci ? 6_000 : 20_000),
     partitions: envNumber('IPT_RELIABILITY_PARTITIONS', 4),
     kills: envNumber('IPT_RELIABILITY_KILLS', ci ? 4 : 10),
     brokerFaults: brokerFaults(process.env.IPT_RELIABILITY_BROKER_FAULTS),
