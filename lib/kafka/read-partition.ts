@@ -48,6 +48,11 @@ export interface ReadPartitionOptions {
   timeoutMs?: number;
   /** A consumer that makes no progress for this long is replaced by a new one, resuming where it was. */
   stallMs?: number;
+  /**
+   * Hand out aborted records too (read_uncommitted), for checks that look for them; the range still
+   * ends at the LSO, so records of transactions still open are left out either way.
+   */
+  readUncommitted?: boolean;
   /** Committed records in offset order, a fetch at a time; the next fetch waits for the returned promise. */
   onMessages(messages: KafkaMessage[]): void | Promise<void>;
 }
@@ -121,6 +126,7 @@ export async function readPartition(
   for (;;) {
     const outcome = await readAttempt(kafka, topic, partition, delivered, end, {
       deadline,
+      readUncommitted: options.readUncommitted ?? false,
       stallMs: options.stallMs ?? 20_000,
       onProgress: (next) => {
         if (next > position) position = next;
@@ -157,6 +163,7 @@ async function readAttempt(
   hooks: {
     deadline: number;
     stallMs: number;
+    readUncommitted: boolean;
     onProgress(next: bigint): void;
     onMessages(messages: KafkaMessage[]): Promise<void>;
   },
@@ -165,7 +172,7 @@ async function readAttempt(
   const consumer: Consumer = kafka.consumer({
     groupId,
     partitionAssigners: [fixedAssignmentAssigner({ [topic]: [partition] })],
-    readUncommitted: false,
+    readUncommitted: hooks.readUncommitted,
     maxWaitTimeInMs: 250,
     allowAutoTopicCreation: false,
     retry: { retries: 5 },

@@ -17,12 +17,25 @@ export interface TopicRecord {
  * and then its disconnect never returned).
  */
 export async function readCommitted(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<TopicRecord[]> {
+  return readTopic(kafka, topic, { timeoutMs });
+}
+
+/**
+ * Every record of a topic up to its LSO now, in partition/offset order: committed ones only, or with
+ * `readUncommitted` aborted ones too (control records are never handed out).
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  { timeoutMs = 60_000, readUncommitted = false }: { timeoutMs?: number; readUncommitted?: boolean },
+): Promise<TopicRecord[]> {
   const ranges = await committedRanges(kafka, topic);
   const perPartition = await Promise.all(
     [...ranges.keys()].map(async (partition) => {
       const records: TopicRecord[] = [];
       await readPartition(kafka, topic, partition, {
         timeoutMs,
+        readUncommitted,
         onMessages: (messages) => {
           for (const m of messages) {
             records.push({ partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value });

@@ -8,6 +8,7 @@
 // followTopics then replaces it after `stallMs` — a recovery time includes any such delay, as it would
 // for any downstream reader.
 
+import { createHash } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { type Follower, followTopics } from '../../lib/kafka/follow-topics.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -25,6 +26,18 @@ export interface TopicTimes {
 
 /** topic → its observations. */
 export type Observations = ReadonlyMap<string, TopicTimes>;
+
+/** `partition:offset` → a digest of the record's key and value: what one reader saw at that position. */
+export type Positions = Map<string, string>;
+
+export const positionKey = (partition: number, offset: string) => `${partition}:${offset}`;
+
+export const recordDigest = (key: Buffer | null, value: Buffer | null) =>
+  createHash('sha1')
+    .update(key ?? Buffer.alloc(0))
+    .update('\0')
+    .update(value ?? Buffer.alloc(0))
+    .digest('base64');
 
 export function observe(
   into: Map<string, TopicTimes>,
@@ -69,6 +82,16 @@ function firstSeenAfter(times: TopicTimes | undefined, at: number): number | und
   return first;
 }
 
+/** Records of the topic seen at or after `at` and produced at or after it. */
+export function countSince(observations: Observations, topic: string, at: number): number {
+  const times = observations.get(topic);
+  if (!times) return 0;
+  let n = 0;
+  for (let i = 0; i < times.seenAt.length; i++)
+    if ((times.seenAt[i] as number) >= at && (times.createdAt[i] as number) >= at) n++;
+  return n;
+}
+
 /** Records of the topic per second seen in [from, to); 0 for an empty window. */
 export function rate(observations: Observations, topic: string, from: number, to: number): number {
   if (!(to > from)) return 0;
@@ -81,15 +104,24 @@ export function rate(observations: Observations, topic: string, from: number, to
 export interface CommitClockOptions {
   /** A follow consumer that has not fetched for this long is replaced (default 15 s). */
   stallMs?: number;
+  /**
+   * Per topic, which records count as its traffic (counts, rates, recovery); the others are only
+   * noted in `seen`. Every record counts where no filter is given.
+   */
+  counted?: Record<string, (value: Buffer | null) => boolean>;
   log?: Logger;
 }
 
 export class CommitClock {
   private readonly times = new Map<string, TopicTimes>();
+  private readonly positions = new Map<string, Positions>();
   private follower: Follower | undefined;
 
   private constructor(private readonly topics: string[]) {
-    for (const topic of topics) this.times.set(topic, { seenAt: [], createdAt: [] });
+    for (const topic of topics) {
+      this.times.set(topic, { seenAt: [], createdAt: [] });
+      this.positions.set(topic, new Map());
+    }
   }
 
   /** Starts following the topics from their log start; resolves once the follow consumer is running. */
@@ -100,9 +132,14 @@ export class CommitClock {
       from: 'earliest',
       stallMs: options.stallMs ?? 15_000,
       log: options.log,
-      onMessages: (topic, _partition, messages) => {
+      onMessages: (topic, partition, messages) => {
         const now = Date.now();
-        for (const m of messages) observe(clock.times, topic, now, Number(m.timestamp));
+        const seen = clock.positions.get(topic) as Positions;
+        const counted = options.counted?.[topic];
+        for (const m of messages) {
+          if (!counted || counted(m.value)) observe(clock.times, topic, now, Number(m.timestamp));
+          seen.set(positionKey(partition, m.offset), recordDigest(m.key, m.value));
+        }
       },
     });
     return clock;
@@ -111,6 +148,16 @@ export class CommitClock {
   /** Committed records of the topic seen so far. */
   count(topic: string): number {
     return this.times.get(topic)?.seenAt.length ?? 0;
+  }
+
+  /** Committed records of the topic seen at or after `at` and produced at or after it. */
+  countSince(topic: string, at: number): number {
+    return countSince(this.times, topic, at);
+  }
+
+  /** Where each record of the topic was seen and what it held: the live read, for comparing with a later one. */
+  seen(topic: string): Positions {
+    return this.positions.get(topic) ?? new Map();
   }
 
   /** Everything seen so far (live: it grows while the clock runs). */
