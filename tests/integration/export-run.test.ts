@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,10 +13,10 @@ import { ChainCollector } from '../../services/assemble/collect.ts';
 import { buildAugmentedRecord } from '../../services/assemble/record.ts';
 import { type ExportManifest, type ExportOptions, exportRun } from '../../services/export/export.ts';
 import type { ExportRow } from '../../services/export/rows.ts';
-import { REPO_ROOT } from '../../stack/config.ts';
 import { chainRounds, closeOf, testRun } from '../fixtures/synth-rounds.ts';
 import { produce, type Serdes, serdesFor, waitFor } from '../helpers/assemble-io.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
+import { runIpt } from '../helpers/service-process.ts';
 
 const endpoints = loadEndpoints();
 const kafka = new Kafka({
@@ -201,10 +200,8 @@ describe('export', () => {
     const reference = await exportRun(options('cli-ref', { shardSize: 0, name: 'augmented' }));
     const namespace = topics.augmented.slice(0, -'.ipt.corpus.augmented'.length);
     const out = join(dir, 'cli');
-    const result = spawnSync(
-      process.execPath,
+    const result = await runIpt(
       [
-        join(REPO_ROOT, 'bin/ipt.js'),
         'export',
         '--run',
         runA.run_id,
@@ -217,9 +214,9 @@ describe('export', () => {
         '--name',
         'augmented',
       ],
-      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
+      { timeoutMs: 60_000 },
     );
-    expect(result.status, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(
       new RegExp(`exported run ${runA.run_id}: 30 records, ${expectedRows} texts`),
     );

@@ -1,19 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StackStatus } from '../../stack/stack.ts';
+import { type IptResult, runIpt } from '../helpers/service-process.ts';
 import { freePortTriple } from '../helpers/triton-server.ts';
 
-function ipt(...args: string[]) {
-  const result = spawnSync(process.execPath, ['bin/ipt.js', ...args], { encoding: 'utf8', timeout: 200_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+// Asynchronous on purpose: a `stack up` can take a minute or more on a busy machine, and a test
+// worker blocked that long in a synchronous spawn misses vitest's RPC deadline.
+const ipt = (...args: string[]) => runIpt(args, { timeoutMs: 200_000 });
 
 /** Asserts exit 0, showing the command's stderr when it is not (a stack start failure names its log). */
-function expectOk(result: ReturnType<typeof ipt>): void {
+function expectOk(result: IptResult): void {
   expect(result.code, result.stderr).toBe(0);
 }
 
@@ -28,8 +27,8 @@ const alive = (pid: number | null) => {
 };
 
 describe('ipt stack', () => {
-  it('status --json reports every component ready with its endpoint and a live pid', () => {
-    const { code, stdout } = ipt('stack', 'status', '--json');
+  it('status --json reports every component ready with its endpoint and a live pid', async () => {
+    const { code, stdout } = await ipt('stack', 'status', '--json');
     expect(code).toBe(0);
     const status = JSON.parse(stdout) as StackStatus;
     expect(status.kafka.brokers).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+$/)]);
@@ -42,12 +41,12 @@ describe('ipt stack', () => {
     }
   });
 
-  it('up is idempotent: a second up keeps the same processes', () => {
-    const before = JSON.parse(ipt('stack', 'status', '--json').stdout) as StackStatus;
-    const again = ipt('stack', 'up');
+  it('up is idempotent: a second up keeps the same processes', async () => {
+    const before = JSON.parse((await ipt('stack', 'status', '--json')).stdout) as StackStatus;
+    const again = await ipt('stack', 'up');
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/kafka: already running/);
-    const after = JSON.parse(ipt('stack', 'status', '--json').stdout) as StackStatus;
+    const after = JSON.parse((await ipt('stack', 'status', '--json')).stdout) as StackStatus;
     expect([after.kafka.pid, after.registry.pid, after.triton.pid]).toEqual([
       before.kafka.pid,
       before.registry.pid,
@@ -55,16 +54,16 @@ describe('ipt stack', () => {
     ]);
   });
 
-  it('the endpoints file services read matches status', () => {
-    const status = JSON.parse(ipt('stack', 'status', '--json').stdout) as StackStatus;
+  it('the endpoints file services read matches status', async () => {
+    const status = JSON.parse((await ipt('stack', 'status', '--json')).stdout) as StackStatus;
     const file = JSON.parse(readFileSync(status.endpointsFile, 'utf8')) as StackStatus;
     expect(file.kafka.brokers).toEqual(status.kafka.brokers);
     expect(file.registry.url).toBe(status.registry.url);
     expect(file.triton.urls).toEqual(status.triton.urls);
   });
 
-  it('rejects a bad port with a clear message', () => {
-    const { code, stderr } = ipt('stack', 'status', '--kafka-port', 'abc');
+  it('rejects a bad port with a clear message', async () => {
+    const { code, stderr } = await ipt('stack', 'status', '--kafka-port', 'abc');
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/not a TCP port/);
   });
@@ -75,11 +74,12 @@ describe('a second stack in its own state dir', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'ipt-stack-'));
   let flags: string[] = [];
   let kafkaPort = 0;
-  const statusOf = () => JSON.parse(ipt('stack', 'status', '--json', ...flags).stdout) as StackStatus;
+  const statusOf = async () =>
+    JSON.parse((await ipt('stack', 'status', '--json', ...flags)).stdout) as StackStatus;
   const pids = (s: StackStatus) => [s.kafka.pid, s.registry.pid, s.triton.pid];
 
-  afterAll(() => {
-    ipt('stack', 'down', '--wipe', ...flags);
+  afterAll(async () => {
+    await ipt('stack', 'down', '--wipe', ...flags);
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -93,8 +93,8 @@ describe('a second stack in its own state dir', () => {
   });
 
   it('down stops exactly its processes and keeps data; up brings the data back; --wipe deletes it', async () => {
-    expectOk(ipt('stack', 'up', ...flags));
-    const first = statusOf();
+    expectOk(await ipt('stack', 'up', ...flags));
+    const first = await statusOf();
     expect(first.kafka.brokers).toEqual([`127.0.0.1:${kafkaPort}`]);
     const topic = `test.persisted.${kafkaPort}`;
     const admin = new Kafka({ brokers: first.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
@@ -102,20 +102,23 @@ describe('a second stack in its own state dir', () => {
     await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
     await admin.disconnect();
 
-    const shared = JSON.parse(ipt('stack', 'status', '--json').stdout) as StackStatus;
-    expect(ipt('stack', 'down', ...flags).code).toBe(0);
+    const shared = JSON.parse((await ipt('stack', 'status', '--json')).stdout) as StackStatus;
+    expect((await ipt('stack', 'down', ...flags)).code).toBe(0);
     expect(pids(first).filter(alive)).toEqual([]);
     expect(pids(shared).every(alive)).toBe(true);
-    expect(statusOf().kafka.running).toBe(false);
+    expect((await statusOf()).kafka.running).toBe(false);
     expect(existsSync(join(stateDir, 'kafka', 'data'))).toBe(true);
 
-    expectOk(ipt('stack', 'up', ...flags));
-    const again = new Kafka({ brokers: statusOf().kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+    expectOk(await ipt('stack', 'up', ...flags));
+    const again = new Kafka({
+      brokers: (await statusOf()).kafka.brokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await again.connect();
     expect(await again.listTopics()).toContain(topic);
     await again.disconnect();
 
-    expect(ipt('stack', 'down', '--wipe', ...flags).code).toBe(0);
+    expect((await ipt('stack', 'down', '--wipe', ...flags)).code).toBe(0);
     expect(existsSync(stateDir)).toBe(false);
   }, 240_000);
 });
