@@ -79,7 +79,7 @@ export function stackConfig(overrides: StackOverrides = {}): StackConfig {
   const kafkaPort = overrides.kafkaPort ?? envPort('IPT_KAFKA_PORT', 19092);
   const tritonPort = overrides.tritonPort ?? envPort('IPT_TRITON_PORT', 18000);
   const stateDir = resolve(
-    overrides.stateDir ?? process.env.IPT_STATE_DIR ?? join(REPO_ROOT, '.ipt', 'stack'),
+    overrides.stateDir ?? (process.env.IPT_STATE_DIR || join(REPO_ROOT, '.ipt', 'stack')),
   );
   // Asked for, else what this state directory was brought up with, else one node.
   const brokers =
@@ -89,8 +89,8 @@ export function stackConfig(overrides: StackOverrides = {}): StackConfig {
     1;
   return {
     stateDir,
-    cacheDir: resolve(process.env.IPT_CACHE_DIR ?? join(homedir(), '.cache', 'ipt')),
-    venvDir: resolve(process.env.IPT_VENV ?? join(REPO_ROOT, '.venv')),
+    cacheDir: resolve(process.env.IPT_CACHE_DIR || join(homedir(), '.cache', 'ipt')),
+    venvDir: resolve(process.env.IPT_VENV || join(REPO_ROOT, '.venv')),
     kafka: { port: kafkaPort, controllerPort: kafkaPort + 1, heapMb: brokers === 1 ? 768 : 512, brokers },
     registry: { port: overrides.registryPort ?? envPort('IPT_REGISTRY_PORT', 18081), heapMb: 512 },
     triton: {
