@@ -12,6 +12,7 @@ export class StreamMetrics {
   readonly restoreSeconds: Histogram;
   readonly restoredRecords: Counter;
   readonly lag: Gauge<'partition'>;
+  readonly keptWrites: Counter<'outcome'>;
   /** Dead letters written by this process, readable synchronously (service stats). */
   deadLettered = 0;
 
@@ -55,6 +56,12 @@ export class StreamMetrics {
       name: name('consumer_lag'),
       help: 'Input records not yet consumed, per partition',
       labelNames: ['partition'],
+      registers,
+    });
+    this.keptWrites = new Counter({
+      name: name('kept_writes_total'),
+      help: 'State written at once outside the transaction (StateStore.keep), by outcome: written, failed, dropped',
+      labelNames: ['outcome'],
       registers,
     });
   }

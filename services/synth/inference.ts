@@ -19,6 +19,10 @@ export interface InferenceSettings {
 
 export interface Inference {
   infer(prompt: string, chainId: string): Promise<string>;
+  /** The endpoint that served the chain's last round, while the client remembers it. */
+  engineOf(chainId: string): string | undefined;
+  /** Sends the chain's next rounds to `engine` (a restored chain's choice) while it can take them. */
+  prefer(chainId: string, engine: string): void;
   /** Triton cannot take more (no healthy endpoint, or the batcher is full): stop fetching. */
   saturated(): boolean;
   /** true while an endpoint is healthy; otherwise why not. */
@@ -49,6 +53,8 @@ export async function startInference(
   cluster.on('availability', (state) => log.warn({ triton: state }, `Triton endpoints ${state}`));
   return {
     infer: (prompt, chainId) => batcher.submit(prompt, { affinityKey: chainId }),
+    engineOf: (chainId) => cluster.endpointFor(chainId),
+    prefer: (chainId, engine) => cluster.preferEndpoint(chainId, engine),
     saturated: () => cluster.availability === 'unavailable' || batcher.full,
     ready: () => (cluster.availability === 'unavailable' ? 'no healthy Triton endpoint' : true),
     async close() {

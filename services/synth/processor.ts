@@ -1,13 +1,27 @@
 // One input partition of synth: PartitionChains places the decoded raw documents, ready rounds go
 // to Triton through the shared micro-batcher, and every effect — rounds, closes, dead letters and
-// state changes — is queued in one tick, so one transaction carries them all.
+// state changes — is queued in one tick, so one transaction carries them all. An answer is also
+// kept at once, outside the transaction, so a crash before that transaction costs no GPU work for
+// it; and a chain's engine is saved with the chain, so a restored chain goes back to that engine.
 
 import type { TokenCounter } from '../../core/tokens.ts';
-import type { OpenChain, PartitionCounters, RawDocument, Run, SynthState } from '../../core/types.ts';
+import type {
+  KeptAnswer,
+  OpenChain,
+  PartitionCounters,
+  RawDocument,
+  Run,
+  SynthState,
+} from '../../core/types.ts';
 import type { InputRecord, Processor, ProcessorContext } from '../../lib/streams/topology.ts';
 import { TritonRequestFailedError } from '../../lib/triton/index.ts';
 import type { SynthMetrics } from './metrics.ts';
-import { PartitionChains, type PartitionChainsConfig, type RoundStart } from './partition-chains.ts';
+import {
+  PartitionChains,
+  type PartitionChainsConfig,
+  promptDigest,
+  type RoundStart,
+} from './partition-chains.ts';
 import { closeRecord, failedLetter, inferenceErrorClass, roundRecord } from './records.ts';
 
 export interface SynthProcessorDeps {
@@ -16,6 +30,10 @@ export interface SynthProcessorDeps {
   chains: Omit<PartitionChainsConfig, 'partition' | 'topic' | 'runId'>;
   /** Sends one prompt to the inference cluster; `chainId` brings a chain back to its prefix cache. */
   infer(prompt: string, chainId: string): Promise<string>;
+  /** The endpoint that served the chain's last round, when known. */
+  engineOf?(chainId: string): string | undefined;
+  /** Sends the chain's next rounds to `engine` (the choice a restored chain brings). */
+  prefer?(chainId: string, engine: string): void;
   /** Counts each text again (a run whose tokenizer is not ingest's); absent: ingest's `token_count`. */
   recount?: TokenCounter;
   /** Records waiting in state at which the partition stops fetching. */
@@ -46,14 +64,18 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
     // The store holds this run's counters (key '') and open chains (their ids past the scope).
     let counters: PartitionCounters | null = null;
     const chains: OpenChain[] = [];
+    const answers: KeptAnswer[] = [];
     for (const state of context.store.restored.values()) {
       if (state.counters) counters = state.counters;
       if (state.chain) chains.push(state.chain);
+      if (state.answer) answers.push(state.answer);
     }
+    // Before any round starts: a restored chain's rounds go to the engine that served it.
+    for (const chain of chains) if (chain.engine) this.deps.prefer?.(chain.chain_id, chain.engine);
     const { run, rawTopic } = this.deps;
     this.chains = new PartitionChains(
       { ...this.deps.chains, runId: run.run_id, topic: rawTopic, partition: this.partition },
-      { counters, chains },
+      { counters, chains, answers },
       Date.now(),
     );
     if (counters && BigInt(counters.next_offset) !== context.position) {
@@ -123,12 +145,14 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
     let produced = 0;
     for (const effect of chains.takeEffects()) {
       if (effect.kind === 'start') {
+        if (effect.start.again) metrics.regeneratedRounds.inc();
         starts.push(effect.start);
         continue;
       }
       produced++;
       if (effect.kind === 'round') {
         metrics.rounds.inc();
+        if (effect.round.result.reused) metrics.reusedAnswers.inc();
         metrics.pairs.inc(effect.round.pairs.length);
         const record = roundRecord(run, this.partition, effect.round, this.deps.recordPrompts);
         context.forward('rounds', effect.round.chainId, record);
@@ -152,24 +176,48 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
 
   private saveState(context: Context, chains: PartitionChains): void {
     const changes = chains.takeStateChanges();
-    const scope = chains.countersKey;
-    if (changes.counters) context.store.put('', this.state({ counters: changes.counters, chain: null }));
+    if (changes.counters) context.store.put('', this.state({ counters: changes.counters }));
     for (const [chainId, chain] of changes.chains) {
-      // Chain ids extend the partition's scope with `/<block>/<j>`; the store key is that tail.
-      const key = chainId.slice(scope.length + 1);
-      if (chain) context.store.put(key, this.state({ counters: null, chain }));
-      else context.store.delete(key);
+      if (chain) context.store.put(this.chainKey(chainId), this.state({ chain }));
+      else context.store.delete(this.chainKey(chainId));
     }
+    for (const done of changes.answersDone)
+      context.store.delete(this.answerKey(done.chainId, done.roundIndex));
   }
 
-  private state(partial: Pick<SynthState, 'counters' | 'chain'>): SynthState {
+  /** Chain ids extend the partition's scope with `/<block>/<j>`; the store key is that tail. */
+  private chainKey(chainId: string): string {
+    return chainId.slice(this.placement().countersKey.length + 1);
+  }
+
+  private answerKey(chainId: string, roundIndex: number): string {
+    return `${this.chainKey(chainId)}/answer/${roundIndex}`;
+  }
+
+  private state(partial: Partial<Pick<SynthState, 'counters' | 'chain' | 'answer'>>): SynthState {
     return {
       run_id: this.deps.run.run_id,
       source_topic: this.deps.rawTopic,
       source_partition: this.partition,
       updated_at: Date.now(),
+      counters: null,
+      chain: null,
+      answer: null,
       ...partial,
     };
+  }
+
+  /** Writes the answer where a task restored before its round commits finds it. */
+  private keepAnswer(start: RoundStart, output: string, engine: string | undefined): void {
+    if (!this.deps.chains.keepAnswers) return;
+    const answer: KeptAnswer = {
+      chain_id: start.chainId,
+      round_index: start.roundIndex,
+      prompt_sha256: promptDigest(start.plan.prompt),
+      output,
+      engine: engine ?? null,
+    };
+    this.context?.store.keep(this.answerKey(start.chainId, start.roundIndex), this.state({ answer }));
   }
 
   private launch(start: RoundStart): void {
@@ -182,7 +230,9 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
         if (this.closed) return;
         const latencyMs = performance.now() - sentAt;
         metrics.roundLatency.observe(latencyMs / 1000);
-        this.placement().finish(start, { output: text, attempts: 1, latencyMs }, Date.now());
+        const engine = this.deps.engineOf?.(start.chainId);
+        this.keepAnswer(start, text, engine);
+        this.placement().finish(start, { output: text, attempts: 1, latencyMs, engine }, Date.now());
         this.applyEffects();
       },
       (error: unknown) => {
