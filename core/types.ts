@@ -197,12 +197,15 @@ export interface OpenChain {
   engine: string | null;
 }
 
-/** ipt.v1.KeptAnswer — a round's output kept outside the transaction until the round commits. */
+/**
+ * ipt.v1.KeptAnswer — a round sent to Triton (output null) or its output, kept outside the
+ * transaction until the round commits.
+ */
 export interface KeptAnswer {
   chain_id: string;
   round_index: number;
   prompt_sha256: string;
-  output: string;
+  output: string | null;
   engine: string | null;
 }
 

@@ -39,6 +39,7 @@ export class KeptWriter {
       return;
     }
     this.queue.push({ partition, key, value });
+    this.metrics.keptPending.inc();
     this.sending ??= this.drain().finally(() => {
       this.sending = undefined;
     });
@@ -68,6 +69,8 @@ export class KeptWriter {
           { err: error, records: messages.length },
           'kept writes failed (only work they would save is lost)',
         );
+      } finally {
+        this.metrics.keptPending.dec(messages.length);
       }
     }
   }

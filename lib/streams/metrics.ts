@@ -13,6 +13,7 @@ export class StreamMetrics {
   readonly restoredRecords: Counter;
   readonly lag: Gauge<'partition'>;
   readonly keptWrites: Counter<'outcome'>;
+  readonly keptPending: Gauge;
   /** Dead letters written by this process, readable synchronously (service stats). */
   deadLettered = 0;
 
@@ -56,6 +57,11 @@ export class StreamMetrics {
       name: name('consumer_lag'),
       help: 'Input records not yet consumed, per partition',
       labelNames: ['partition'],
+      registers,
+    });
+    this.keptPending = new Gauge({
+      name: name('kept_writes_pending'),
+      help: 'Kept writes queued or being sent',
       registers,
     });
     this.keptWrites = new Counter({

@@ -27,11 +27,14 @@ export interface MicroBatcherOptions {
 export interface SubmitOptions {
   /** Prompts sharing a key (a chain's rounds) prefer the endpoint that served the last one. */
   affinityKey?: string;
+  /** Called once the prompt leaves the queue for the server (it may then cost GPU time). */
+  onSent?: () => void;
 }
 
 interface Item {
   prompt: string;
   key: string | undefined;
+  onSent: (() => void) | undefined;
   enqueuedAt: number;
   resolve: (output: string) => void;
   reject: (err: unknown) => void;
@@ -127,6 +130,7 @@ export class MicroBatcher extends EventEmitter {
       (later ? this.continuations : this.queue).push({
         prompt,
         key,
+        onSent: opts.onSent,
         enqueuedAt: performance.now(),
         resolve,
         reject,
@@ -241,6 +245,7 @@ export class MicroBatcher extends EventEmitter {
     this.checkFull();
     this.sentPrompts += batch.length;
     this.metrics?.batchSize.observe({ model: this.model }, batch.length);
+    for (const item of batch) item.onSent?.();
     const opts = { ...this.request, plan };
     if (plan.mode === 'batch') {
       const prompts = batch.map((i) => i.prompt);

@@ -4,11 +4,12 @@
 // must reach Kafka comes out as effects, so the same object serves live processing, restore and
 // unit tests.
 //
-// After a restore, a round whose answer was kept (written as it arrived, before the crash lost its
-// transaction) is finished with that answer instead of being generated again; greedy decoding
-// makes the kept output the one the engine would give, and it is used only for the same prompt.
-// Rounds started again without one are flagged `again`: the GPU work a crash cost
-// (ARCHITECTURE.md §4).
+// Every round sent to Triton is marked outside the transaction (a kept answer without output), and
+// its answer kept the same way as it arrives; the round's transaction deletes both. After a
+// restore, a round whose answer was kept is finished with it instead of being generated again
+// (greedy decoding makes the kept output the one the engine would give; it is used only for the
+// same prompt), and a round marked sent but without an answer is flagged `again` when it is sent
+// once more: the GPU work a crash cost (ARCHITECTURE.md §4).
 
 import { createHash } from 'node:crypto';
 
@@ -36,7 +37,7 @@ export interface PartitionChainsConfig {
   promptTokens: PromptTokenModel;
   /** A partial block whose records stopped arriving this long ago is closed. */
   idleMs: number;
-  /** Answers are kept as they arrive (so their kept copies are deleted when their round commits). */
+  /** Answers are kept as they arrive, so a restored task reuses them (off: only sent marks are kept). */
   keepAnswers: boolean;
 }
 
@@ -65,7 +66,7 @@ export interface RoundStart {
   roundIndex: number;
   record: PendingRecord;
   plan: PromptPlan;
-  /** An earlier owner of the partition had started this round: sending it costs the work again. */
+  /** An earlier owner of the partition had sent this round: sending it again costs its GPU work again. */
   again: boolean;
 }
 
@@ -122,12 +123,10 @@ export class PartitionChains {
   private effects: Effect[] = [];
   private lastArrival: number;
   private readonly blockSize: number;
-  /** Kept answers restored and not yet used, by chain and round (`answerId`). */
+  /** Kept answers and sent marks restored and not yet used, by chain and round (`answerId`). */
   private readonly kept = new Map<string, KeptAnswer>();
-  /** Kept answers to delete with the next state changes. */
+  /** Kept answers and sent marks to delete with the next state changes. */
   private answersDone: { chainId: string; roundIndex: number }[] = [];
-  /** Above 0 while rounds an earlier owner had started are being started (restore, reuse). */
-  private replaying = 0;
 
   constructor(
     private readonly config: PartitionChainsConfig,
@@ -148,9 +147,7 @@ export class PartitionChains {
       else this.kept.set(answerId(answer.chain_id, answer.round_index), answer);
     }
     this.lastArrival = now;
-    this.replaying++;
     for (const chain of this.chains.values()) this.advance(chain, now);
-    this.replaying--;
   }
 
   /** Key of the partition's counters in the changelog; chain ids extend it with `/<block>/<j>`. */
@@ -256,8 +253,8 @@ export class PartitionChains {
     if (!chain || chain.running !== start) return;
     chain.running = undefined;
     if (result.engine !== undefined) chain.state.engine = result.engine;
-    if (this.config.keepAnswers || result.reused)
-      this.answersDone.push({ chainId: start.chainId, roundIndex: start.roundIndex });
+    // Its sent mark, or its kept answer, goes with the round's transaction.
+    this.answersDone.push({ chainId: start.chainId, roundIndex: start.roundIndex });
     const pairs = parseOutput(result.output);
     const inherit = inheritFromPrev(start.roundIndex, start.plan.prevFollowedByNext, pairs);
     const round = {
@@ -398,28 +395,18 @@ export class PartitionChains {
       roundIndex: next.round_index,
       record: next,
       plan,
-      again: this.replaying > 0,
+      again: false,
     };
     chain.running = start;
-    const answer = this.takeKept(chainId, next.round_index);
-    if (answer && answer.prompt_sha256 === promptDigest(plan.prompt)) {
-      // The chain's next rounds were started by the earlier owner too, once this one had finished.
-      this.replaying++;
-      this.finish(
-        start,
-        {
-          output: answer.output,
-          attempts: 0,
-          latencyMs: 0,
-          engine: answer.engine ?? undefined,
-          reused: true,
-        },
-        now,
-      );
-      this.replaying--;
-      return;
-    }
-    if (answer) this.dropAnswer(answer); // another prompt: never used for this one
+    const kept = this.takeKept(chainId, next.round_index);
+    if (kept && kept.prompt_sha256 === promptDigest(plan.prompt)) {
+      if (kept.output !== null) {
+        const result = { output: kept.output, attempts: 0, latencyMs: 0, reused: true };
+        this.finish(start, kept.engine ? { ...result, engine: kept.engine } : result, now);
+        return;
+      }
+      start.again = true;
+    } else if (kept) this.dropAnswer(kept); // another prompt: never used for this one
     this.effects.push({ kind: 'start', start });
   }
 

@@ -17,6 +17,7 @@ import type { InputRecord, Processor, ProcessorContext } from '../../lib/streams
 import { TritonRequestFailedError } from '../../lib/triton/index.ts';
 import type { SynthMetrics } from './metrics.ts';
 import {
+  type FinishedRound,
   PartitionChains,
   type PartitionChainsConfig,
   promptDigest,
@@ -28,8 +29,11 @@ export interface SynthProcessorDeps {
   run: Run;
   rawTopic: string;
   chains: Omit<PartitionChainsConfig, 'partition' | 'topic' | 'runId'>;
-  /** Sends one prompt to the inference cluster; `chainId` brings a chain back to its prefix cache. */
-  infer(prompt: string, chainId: string): Promise<string>;
+  /**
+   * Sends one prompt to the inference cluster; `chainId` brings a chain back to its prefix cache;
+   * `onSent` is called when the prompt leaves for the server.
+   */
+  infer(prompt: string, chainId: string, onSent?: () => void): Promise<string>;
   /** The endpoint that served the chain's last round, when known. */
   engineOf?(chainId: string): string | undefined;
   /** Sends the chain's next rounds to `engine` (the choice a restored chain brings). */
@@ -151,11 +155,7 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
       }
       produced++;
       if (effect.kind === 'round') {
-        metrics.rounds.inc();
-        if (effect.round.result.reused) metrics.reusedAnswers.inc();
-        metrics.pairs.inc(effect.round.pairs.length);
-        const record = roundRecord(run, this.partition, effect.round, this.deps.recordPrompts);
-        context.forward('rounds', effect.round.chainId, record);
+        this.forwardRound(context, effect.round);
       } else if (effect.kind === 'close') {
         metrics.closes.inc({ reason: effect.close.reason });
         context.forward(
@@ -172,6 +172,22 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
     for (const start of starts) this.launch(start);
     metrics.chainsOpen.set({ partition: String(this.partition) }, chains.openChains);
     metrics.buffered.set({ partition: String(this.partition) }, chains.buffered);
+  }
+
+  private forwardRound(context: Context, round: FinishedRound): void {
+    const { metrics, run } = this.deps;
+    metrics.rounds.inc();
+    metrics.pairs.inc(round.pairs.length);
+    if (round.result.reused) {
+      metrics.reusedAnswers.inc();
+      // The chain's next round goes where this answer was generated (its prefix cache).
+      if (round.result.engine) this.deps.prefer?.(round.chainId, round.result.engine);
+    }
+    context.forward(
+      'rounds',
+      round.chainId,
+      roundRecord(run, this.partition, round, this.deps.recordPrompts),
+    );
   }
 
   private saveState(context: Context, chains: PartitionChains): void {
@@ -207,9 +223,12 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
     };
   }
 
-  /** Writes the answer where a task restored before its round commits finds it. */
-  private keepAnswer(start: RoundStart, output: string, engine: string | undefined): void {
-    if (!this.deps.chains.keepAnswers) return;
+  /**
+   * Writes, where a task restored before the round commits finds it, that the round was sent
+   * (output null) or its answer (kept only with keepAnswers; without, the sent mark stays).
+   */
+  private keep(start: RoundStart, output: string | null, engine: string | undefined): void {
+    if (this.closed || (output !== null && !this.deps.chains.keepAnswers)) return;
     const answer: KeptAnswer = {
       chain_id: start.chainId,
       round_index: start.roundIndex,
@@ -224,28 +243,30 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
     const { metrics } = this.deps;
     const sentAt = performance.now();
     metrics.inFlight.inc();
-    this.deps.infer(start.plan.prompt, start.chainId).then(
-      (text) => {
-        metrics.inFlight.dec();
-        if (this.closed) return;
-        const latencyMs = performance.now() - sentAt;
-        metrics.roundLatency.observe(latencyMs / 1000);
-        const engine = this.deps.engineOf?.(start.chainId);
-        this.keepAnswer(start, text, engine);
-        this.placement().finish(start, { output: text, attempts: 1, latencyMs, engine }, Date.now());
-        this.applyEffects();
-      },
-      (error: unknown) => {
-        metrics.inFlight.dec();
-        if (this.closed) return;
-        const attempts = error instanceof TritonRequestFailedError ? error.attempts : 1;
-        this.context?.log.warn(
-          { chainId: start.chainId, round: start.roundIndex, err: error },
-          'round failed for good',
-        );
-        this.placement().fail(start, inferenceErrorClass(error), error, attempts, Date.now());
-        this.applyEffects();
-      },
-    );
+    this.deps
+      .infer(start.plan.prompt, start.chainId, () => this.keep(start, null, undefined))
+      .then(
+        (text) => {
+          metrics.inFlight.dec();
+          if (this.closed) return;
+          const latencyMs = performance.now() - sentAt;
+          metrics.roundLatency.observe(latencyMs / 1000);
+          const engine = this.deps.engineOf?.(start.chainId);
+          this.keep(start, text, engine);
+          this.placement().finish(start, { output: text, attempts: 1, latencyMs, engine }, Date.now());
+          this.applyEffects();
+        },
+        (error: unknown) => {
+          metrics.inFlight.dec();
+          if (this.closed) return;
+          const attempts = error instanceof TritonRequestFailedError ? error.attempts : 1;
+          this.context?.log.warn(
+            { chainId: start.chainId, round: start.roundIndex, err: error },
+            'round failed for good',
+          );
+          this.placement().fail(start, inferenceErrorClass(error), error, attempts, Date.now());
+          this.applyEffects();
+        },
+      );
   }
 }

@@ -54,10 +54,11 @@ function fakeInference() {
       waiting.get(chainId)?.(out);
     },
     deps: {
-      infer: (prompt: string, chainId: string) =>
+      infer: (prompt: string, chainId: string, onSent?: () => void) =>
         new Promise<string>((resolve) => {
           prompts.push({ chainId, prompt });
           waiting.set(chainId, resolve);
+          onSent?.();
         }),
       engineOf: (chainId: string) => served.get(chainId),
       prefer: (chainId: string, engine: string) => preferred.set(chainId, engine),
@@ -128,10 +129,15 @@ async function crashAfterAnswer(keepAnswers: boolean) {
 }
 
 describe('a restored synth task and the answers its earlier owner kept', () => {
-  it('keeps each answer outside the transaction and deletes it in the transaction of its round', async () => {
+  it('marks each round sent and keeps its answer outside the transaction; its transaction deletes both', async () => {
     const { kept, afterAnswer } = await crashAfterAnswer(true);
-    expect(kept.map((k) => k.key)).toEqual(['0/0/answer/0']);
-    expect(kept[0]?.value.answer).toMatchObject({
+    expect(kept.map((k) => [k.key, k.value.answer?.output ?? null])).toEqual([
+      ['0/0/answer/0', null],
+      ['0/1/answer/0', null],
+      ['0/0/answer/0', output(0)],
+      ['0/0/answer/1', null],
+    ]);
+    expect(kept[2]?.value.answer).toMatchObject({
       chain_id: 'r1/raw/3/0/0',
       round_index: 0,
       output: output(0),
@@ -161,13 +167,15 @@ describe('a restored synth task and the answers its earlier owner kept', () => {
     expect(inference.prompts.find((x) => x.chainId === 'r1/raw/3/0/0')?.prompt).toBe(roundOnePrompt);
     expect(await counter(registry, 'ipt_synth_reused_answers_total')).toBe(1);
     expect(await counter(registry, 'ipt_synth_regenerated_rounds_total')).toBe(2);
+    // Round 1 goes where the kept round 0 was generated.
+    expect(inference.preferred.get('r1/raw/3/0/0')).toBe(ENGINE_B);
     // The kept answer is deleted in the transaction that commits its round.
     expect(context.writes.filter((w) => w.key === '0/0/answer/0').map((w) => w.value)).toEqual([null]);
   });
 
   it('without kept answers, generates the round again and counts it', async () => {
     const { committed, kept } = await crashAfterAnswer(false);
-    expect(kept).toEqual([]);
+    expect(kept.map((k) => k.value.answer?.output ?? null)).toEqual([null, null, null]); // sent marks only
     const { processor: p, inference, registry } = processor(false);
     const context = fakeContext<'rounds', 'synthState'>({
       partition: 3,
@@ -229,16 +237,18 @@ describe('PartitionChains with kept answers', () => {
   const starts = (effects: Effect[]): RoundStart[] =>
     effects.flatMap((e) => (e.kind === 'start' ? [e.start] : []));
 
-  /** The prompts a live run gives rounds 0 and 1, and the answers it gets. */
+  /** The prompts a live run gives rounds 0, 1 and 2, with the answers it gets. */
   function liveRun() {
     const chains = new PartitionChains(chainsConfig, { counters: null, chains: [] }, 0);
-    for (let i = 0; i < 3; i++) chains.admit({ ...pending(i), text_tokens: pending(i).text_tokens }, 0);
+    for (let i = 0; i < 3; i++) chains.admit(pending(i), 0);
     const [r0] = starts(chains.takeEffects()) as [RoundStart];
     chains.finish(r0, { output: output(0), attempts: 1, latencyMs: 1, engine: ENGINE_B }, 1);
     const [r1] = starts(chains.takeEffects()) as [RoundStart];
-    return { r0, r1 };
+    chains.finish(r1, { output: output(1), attempts: 1, latencyMs: 1, engine: ENGINE_B }, 1);
+    const [r2] = starts(chains.takeEffects()) as [RoundStart];
+    return { r0, r1, r2 };
   }
-  const kept = (start: RoundStart, out: string): KeptAnswer => ({
+  const kept = (start: RoundStart, out: string | null): KeptAnswer => ({
     chain_id: start.chainId,
     round_index: start.roundIndex,
     prompt_sha256: promptDigest(start.plan.prompt),
@@ -246,11 +256,15 @@ describe('PartitionChains with kept answers', () => {
     engine: ENGINE_B,
   });
 
-  it('replays consecutive kept rounds and flags the first round it must send again', () => {
-    const { r0, r1 } = liveRun();
+  it('replays consecutive kept rounds and flags a round sent before but not answered', () => {
+    const { r0, r1, r2: sentBefore } = liveRun();
     const chains = new PartitionChains(
       chainsConfig,
-      { counters, chains: [open()], answers: [kept(r1, output(1)), kept(r0, output(0))] },
+      {
+        counters,
+        chains: [open()],
+        answers: [kept(r1, output(1)), kept(r0, output(0)), kept(sentBefore, null)],
+      },
       0,
     );
     const effects = chains.takeEffects();
@@ -258,7 +272,14 @@ describe('PartitionChains with kept answers', () => {
       effects.filter((e) => e.kind === 'round').map((e) => e.kind === 'round' && e.round.result.reused),
     ).toEqual([true, true]);
     const [r2] = starts(effects) as [RoundStart];
-    expect([r2.roundIndex, r2.again]).toEqual([2, true]);
+    expect([r2.roundIndex, r2.again, r2.plan.prompt]).toEqual([2, true, sentBefore.plan.prompt]);
+    // Without its sent mark the same round was never sent: not counted.
+    const unsent = new PartitionChains(
+      chainsConfig,
+      { counters, chains: [open()], answers: [kept(r1, output(1)), kept(r0, output(0))] },
+      0,
+    );
+    expect(starts(unsent.takeEffects()).map((s) => [s.roundIndex, s.again])).toEqual([[2, false]]);
     const changes = chains.takeStateChanges();
     expect(changes.answersDone).toEqual([
       { chainId: 'run/raw/3/0/0', roundIndex: 0 },
@@ -272,7 +293,7 @@ describe('PartitionChains with kept answers', () => {
     const other = { ...kept(r0, 'something else'), prompt_sha256: promptDigest('another prompt') };
     const chains = new PartitionChains(chainsConfig, { counters, chains: [open()], answers: [other] }, 0);
     const [start] = starts(chains.takeEffects()) as [RoundStart];
-    expect([start.roundIndex, start.again]).toEqual([0, true]);
+    expect([start.roundIndex, start.again]).toEqual([0, false]);
     expect(chains.takeStateChanges().answersDone).toEqual([{ chainId: 'run/raw/3/0/0', roundIndex: 0 }]);
 
     const committed = {
@@ -295,7 +316,7 @@ describe('PartitionChains with kept answers', () => {
   });
 
   it('flags nothing in a live run', () => {
-    const { r0, r1 } = liveRun();
-    expect([r0.again, r1.again]).toEqual([false, false]);
+    const { r0, r1, r2 } = liveRun();
+    expect([r0.again, r1.again, r2.again]).toEqual([false, false, false]);
   });
 });
