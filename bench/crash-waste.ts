@@ -217,7 +217,8 @@ function report(results: VariantResult[]): string {
       `the run's mean prefill and output, from the engines' step cost — what the requests running at a kill ` +
       `cost at most, since Triton's HTTP frontend does not cancel a request whose client is gone; figure ÷ limit, ` +
       `≤ 1 passes), after-kill hit share ≥ ` +
-      `${LIMIT_HIT_SHARE} × steady (figure ÷ limit, ≥ 1 passes). The minute after a kill is cut at the next kill.`,
+      `${LIMIT_HIT_SHARE} × steady (figure ÷ limit, ≥ 1 passes). The minute after a kill is cut at the next kill; ` +
+      `the steady share is the rest of the run.`,
     '',
     `### Before and after`,
     ranLine('bench/crash-waste.ts'),

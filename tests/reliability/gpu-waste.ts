@@ -166,9 +166,9 @@ export interface GpuWaste {
    * frontend does not cancel a request whose client has gone. NaN without `engines`.
    */
   fullBatchGpuSeconds: number;
-  /** Prefix-hit tokens ÷ prompt tokens from the first sample to the first kill. */
+  /** Prefix-hit tokens ÷ prompt tokens over the run outside the windows after kills. */
   prefixHitShareSteady: number;
-  /** The same over the windows after each kill. */
+  /** The same over the windows after each kill (from the kill to a minute later or the next kill). */
   prefixHitShareAfterKills: number;
 }
 
@@ -185,7 +185,7 @@ export function gpuWaste(input: GpuWasteInput): GpuWaste {
     for (const s of samples) if (s.at <= t) best = s;
     return best.counters;
   };
-  const share = (windows: [number, number][]) => {
+  const windowed = (windows: [number, number][]) => {
     let hits = 0;
     let prompts = 0;
     for (const [from, to] of windows) {
@@ -193,14 +193,16 @@ export function gpuWaste(input: GpuWasteInput): GpuWaste {
       hits += d.prefix_hit_tokens;
       prompts += d.prompt_tokens;
     }
-    return prompts > 0 ? hits / prompts : Number.NaN;
+    return { hits, prompts };
   };
+  const ratioOf = (hits: number, prompts: number) => (prompts > 0 ? hits / prompts : Number.NaN);
   const windowMs = input.windowMs ?? 60_000;
   const sorted = [...kills].sort((a, b) => a - b);
   const afterKills = sorted.map((k, i): [number, number] => [
     k,
     Math.min(k + windowMs, sorted[i + 1] ?? last.at),
   ]);
+  const after = windowed(afterKills);
   const n = Math.max(1, sorted.length);
   const wastedTokens = Math.max(0, total.generated_tokens - committed.outputTokens);
   const busyGpuSeconds = total.busy_ms / 1000;
@@ -230,7 +232,7 @@ export function gpuWaste(input: GpuWasteInput): GpuWaste {
     wastedGpuSecondsPerKill: wastedGpuSeconds / n,
     busyGpuSeconds,
     fullBatchGpuSeconds,
-    prefixHitShareSteady: share(sorted[0] !== undefined ? [[first.at, sorted[0]]] : [[first.at, last.at]]),
-    prefixHitShareAfterKills: share(afterKills),
+    prefixHitShareSteady: ratioOf(total.prefix_hit_tokens - after.hits, total.prompt_tokens - after.prompts),
+    prefixHitShareAfterKills: ratioOf(after.hits, after.prompts),
   };
 }
