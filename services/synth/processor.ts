@@ -149,7 +149,6 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
     let produced = 0;
     for (const effect of chains.takeEffects()) {
       if (effect.kind === 'start') {
-        if (effect.start.again) metrics.regeneratedRounds.inc();
         starts.push(effect.start);
         continue;
       }
@@ -223,6 +222,13 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
     };
   }
 
+  /** The round left for the server: mark it, and count it when an earlier owner had sent it too. */
+  private sent(start: RoundStart): void {
+    if (this.closed) return;
+    if (start.again) this.deps.metrics.regeneratedRounds.inc();
+    this.keep(start, null, undefined);
+  }
+
   /**
    * Writes, where a task restored before the round commits finds it, that the round was sent
    * (output null) or its answer (kept only with keepAnswers; without, the sent mark stays).
@@ -244,7 +250,7 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
     const sentAt = performance.now();
     metrics.inFlight.inc();
     this.deps
-      .infer(start.plan.prompt, start.chainId, () => this.keep(start, null, undefined))
+      .infer(start.plan.prompt, start.chainId, () => this.sent(start))
       .then(
         (text) => {
           metrics.inFlight.dec();
