@@ -17,7 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { mistralTokenizer } from '../core/mistral.ts';
+import type { SynthRound } from '../core/types.ts';
 import type { Topics } from '../lib/topics.ts';
+import { readDecoded } from '../tests/helpers/read-topic.ts';
 import { type ServiceProcess, spawnIpt } from '../tests/helpers/service-process.ts';
 import {
   committedOutput,
@@ -74,6 +76,8 @@ interface VariantResult {
   waste: GpuWaste;
   /** Prefix-hit share in the first 15 s after each restarted synth was ready (restored chains first). */
   hitShareAfterRestart: number;
+  /** Round-1 requests in the minute after a kill that went to the engine of the chain's round 0. */
+  routedHome: { share: number; requests: number };
   kills: KillNote[];
   reusedAnswers: number;
   seconds: number;
@@ -140,6 +144,55 @@ async function spawnSynth(variant: Variant, topics: Topics, runId: string, engin
   return { proc, opsPort };
 }
 
+/** Every request the engines received (their observe files), by prompt, in arrival order. */
+function sendsByPrompt(engines: EngineServer[]): Map<string, { engine: number; at: number }[]> {
+  const sends = new Map<string, { engine: number; at: number }[]>();
+  const all = engines.flatMap((e, engine) =>
+    e.observed().flatMap((b) => b.prompts.map((prompt) => ({ prompt, engine, at: b.time * 1000 }))),
+  );
+  for (const { prompt, engine, at } of all.sort((x, y) => x.at - y.at)) {
+    const list = sends.get(prompt) ?? [];
+    list.push({ engine, at });
+    sends.set(prompt, list);
+  }
+  return sends;
+}
+
+/**
+ * Of the round-1 requests the engines received in the minute after a kill (cut at the next one),
+ * the share that went to the engine of the chain's round 0 (its latest request before): where the
+ * prefix cache holds the history. From the engines' observe files and the committed prompts.
+ */
+async function routedHome(
+  engines: EngineServer[],
+  topics: Topics,
+  runId: string,
+  kills: number[],
+): Promise<{ share: number; requests: number }> {
+  const rounds = (await readDecoded<SynthRound>(benchKafka, endpoints.registry.url, topics.rounds)).filter(
+    (r) => r.kind === 'ROUND' && r.run.run_id === runId && r.prompt !== null,
+  );
+  const sends = sendsByPrompt(engines);
+  const roundZero = new Map(
+    rounds.filter((r) => r.round_index === 0).map((r) => [r.chain_id, r.prompt as string]),
+  );
+  const inWindow = (t: number) =>
+    kills.some((k, i) => t >= k && t < Math.min(k + 60_000, kills[i + 1] ?? Infinity));
+  let home = 0;
+  let requests = 0;
+  for (const r1 of rounds.filter((r) => r.round_index === 1)) {
+    const zero = sends.get(roundZero.get(r1.chain_id) ?? '') ?? [];
+    for (const send of sends.get(r1.prompt as string) ?? []) {
+      if (!inWindow(send.at)) continue;
+      const before = zero.filter((z) => z.at <= send.at).pop();
+      if (!before) continue;
+      requests++;
+      if (before.engine === send.engine) home++;
+    }
+  }
+  return { share: requests > 0 ? home / requests : Number.NaN, requests };
+}
+
 async function runVariant(variant: Variant, engines: EngineServer[], seed: number): Promise<VariantResult> {
   return withTopics(`bench-crash-${variant}`, PARTITIONS, async (topics: Topics) => {
     await produceBacklog(topics.raw, DOCS, webTexts(seed));
@@ -199,6 +252,12 @@ async function runVariant(variant: Variant, engines: EngineServer[], seed: numbe
         variant,
         waste,
         hitShareAfterRestart: restarted.prefixHitShareAfterKills,
+        routedHome: await routedHome(
+          engines,
+          topics,
+          runId,
+          kills.map((k) => k.at),
+        ),
         kills,
         reusedAnswers: reused,
         seconds: (Date.now() - started) / 1000,
@@ -221,7 +280,7 @@ function report(results: VariantResult[]): string {
       `${r.reusedAnswers} | ${fmt(w.wastedGpuSecondsPerKill, 1)} (${fmt(w.wastedGpuSecondsPerKill / w.fullBatchGpuSeconds, 2)}) | ` +
       `${fmt(w.prefixHitShareSteady, 3)} | ${fmt(w.prefixHitShareAfterKills, 3)} ` +
       `(${fmt(w.prefixHitShareAfterKills / w.prefixHitShareSteady / LIMIT_HIT_SHARE, 2)}) | ` +
-      `${fmt(r.hitShareAfterRestart, 3)} | ${fmt(r.seconds, 0)} |`
+      `${fmt(r.hitShareAfterRestart, 3)} | ${fmt(r.routedHome.share, 3)} (${r.routedHome.requests}) | ${fmt(r.seconds, 0)} |`
     );
   });
   return [
@@ -245,8 +304,8 @@ function report(results: VariantResult[]): string {
     `### Before and after`,
     ranLine('bench/crash-waste.ts'),
     '',
-    '| variant | generated ÷ committed tokens | rounds generated / committed | rounds re-generated per kill (engines) | requests at the engines at a kill | synth: regenerated_rounds_total | synth: reused answers | GPU-s wasted per kill (÷ limit) | prefix-hit share steady | after kills (÷ limit) | first 15 s after a restart | run s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| variant | generated ÷ committed tokens | rounds generated / committed | rounds re-generated per kill (engines) | requests at the engines at a kill | synth: regenerated_rounds_total | synth: reused answers | GPU-s wasted per kill (÷ limit) | prefix-hit share steady | after kills (÷ limit) | first 15 s after a restart | round 1 sent to the engine of round 0, minute after a kill (requests) | run s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }
