@@ -17,6 +17,8 @@ const runs: [string, ...string[]][] = [
   ['bench/pipeline.ts', '--write', ...process.argv.slice(2)],
   // The continuous-batching engine sim (its own flags; run it alone to pass them).
   ['bench/engine.ts', '--write'],
+  // What a synth SIGKILL wastes on the engines, with and without kept answers and engines.
+  ['bench/crash-waste.ts', '--write'],
 ];
 const failed: string[] = [];
 const started = Date.now();

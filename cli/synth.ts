@@ -30,6 +30,8 @@ export interface SynthFlags extends ConnectionFlags, OpsFlags {
   attempts: number;
   sessionTimeoutMs: number;
   recordPrompts: boolean;
+  keepAnswers: boolean;
+  keepEngines: boolean;
 }
 
 const d = SYNTH_DEFAULTS;
@@ -125,7 +127,19 @@ export function addSynthOptions(command: Command): Command {
         .argParser(positiveInt)
         .default(d.sessionTimeoutMs),
     )
-    .addOption(new Option('--no-record-prompts', 'leave prompts off SynthRound records (smaller topic)'));
+    .addOption(new Option('--no-record-prompts', 'leave prompts off SynthRound records (smaller topic)'))
+    .addOption(
+      new Option(
+        '--no-keep-answers',
+        'do not keep answers outside the transaction: after a crash, rounds whose answers arrived but did not commit are generated again (to measure what keeping them saves)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--no-keep-engines',
+        "do not keep each chain's engine in its state: a restored chain's next round goes to any endpoint (to measure the prefix-cache hits this keeps)",
+      ),
+    );
 }
 
 /** The SynthOptions the flags of addRunOptions and addSynthOptions give (no connections, no run id). */
@@ -146,6 +160,8 @@ export function synthSettings(flags: Omit<SynthFlags, keyof ConnectionFlags | ke
     maxAttempts: flags.attempts,
     sessionTimeoutMs: flags.sessionTimeoutMs,
     recordPrompts: flags.recordPrompts,
+    keepAnswers: flags.keepAnswers,
+    keepEngines: flags.keepEngines,
   };
 }
 

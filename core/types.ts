@@ -193,6 +193,20 @@ export interface OpenChain {
   opened_at: number;
   last_activity_at: number;
   closed_reason: string | null;
+  /** Triton endpoint that served the chain's last round (its prefix cache holds the history). */
+  engine: string | null;
+}
+
+/**
+ * ipt.v1.KeptAnswer — a round sent to Triton (output null) or its output, kept outside the
+ * transaction until the round commits.
+ */
+export interface KeptAnswer {
+  chain_id: string;
+  round_index: number;
+  prompt_sha256: string;
+  output: string | null;
+  engine: string | null;
 }
 
 /** ipt.v1.PartitionCounters — per input partition sequence counters. */
@@ -201,13 +215,14 @@ export interface PartitionCounters {
   next_offset: number;
 }
 
-/** ipt.v1.SynthState — changelog ipt.synth.state (compacted). Exactly one of counters / chain is set. */
+/** ipt.v1.SynthState — changelog ipt.synth.state (compacted). Exactly one of counters / chain / answer is set. */
 export interface SynthState {
   run_id: string;
   source_topic: string;
   source_partition: number;
   counters: PartitionCounters | null;
   chain: OpenChain | null;
+  answer: KeptAnswer | null;
   updated_at: number;
 }
 

@@ -12,6 +12,8 @@ export class StreamMetrics {
   readonly restoreSeconds: Histogram;
   readonly restoredRecords: Counter;
   readonly lag: Gauge<'partition'>;
+  readonly keptWrites: Counter<'outcome'>;
+  readonly keptPending: Gauge;
   /** Dead letters written by this process, readable synchronously (service stats). */
   deadLettered = 0;
 
@@ -55,6 +57,17 @@ export class StreamMetrics {
       name: name('consumer_lag'),
       help: 'Input records not yet consumed, per partition',
       labelNames: ['partition'],
+      registers,
+    });
+    this.keptPending = new Gauge({
+      name: name('kept_writes_pending'),
+      help: 'Kept writes queued or being sent',
+      registers,
+    });
+    this.keptWrites = new Counter({
+      name: name('kept_writes_total'),
+      help: 'State written at once outside the transaction (StateStore.keep), by outcome: written, failed, dropped',
+      labelNames: ['outcome'],
       registers,
     });
   }

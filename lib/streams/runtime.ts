@@ -14,6 +14,7 @@ import type { TopicRole, Topics } from '../topics.ts';
 import type { Codecs } from './codecs.ts';
 import { Committer } from './committer.ts';
 import { connectConsumer, fetchBatches } from './consumer.ts';
+import { KeptWriter } from './kept-writes.ts';
 import type { StreamMetrics } from './metrics.ts';
 import type { StreamTask } from './task.ts';
 import { TaskManager } from './task-manager.ts';
@@ -41,6 +42,7 @@ export class StreamRuntime<I extends TopicRole, O extends TopicRole, S extends T
   private consumer: Consumer | undefined;
   private readonly committer: Committer<StreamTask<I, O, S>>;
   private readonly tasks: TaskManager<I, O, S>;
+  private readonly kept: KeptWriter;
   private timer: NodeJS.Timeout | undefined;
   private restarting: Promise<void> | undefined;
   private stopped = false;
@@ -60,6 +62,7 @@ export class StreamRuntime<I extends TopicRole, O extends TopicRole, S extends T
       onFenced: (task) => this.tasks.fenced(task),
       onFailed: (task) => void this.restart(`commit of partition ${task.partition} failed`),
     });
+    this.kept = new KeptWriter(kafka, topics[topology.state.role], metrics, log);
     this.tasks = new TaskManager({
       kafka,
       groupId: topology.groupId,
@@ -73,6 +76,7 @@ export class StreamRuntime<I extends TopicRole, O extends TopicRole, S extends T
         metrics,
         log,
         commitSoon: (task) => void this.committer.commit(task),
+        keep: (write) => this.kept.write(write),
       },
       committer: this.committer,
       log,
@@ -115,6 +119,7 @@ export class StreamRuntime<I extends TopicRole, O extends TopicRole, S extends T
     this.tasks.reset();
     await consumer?.disconnect().catch(() => {});
     await this.committer.closeAll();
+    await this.kept.close();
   }
 
   private async startConsumer(): Promise<void> {

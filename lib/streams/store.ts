@@ -33,6 +33,7 @@ export class ChangelogStore<V> implements StateStore<V> {
     private readonly codec: AvroCodec<V>,
     private readonly write: StateWrite,
     restored: Map<string, V>,
+    private readonly keepWrite: StateWrite = () => {},
   ) {
     this.values = restored;
   }
@@ -53,6 +54,10 @@ export class ChangelogStore<V> implements StateStore<V> {
 
   delete(key: string): void {
     this.write(this.scope.changelogKey(key), null);
+  }
+
+  keep(key: string, value: V): void {
+    this.keepWrite(this.scope.changelogKey(key), this.codec.encode(value));
   }
 }
 

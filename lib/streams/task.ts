@@ -7,6 +7,7 @@ import { deadLetter } from '../dlq.ts';
 import type { Logger } from '../log.ts';
 import type { TopicRole, Topics } from '../topics.ts';
 import { type Codecs, codecOf } from './codecs.ts';
+import type { KeptWrite } from './kept-writes.ts';
 import type { StreamMetrics } from './metrics.ts';
 import { PartitionState } from './partition-state.ts';
 import { ChangelogStore, decodeScoped, StateScope } from './store.ts';
@@ -20,6 +21,8 @@ export interface TaskDeps<I extends TopicRole, O extends TopicRole, S extends To
   log: Logger;
   /** Cut a transaction for this task now (many outputs queued). */
   commitSoon(task: StreamTask<I, O, S>): void;
+  /** Writes to the changelog at once, outside the transaction (StateStore.keep). */
+  keep(write: KeptWrite): void;
 }
 
 /** Everything one transaction of the partition carries. */
@@ -88,7 +91,15 @@ export class StreamTask<I extends TopicRole, O extends TopicRole, S extends Topi
       });
       this.queueState(bad.changelogKey, null);
     }
-    const store = new ChangelogStore(this.scope, codec, (key, value) => this.queueState(key, value), values);
+    const store = new ChangelogStore(
+      this.scope,
+      codec,
+      (key, value) => this.queueState(key, value),
+      values,
+      (key, value) => {
+        if (!this.state.closed) this.deps.keep({ partition: this.partition, key, value });
+      },
+    );
     await this.processor.init(this.context(store, position));
     store.release();
   }

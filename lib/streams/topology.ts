@@ -70,6 +70,13 @@ export interface StateStore<V> {
   readonly restored: ReadonlyMap<string, V>;
   put(key: string, value: V): void;
   delete(key: string): void;
+  /**
+   * Writes the value at once, outside the partition's transaction, so a task restored after a
+   * crash finds it even when the transaction never committed. For caches only: best effort, and a
+   * kept value may be restored stale or outlive a delete appended before it, so the processor
+   * checks it before use and deletes it (in a transaction) once done with it.
+   */
+  keep(key: string, value: V): void;
 }
 
 /** A dead letter as a processor describes it; stage, input topic and partition are filled in. */

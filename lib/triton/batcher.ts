@@ -27,11 +27,14 @@ export interface MicroBatcherOptions {
 export interface SubmitOptions {
   /** Prompts sharing a key (a chain's rounds) prefer the endpoint that served the last one. */
   affinityKey?: string;
+  /** Called once the prompt leaves the queue for the server (it may then cost GPU time). */
+  onSent?: () => void;
 }
 
 interface Item {
   prompt: string;
   key: string | undefined;
+  onSent: (() => void) | undefined;
   enqueuedAt: number;
   resolve: (output: string) => void;
   reject: (err: unknown) => void;
@@ -120,13 +123,16 @@ export class MicroBatcher extends EventEmitter {
 
   submit(prompt: string, opts: SubmitOptions = {}): Promise<string> {
     if (this.closed) return Promise.reject(new TritonClosedError('MicroBatcher'));
-    // Affinity is for engines that keep a prefix cache; batching models keep their routing as it was.
-    const key = this.cluster.adaptive ? opts.affinityKey : undefined;
-    const later = key !== undefined && this.cluster.remembers(key);
+    // Kept even before the model's config is read (a restarted client's first rounds are the ones
+    // whose engine matters most); whether it routes is decided when the prompt is sent.
+    const key = opts.affinityKey;
+    // Only a continuous-batching model's queue takes continuations first (a batching one drains `queue`).
+    const later = key !== undefined && this.cluster.adaptive && this.cluster.remembers(key);
     return new Promise<string>((resolve, reject) => {
       (later ? this.continuations : this.queue).push({
         prompt,
         key,
+        onSent: opts.onSent,
         enqueuedAt: performance.now(),
         resolve,
         reject,
@@ -241,6 +247,7 @@ export class MicroBatcher extends EventEmitter {
     this.checkFull();
     this.sentPrompts += batch.length;
     this.metrics?.batchSize.observe({ model: this.model }, batch.length);
+    for (const item of batch) item.onSent?.();
     const opts = { ...this.request, plan };
     if (plan.mode === 'batch') {
       const prompts = batch.map((i) => i.prompt);
@@ -269,7 +276,9 @@ export class MicroBatcher extends EventEmitter {
       return;
     }
     for (const item of batch) {
-      const one = item.key === undefined ? opts : { ...opts, affinityKey: item.key };
+      // Affinity is for engines that keep a prefix cache; batching models keep their routing as it was.
+      const one =
+        item.key === undefined || !this.cluster.adaptive ? opts : { ...opts, affinityKey: item.key };
       this.cluster.generate(this.model, item.prompt, this.params, one).then(
         (output) => {
           this.sentPrompts--;

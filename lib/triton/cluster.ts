@@ -285,6 +285,19 @@ export class TritonCluster extends EventEmitter {
     return ep === undefined || !ep.healthy || ep.outstanding < ep.limit;
   }
 
+  /** The endpoint that served the key's last request, while it is remembered. */
+  endpointFor(key: string): string | undefined {
+    return this.affinity.get(key);
+  }
+
+  /**
+   * Remembers `url` for the key as if it had served its last request — a chain restored elsewhere
+   * brings its engine choice from its state. Ignored for a URL this cluster does not have.
+   */
+  preferEndpoint(key: string, url: string): void {
+    if (this.endpoints.some((e) => e.url === url)) this.affinity.remember(key, url);
+  }
+
   /** Whether an earlier request with this key succeeded (its endpoint is remembered). */
   remembers(key: string): boolean {
     return this.affinity.get(key) !== undefined;

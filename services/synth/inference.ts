@@ -18,7 +18,12 @@ export interface InferenceSettings {
 }
 
 export interface Inference {
-  infer(prompt: string, chainId: string): Promise<string>;
+  /** `onSent`: the prompt left for the server (from then on it may cost GPU time). */
+  infer(prompt: string, chainId: string, onSent?: () => void): Promise<string>;
+  /** The endpoint that served the chain's last round, while the client remembers it. */
+  engineOf(chainId: string): string | undefined;
+  /** Sends the chain's next rounds to `engine` (a restored chain's choice) while it can take them. */
+  prefer(chainId: string, engine: string): void;
   /** Triton cannot take more (no healthy endpoint, or the batcher is full): stop fetching. */
   saturated(): boolean;
   /** true while an endpoint is healthy; otherwise why not. */
@@ -48,7 +53,10 @@ export async function startInference(
   });
   cluster.on('availability', (state) => log.warn({ triton: state }, `Triton endpoints ${state}`));
   return {
-    infer: (prompt, chainId) => batcher.submit(prompt, { affinityKey: chainId }),
+    infer: (prompt, chainId, onSent) =>
+      batcher.submit(prompt, { affinityKey: chainId, ...(onSent ? { onSent } : {}) }),
+    engineOf: (chainId) => cluster.endpointFor(chainId),
+    prefer: (chainId, engine) => cluster.preferEndpoint(chainId, engine),
     saturated: () => cluster.availability === 'unavailable' || batcher.full,
     ready: () => (cluster.availability === 'unavailable' ? 'no healthy Triton endpoint' : true),
     async close() {

@@ -6,6 +6,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
  */
 export class SynthMetrics {
   readonly rounds: Counter;
+  readonly regeneratedRounds: Counter;
+  readonly reusedAnswers: Counter;
   readonly pairs: Counter;
   readonly closes: Counter<'reason'>;
   readonly inFlight: Gauge;
@@ -18,6 +20,16 @@ export class SynthMetrics {
     this.rounds = new Counter({
       name: 'ipt_synth_rounds_total',
       help: 'Rounds synthesized and produced',
+      registers,
+    });
+    this.regeneratedRounds = new Counter({
+      name: 'ipt_synth_regenerated_rounds_total',
+      help: 'Rounds an earlier owner of the partition had started (in flight or finished, not committed) sent to Triton again after a restore',
+      registers,
+    });
+    this.reusedAnswers = new Counter({
+      name: 'ipt_synth_reused_answers_total',
+      help: 'Rounds finished after a restore with the answer an earlier owner kept, instead of generating them again',
       registers,
     });
     this.pairs = new Counter({

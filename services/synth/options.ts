@@ -46,6 +46,13 @@ export interface SynthOptions {
   sessionTimeoutMs?: number;
   recordPrompts?: boolean;
   /**
+   * Keep each answer at once in the changelog, outside the transaction, so a task restored before
+   * its round commits uses it instead of generating the round again (ARCHITECTURE.md §4).
+   */
+  keepAnswers?: boolean;
+  /** Keep each chain's engine in its state, so a restored chain returns to its prefix cache. */
+  keepEngines?: boolean;
+  /**
    * Bounded run (replay): per raw-topic partition, where its input ends (exclusive). Records at or
    * past it are not taken; a partition that has taken everything before it closes its partial last
    * block at once (END_OF_INPUT) instead of after idleMs. Unlisted partitions are unbounded.
@@ -79,4 +86,6 @@ export const SYNTH_DEFAULTS = {
   commitIntervalMs: 100,
   sessionTimeoutMs: 30_000,
   recordPrompts: true,
+  keepAnswers: true,
+  keepEngines: true,
 } as const;

@@ -13,7 +13,7 @@ import type { OpsServer } from '../../lib/ops-server.ts';
 import { StreamApp } from '../../lib/streams/app.ts';
 import { DEFAULT_TOKENIZER, loadTokenizer } from '../../lib/tokenizer-file.ts';
 import { TOPICS } from '../../lib/topics.ts';
-import { startInference } from './inference.ts';
+import { type Inference, startInference } from './inference.ts';
 import { SynthMetrics } from './metrics.ts';
 import { SYNTH_DEFAULTS, type SynthOptions } from './options.ts';
 import { SynthProcessor, type SynthProcessorDeps } from './processor.ts';
@@ -52,7 +52,7 @@ export async function startSynth(options: SynthOptions): Promise<SynthService> {
   });
   const inference = await startInference(o, app.registry, log);
   app.defer('triton', () => inference.close());
-  const deps = processorDeps(o, run, topics.raw, tokenizer, inference.infer, app.registry);
+  const deps = processorDeps(o, run, topics.raw, tokenizer, inference, app.registry);
   await app.run(
     (partition) => new SynthProcessor({ ...deps, end: o.endOffsets?.get(partition) }, partition),
     {
@@ -87,6 +87,8 @@ type ProcessorSettings = Pick<
   | 'maxBufferedPerPartition'
   | 'tokenizer'
   | 'recordPrompts'
+  | 'keepAnswers'
+  | 'keepEngines'
 >;
 
 /** What every partition's processor shares: the run, its layout and budget, inference, metrics. */
@@ -95,7 +97,7 @@ function processorDeps(
   run: Run,
   rawTopic: string,
   tokenizer: TextTokenizer,
-  infer: SynthProcessorDeps['infer'],
+  inference: Inference,
   registry: Registry,
 ): SynthProcessorDeps {
   return {
@@ -106,8 +108,11 @@ function processorDeps(
       budget: { maxModelLen: o.maxModelLen, maxNewTokens: o.maxNewTokens, margin: DEFAULT_TOKEN_MARGIN },
       promptTokens: promptTokenModel(tokenizer),
       idleMs: o.idleMs,
+      keepAnswers: o.keepAnswers,
     },
-    infer,
+    infer: inference.infer,
+    engineOf: inference.engineOf,
+    ...(o.keepEngines ? { prefer: inference.prefer } : {}),
     maxBuffered: o.maxBufferedPerPartition,
     // ingest's token_count is Mistral's; a run with another tokenizer counts each text again.
     ...(o.tokenizer === DEFAULT_TOKENIZER ? {} : { recount: tokenizer }),

@@ -20,8 +20,11 @@ export function synthTopology(run: Run, topics: Topics): SynthTopology {
     state: {
       role: 'synthState',
       scope: (partition) => `${run.run_id}/${topics.raw}/${partition}`,
+      // Chain keys are `<block>/<j>`; a kept answer's is `<block>/<j>/answer/<round>`.
       chainOf: (key, partition) =>
-        key === '' ? undefined : `${run.run_id}/${topics.raw}/${partition}/${key}`,
+        key === ''
+          ? undefined
+          : `${run.run_id}/${topics.raw}/${partition}/${key.split('/').slice(0, 2).join('/')}`,
     },
     stage: 'SYNTH',
     runId: run.run_id,

@@ -11,6 +11,8 @@ export interface FakeContext<O extends TopicRole, S extends TopicRole> extends P
   letters: { letter: Letter; key: string | Buffer | null | undefined }[];
   /** Store writes in order; null deletes. */
   writes: { key: string; value: RecordOfRole[S] | null }[];
+  /** Values kept outside the transaction (StateStore.keep), in order. */
+  kept: { key: string; value: RecordOfRole[S] }[];
   commitRequests: number;
 }
 
@@ -25,10 +27,12 @@ export function fakeContext<O extends TopicRole, S extends TopicRole>(
       restored: options.restored ?? new Map(),
       put: (key, value) => context.writes.push({ key, value }),
       delete: (key) => context.writes.push({ key, value: null }),
+      keep: (key, value) => context.kept.push({ key, value }),
     },
     forwarded: [],
     letters: [],
     writes: [],
+    kept: [],
     commitRequests: 0,
     forward: (output, key, value) => context.forwarded.push({ output, key, value }),
     deadLetter: (letter, key) => context.letters.push({ letter, key }),

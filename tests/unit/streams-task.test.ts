@@ -5,6 +5,7 @@ import type { DeadLetter } from '../../core/types.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { AvroCodec } from '../../lib/registry.ts';
 import type { Codecs } from '../../lib/streams/codecs.ts';
+import type { KeptWrite } from '../../lib/streams/kept-writes.ts';
 import { StreamMetrics } from '../../lib/streams/metrics.ts';
 import { StreamTask } from '../../lib/streams/task.ts';
 import type { Processor, ProcessorContext, Topology } from '../../lib/streams/topology.ts';
@@ -65,6 +66,7 @@ class Recorder implements Processor<'raw', 'rounds', 'synthState'> {
 function newTask(partition = 2) {
   const processor = new Recorder();
   const commits: number[] = [];
+  const kept: KeptWrite[] = [];
   const task = new StreamTask(partition, processor, {
     topology,
     topics: TOPICS,
@@ -72,8 +74,9 @@ function newTask(partition = 2) {
     metrics: new StreamMetrics(new Registry(), 'test'),
     log: createLogger('streams-task-test', 'silent'),
     commitSoon: (t) => commits.push(t.partition),
+    keep: (write) => kept.push(write),
   });
-  return { task, processor, commits };
+  return { task, processor, commits, kept };
 }
 
 const message = (offset: number, value: string | null, key = `k${offset}`): KafkaMessage =>
@@ -179,5 +182,19 @@ describe('StreamTask', () => {
     processor.context?.forward('rounds', 'y', { doc_id: 'y' } as never);
     processor.context?.store.put('k', {} as never);
     expect(task.takeWrites().records).toBe(1);
+  });
+
+  it('hands kept values to the kept writer at once, scoped and encoded, outside the transaction', async () => {
+    const { task, processor, kept } = newTask();
+    task.state.to('restoring');
+    await task.init(0n, new Map());
+    processor.context?.store.keep('0/1/answer/0', { output: 'o' } as never);
+    expect(kept.map((w) => [w.partition, w.key, w.value?.toString()])).toEqual([
+      [2, 'run/2/0/1/answer/0', '{"output":"o"}'],
+    ]);
+    expect(task.takeWrites().records).toBe(0); // nothing for the transaction
+    task.close();
+    processor.context?.store.keep('0/1/answer/1', { output: 'p' } as never);
+    expect(kept).toHaveLength(1); // a closed task keeps nothing
   });
 });

@@ -19,6 +19,7 @@ const config = (over: Partial<PartitionChainsConfig> = {}): PartitionChainsConfi
   budget: DEFAULT_BUDGET,
   promptTokens: promptTokenModel(tokenizer),
   idleMs: 1_000,
+  keepAnswers: false,
   ...over,
 });
 const doc = (i: number, text = `Document ${i} is about rivers because rivers matter.`) => ({
@@ -174,6 +175,7 @@ describe('PartitionChains', () => {
       opened_at: 0,
       last_activity_at: 0,
       closed_reason: null,
+      engine: null,
     };
     const chains = new PartitionChains(config(), { counters, chains: [chain] }, 0);
     const [start] = starts(chains.takeEffects()) as [RoundStart];

@@ -26,6 +26,7 @@ function chains() {
       budget: DEFAULT_BUDGET,
       promptTokens: promptTokenModel(tokenizer),
       idleMs: Number.POSITIVE_INFINITY,
+      keepAnswers: false,
     },
     { counters: null, chains: [] },
     0,

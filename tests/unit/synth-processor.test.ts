@@ -52,6 +52,7 @@ function processor(over: Partial<SynthProcessorDeps> = {}, partition = 3) {
       budget: DEFAULT_BUDGET,
       promptTokens: promptTokenModel(tokenizer),
       idleMs: 1_000,
+      keepAnswers: true,
     },
     infer: inference.infer,
     maxBuffered: 100,
