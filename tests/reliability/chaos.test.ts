@@ -31,6 +31,7 @@ import { type ChaosAccounting, scanAccounting } from './accounting.ts';
 import { BROKER_FAULTS, type BrokerFault, type FaultRecord, strikeBrokerFault } from './broker-faults.ts';
 import { CommitClock } from './commit-clock.ts';
 import { LiveFeed } from './feed.ts';
+import { committedOutput, EngineWatch, engineCost, type GpuWaste, gpuWaste } from './gpu-waste.ts';
 import { checkLogs, isRoundRecord, type LogVerdict } from './log-checks.ts';
 import { chaosModel, chaosParams, prng, simArgs } from './params.ts';
 import { privateStackConfig } from './private-stack.ts';
@@ -170,6 +171,15 @@ function faultLines(faults: Struck[], clock: CommitClock, topics: Topics, starte
     });
 }
 
+function wasteLines(w: GpuWaste, synthKills: number): Record<string, string> {
+  const share = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)} %`);
+  return {
+    'GPU work': `${w.ratio.toFixed(3)} generated ÷ committed output tokens; ${w.regeneratedRounds} rounds generated beyond the ${w.committedRounds} committed (${w.regeneratedRoundsPerKill.toFixed(0)} per synth kill, ${synthKills} kills)`,
+    'GPU wasted': `${w.wastedGpuSeconds.toFixed(1)} engine-s of ${w.busyGpuSeconds.toFixed(1)} (${w.wastedGpuSecondsPerKill.toFixed(1)} per synth kill; one full batch on every engine ${w.fullBatchGpuSeconds.toFixed(1)})`,
+    'prefix hits': `${share(w.prefixHitShareSteady)} of prompt tokens steady, ${share(w.prefixHitShareAfterKills)} in the minute after a synth kill`,
+  };
+}
+
 function logLines(v: LogVerdict): Record<string, string> {
   return {
     'aborted records': `${Object.entries(v.aborted)
@@ -222,6 +232,8 @@ describe('chaos run', () => {
       { counted: { [topics.rounds]: isRoundRecord } },
     );
     const processed = () => clock.count(topics.rounds) + clock.count(topics.dlq);
+    // The engines' own accounting, from before any traffic: what the GPU generated against what was committed.
+    const engines = await EngineWatch.start(triton.statsUrls());
 
     const during = () => phase;
     const synth = new Supervised(
@@ -393,6 +405,12 @@ describe('chaos run', () => {
     accounting = await scanAccounting(kafka, endpoints.registry.url, topics, runId);
     const logs = await checkLogs(kafka, endpoints.registry.url, topics, runId, clock);
     await clock.stop();
+    const waste = gpuWaste({
+      samples: await engines.stop(),
+      kills: synth.killedAt,
+      committed: await committedOutput(kafka, endpoints.registry.url, topics.rounds, runId),
+      engines: { cost: await engineCost(triton.statsUrls()[0] as string), count: 2 },
+    });
     const unplanned = services
       .map(
         (s) =>
@@ -405,6 +423,7 @@ describe('chaos run', () => {
       'unplanned exits': unplanned,
       throughput: `${(clock.count(topics.rounds) / runSeconds).toFixed(1)} rounds/s over the run (${runSeconds.toFixed(0)} s to the last document)`,
       ...logLines(logs),
+      ...wasteLines(waste, synth.killedAt.length),
       faults: `${faults.length}, by start (share of the run), recovery = first committed output of the stage hit`,
     });
     console.log(faultLines(faults, clock, topics, started, ended).join('\n'));
@@ -434,5 +453,7 @@ describe('chaos run', () => {
     expect(logs.outOfOrder).toEqual([]);
     expect(logs.roundsNotCommitted).toEqual([]);
     expect(logs.readsDisagree).toEqual([]);
+    // The engines' accounting was read through the run: they did at least the committed work.
+    expect(waste.generatedRounds).toBeGreaterThanOrEqual(waste.committedRounds);
   });
 });

@@ -78,10 +78,16 @@ export async function engineCost(statsUrl: string): Promise<EngineCost> {
   return stats.config;
 }
 
-/** Samples the engines' counters every `intervalMs` until stopped (failed polls are skipped). */
+/**
+ * Samples the engines' counters every `intervalMs` until stopped. The samples are running totals over
+ * every engine: an engine that stops answering is skipped until it is back, and one whose counters
+ * went down was restarted (the chaos run stops Triton), so its new counters are counted from zero.
+ */
 export class EngineWatch {
   readonly samples: EngineSample[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly last = new Map<string, EngineCounters>();
+  private readonly total = zero();
 
   private constructor(private readonly statsUrls: readonly string[]) {}
 
@@ -93,7 +99,24 @@ export class EngineWatch {
   }
 
   async sample(): Promise<void> {
-    this.samples.push({ at: Date.now(), counters: await engineCounters(this.statsUrls) });
+    const answers = await Promise.all(
+      this.statsUrls.map((url) =>
+        engineCounters([url]).then(
+          (c) => [url, c] as const,
+          () => undefined,
+        ),
+      ),
+    );
+    for (const answer of answers) {
+      if (!answer) continue;
+      const [url, now] = answer;
+      const before = this.last.get(url);
+      const restarted = before !== undefined && COUNTERS.some((k) => now[k] < before[k]);
+      const delta = before && !restarted ? minus(now, before) : now;
+      for (const k of COUNTERS) this.total[k] += delta[k];
+      this.last.set(url, now);
+    }
+    this.samples.push({ at: Date.now(), counters: { ...this.total } });
   }
 
   async stop(): Promise<EngineSample[]> {

@@ -10,6 +10,8 @@ export class Supervised {
   proc: ServiceProcess | undefined;
   startedAt = 0;
   kills = 0;
+  /** When each SIGKILL landed. */
+  readonly killedAt: number[] = [];
   /** What was going on when it died on its own, and its last log lines. */
   readonly unplannedExits: { during: string; tail: string }[] = [];
 
@@ -27,6 +29,7 @@ export class Supervised {
 
   /** SIGKILL: a crash, nothing flushed. */
   async kill(): Promise<void> {
+    this.killedAt.push(Date.now());
     await this.proc?.kill();
     this.kills++;
   }

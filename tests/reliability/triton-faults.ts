@@ -6,7 +6,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackConfig } from '../../stack/config.ts';
 import { startComponent, stopComponent } from '../../stack/stack.ts';
-import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
+import { freePortTriple, type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 import type { FaultRecord } from './broker-faults.ts';
 
 /** Failed requests a fault-switched serve.py logged (one "injected endpoint fault" per failed request or batch). */
@@ -21,6 +21,8 @@ function faultsIn(logFile: string): number {
 export class TritonFaults {
   private second: SpawnedTriton | undefined;
   private readonly faultFile: string;
+  /** The second endpoint's engine stats port (the stack's own is in its config). */
+  private secondStatsPort = 0;
 
   constructor(
     private readonly cfg: StackConfig,
@@ -32,12 +34,27 @@ export class TritonFaults {
   }
 
   private args(): string[] {
-    return [...this.serveArgs, '--fault-file', this.faultFile];
+    return [
+      ...this.serveArgs,
+      '--fault-file',
+      this.faultFile,
+      '--engine-stats-port',
+      String(this.secondStatsPort),
+    ];
   }
 
   /** Starts the second endpoint (the one that will answer with errors for a while). */
   async start(): Promise<void> {
+    this.secondStatsPort = await freePortTriple();
     this.second = await spawnTriton({ args: this.args() });
+  }
+
+  /** The engine sims' accounting of both endpoints (JSON stats), for the GPU work the run wasted. */
+  statsUrls(): string[] {
+    return [
+      `http://127.0.0.1:${this.cfg.triton.engineStatsPort}/`,
+      `http://127.0.0.1:${this.secondStatsPort}/`,
+    ];
   }
 
   /** Both endpoints, for synth's --triton. */
