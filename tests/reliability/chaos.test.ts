@@ -173,9 +173,13 @@ function faultLines(faults: Struck[], clock: CommitClock, topics: Topics, starte
 
 function wasteLines(w: GpuWaste, synthKills: number): Record<string, string> {
   const share = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)} %`);
+  // By rounds, the unit the engines finish: token counts of the engines and of the committed rounds
+  // come from two tokenizers and need not agree to the token.
+  const wasted = w.generatedRounds > 0 ? (w.busyGpuSeconds * w.regeneratedRounds) / w.generatedRounds : 0;
+  const perKill = (x: number) => (x / Math.max(1, synthKills)).toFixed(1);
   return {
-    'GPU work': `${w.ratio.toFixed(3)} generated ÷ committed output tokens; ${w.regeneratedRounds} rounds generated beyond the ${w.committedRounds} committed (${w.regeneratedRoundsPerKill.toFixed(0)} per synth kill, ${synthKills} kills)`,
-    'GPU wasted': `${w.wastedGpuSeconds.toFixed(1)} engine-s of ${w.busyGpuSeconds.toFixed(1)} (${w.wastedGpuSecondsPerKill.toFixed(1)} per synth kill; one full batch on every engine ${w.fullBatchGpuSeconds.toFixed(1)})`,
+    'GPU work': `${w.generatedRounds} rounds generated for ${w.committedRounds} committed (${(w.generatedRounds / Math.max(1, w.committedRounds)).toFixed(3)}×): ${w.regeneratedRounds} again or for nobody, ${perKill(w.regeneratedRounds)} per synth kill (${synthKills}); output tokens ${w.ratio.toFixed(3)}× the committed`,
+    'GPU wasted': `${wasted.toFixed(1)} engine-s of ${w.busyGpuSeconds.toFixed(1)} busy (${perKill(wasted)} per synth kill; one full batch on every engine ${w.fullBatchGpuSeconds.toFixed(1)})`,
     'prefix hits': `${share(w.prefixHitShareSteady)} of prompt tokens steady, ${share(w.prefixHitShareAfterKills)} in the minute after a synth kill`,
   };
 }
