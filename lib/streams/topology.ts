@@ -8,6 +8,8 @@ import type {
   AugmentedRecord,
   DeadLetter,
   DeadLetterStage,
+  DedupMessage,
+  DedupState,
   RawDocument,
   SynthRound,
   SynthState,
@@ -24,6 +26,8 @@ export interface RecordOfRole {
   dlq: DeadLetter;
   synthState: SynthState;
   assembleState: AssembleState;
+  candidates: DedupMessage;
+  dedupState: DedupState;
 }
 
 export interface Topology<I extends TopicRole, O extends TopicRole, S extends TopicRole> {
