@@ -1,7 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
-import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import {
+  commaList,
+  nonNegativeInt,
+  port,
+  positiveInt,
+  similarityThreshold,
+  withConfigFile,
+} from '../lib/cli-options.ts';
 import { createLogger } from '../lib/log.ts';
 import { startOpsServer } from '../lib/ops-server.ts';
 import { MissingTopicsError } from '../lib/topics.ts';
@@ -53,6 +60,7 @@ interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags, QualityF
   normalize: NormalizeStep[];
   maxRecordBytes: number;
   dedupWindow: number;
+  dedupStage: boolean;
   nearDup: boolean;
   nearDupWindow: number;
   nearDupThreshold: number;
@@ -259,13 +267,13 @@ function addDocumentOptions(command: Command): Command {
     )
     .addOption(
       new Option('--no-near-dup', 'keep near-duplicates (no MinHash step)').env('IPT_INGEST_NO_NEAR_DUP'),
+    )
+    .addOption(
+      new Option(
+        '--dedup-stage',
+        'send documents to the dedup stage (`ipt dedup`) instead of the raw topic: duplicates across every ingest process are dropped there; the windows above are not used',
+      ).env('IPT_INGEST_DEDUP_STAGE'),
     );
-}
-
-function similarityThreshold(value: string): number {
-  const x = Number(value);
-  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError('must be a number in (0, 1]');
-  return x;
 }
 
 /** The prompt budget that decides which texts are chunked, and who counts their tokens. */
@@ -390,6 +398,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
       maxRecordBytes: flags.maxRecordBytes,
       dedupWindow: flags.dedupWindow,
+      dedupStage: flags.dedupStage,
       nearDupWindow: flags.nearDup ? flags.nearDupWindow : 0,
       nearDupThreshold: flags.nearDupThreshold,
       ...languageSettings(flags),
@@ -445,7 +454,8 @@ async function ingestFiles(files: string[] | null, flags: IngestFlags): Promise<
   }
   const seconds = (performance.now() - started) / 1000;
   log.info({ stats: ingestor.stats, seconds }, 'ingest finished');
-  if (flags.json) console.log(JSON.stringify({ ...ingestor.stats, seconds, topic: ingestor.topics.raw }));
+  const topic = flags.dedupStage ? ingestor.topics.candidates : ingestor.topics.raw;
+  if (flags.json) console.log(JSON.stringify({ ...ingestor.stats, seconds, topic }));
   else console.log(summaryText(ingestor.stats, seconds));
   if (interrupted) process.exitCode = 130;
 }
@@ -461,7 +471,7 @@ async function explainFiles(files: string[], flags: IngestFlags): Promise<void> 
   if (flags.json) console.log(JSON.stringify({ explanations, steps: stats.steps }));
   else
     console.log(
-      `${explanationText(explanations)}\n\n(dry run: nothing was sent to Kafka; the dedup windows started empty)`,
+      `${explanationText(explanations)}\n\n(dry run: nothing was sent to Kafka; ${flags.dedupStage ? 'duplicates are decided by the dedup stage' : 'the dedup windows started empty'})`,
     );
 }
 
@@ -485,7 +495,11 @@ async function serve(flags: IngestFlags): Promise<void> {
     ready: ingestor.ready,
   });
   log.info(
-    { documents: `${http.url}/documents`, ops: ops.url, topic: ingestor.topics.raw },
+    {
+      documents: `${http.url}/documents`,
+      ops: ops.url,
+      topic: flags.dedupStage ? ingestor.topics.candidates : ingestor.topics.raw,
+    },
     'ingest serving',
   );
   console.log(

@@ -104,6 +104,10 @@ export class StreamTask<I extends TopicRole, O extends TopicRole, S extends Topi
         if (this.state.closed) return;
         this.send(topics[output], { key, value: codecOf(codecs, output).encode(value) });
       },
+      forwardEncoded: (output, key, value) => {
+        if (this.state.closed) return;
+        this.send(topics[output], { key, value });
+      },
       deadLetter: (letter, key) => this.deadLetter(letter, key),
       commitSoon: () => {
         if (!this.state.closed && this.queued > 0) this.deps.commitSoon(this);

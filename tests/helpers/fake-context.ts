@@ -8,6 +8,8 @@ import type { TopicRole } from '../../lib/topics.ts';
 
 export interface FakeContext<O extends TopicRole, S extends TopicRole> extends ProcessorContext<O, S> {
   forwarded: { output: O; key: string | Buffer | null; value: RecordOfRole[O] }[];
+  /** What was forwarded already encoded. */
+  encoded: { output: O; key: string | Buffer | null; value: Buffer }[];
   letters: { letter: Letter; key: string | Buffer | null | undefined }[];
   /** Store writes in order; null deletes. */
   writes: { key: string; value: RecordOfRole[S] | null }[];
@@ -27,10 +29,12 @@ export function fakeContext<O extends TopicRole, S extends TopicRole>(
       delete: (key) => context.writes.push({ key, value: null }),
     },
     forwarded: [],
+    encoded: [],
     letters: [],
     writes: [],
     commitRequests: 0,
     forward: (output, key, value) => context.forwarded.push({ output, key, value }),
+    forwardEncoded: (output, key, value) => context.encoded.push({ output, key, value }),
     deadLetter: (letter, key) => context.letters.push({ letter, key }),
     commitSoon: () => {
       context.commitRequests++;
