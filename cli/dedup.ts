@@ -12,14 +12,45 @@ import {
   stopOnSignals,
 } from './common.ts';
 
-interface DedupFlags extends ConnectionFlags, OpsFlags {
-  groupId: string;
-  window: number;
+/** The dedup stage's settings, declared once for `ipt dedup` and `ipt run`. */
+export interface DedupSettingFlags {
+  dedupWindow: number;
   nearDup: boolean;
   nearDupThreshold: number;
+}
+
+interface DedupFlags extends ConnectionFlags, OpsFlags, DedupSettingFlags {
+  groupId: string;
   commitIntervalMs: number;
   sessionTimeoutMs: number;
 }
+
+export function addDedupOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--dedup-window <n>', 'decided documents the dedup stage remembers per candidates partition')
+        .argParser(positiveInt)
+        .default(DEFAULT_DEDUP_WINDOW)
+        .env('IPT_DEDUP_WINDOW'),
+    )
+    .addOption(
+      new Option(
+        '--near-dup-threshold <x>',
+        'estimated Jaccard similarity (0–1] from which a text is a near-duplicate',
+      )
+        .argParser(similarityThreshold)
+        .default(DEFAULT_NEAR_DUP_THRESHOLD)
+        .env('IPT_DEDUP_NEAR_DUP_THRESHOLD'),
+    )
+    .addOption(new Option('--no-near-dup', 'exact duplicates only').env('IPT_DEDUP_NO_NEAR_DUP'));
+}
+
+/** The DedupOptions the shared flags give. */
+export const dedupSettingsOf = (flags: DedupSettingFlags) => ({
+  window: flags.dedupWindow,
+  nearDup: flags.nearDup,
+  nearDupThreshold: flags.nearDupThreshold,
+});
 
 export function dedupCommand(): Command {
   const command = new Command('dedup')
@@ -41,22 +72,6 @@ free of duplicates within the window.`,
         .default(DEDUP_GROUP),
     )
     .addOption(
-      new Option('--window <n>', 'decided documents remembered per candidates partition')
-        .argParser(positiveInt)
-        .default(DEFAULT_DEDUP_WINDOW)
-        .env('IPT_DEDUP_WINDOW'),
-    )
-    .addOption(
-      new Option(
-        '--near-dup-threshold <x>',
-        'estimated Jaccard similarity (0–1] from which a text is a near-duplicate',
-      )
-        .argParser(similarityThreshold)
-        .default(DEFAULT_NEAR_DUP_THRESHOLD)
-        .env('IPT_DEDUP_NEAR_DUP_THRESHOLD'),
-    )
-    .addOption(new Option('--no-near-dup', 'exact duplicates only').env('IPT_DEDUP_NO_NEAR_DUP'))
-    .addOption(
       new Option('--commit-interval-ms <ms>', 'how often queued work is committed')
         .env('IPT_COMMIT_INTERVAL_MS')
         .argParser(positiveInt)
@@ -71,6 +86,7 @@ free of duplicates within the window.`,
         .argParser(positiveInt)
         .default(30_000),
     );
+  addDedupOptions(command);
   addConnectionOptions(command);
   addOpsOptions(command, 9404);
   withConfigFile(command);
@@ -81,9 +97,7 @@ free of duplicates within the window.`,
       registryUrl,
       topics,
       groupId: flags.groupId,
-      window: flags.window,
-      nearDup: flags.nearDup,
-      nearDupThreshold: flags.nearDupThreshold,
+      ...dedupSettingsOf(flags),
       commitIntervalMs: flags.commitIntervalMs,
       sessionTimeoutMs: flags.sessionTimeoutMs,
       opsHost: flags.opsHost,
