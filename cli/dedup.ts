@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { positiveInt, similarityThreshold, withConfigFile } from '../lib/cli-options.ts';
 import { DEFAULT_DEDUP_WINDOW, startDedup } from '../services/dedup/main.ts';
-import { DEDUP_GROUP } from '../services/dedup/topology.ts';
 import { DEFAULT_NEAR_DUP_THRESHOLD } from '../services/ingest/near-dup.ts';
 import {
   addConnectionOptions,
@@ -20,7 +19,7 @@ export interface DedupSettingFlags {
 }
 
 interface DedupFlags extends ConnectionFlags, OpsFlags, DedupSettingFlags {
-  groupId: string;
+  groupId?: string;
   commitIntervalMs: number;
   sessionTimeoutMs: number;
 }
@@ -67,9 +66,9 @@ partitioned like the candidates topic and restored on restart and rebalance; eve
 free of duplicates within the window.`,
     )
     .addOption(
-      new Option('--group-id <id>', 'consumer group (one per pipeline)')
-        .env('IPT_DEDUP_GROUP')
-        .default(DEDUP_GROUP),
+      new Option('--group-id <id>', 'consumer group (default: ipt-dedup, or ipt-dedup.<namespace>)').env(
+        'IPT_DEDUP_GROUP',
+      ),
     )
     .addOption(
       new Option('--commit-interval-ms <ms>', 'how often queued work is committed')
@@ -96,7 +95,7 @@ free of duplicates within the window.`,
       brokers,
       registryUrl,
       topics,
-      groupId: flags.groupId,
+      ...(flags.groupId ? { groupId: flags.groupId } : {}),
       ...dedupSettingsOf(flags),
       commitIntervalMs: flags.commitIntervalMs,
       sessionTimeoutMs: flags.sessionTimeoutMs,

@@ -218,7 +218,9 @@ export class StreamTask<I extends TopicRole, O extends TopicRole, S extends Topi
       value: codecOf(codecs, 'dlq').encode(value),
     });
     metrics.deadLetter(letter.errorClass);
-    this.log.warn(
+    // A rejected text (a duplicate, say) is a verdict, not a failure: not worth a warning each.
+    const level = letter.errorClass === 'REJECTED_TEXT' ? 'debug' : 'warn';
+    this.log[level](
       {
         errorClass: letter.errorClass,
         chainId: letter.chainId,

@@ -45,6 +45,8 @@ export type Effect =
   | { kind: 'delete'; key: string };
 
 export const docKey = (hash: string) => `d/${hash}`;
+/** An undecided document's records, apart from its state so its many small updates stay small. */
+export const recordsKey = (hash: string) => `r/${hash}`;
 export const bandKey = (band: number, key: number) => `b/${band}/${key}`;
 
 const message = (
@@ -101,7 +103,12 @@ export class DedupPartition {
   /** Takes the restored changelog (any order): entries are replayed in their first-write order. */
   restore(entries: Iterable<[string, DedupState]>): void {
     const sorted = [...entries].sort((a, b) => a[1].seq - b[1].seq);
+    const records = new Map<string, Buffer[]>();
     for (const [key, state] of sorted) {
+      if (key.startsWith('r/')) {
+        records.set(key.slice(2), state.doc?.records ?? []);
+        continue;
+      }
       this.seq = Math.max(this.seq, state.seq + 1);
       if (state.doc && key.startsWith('d/')) {
         const hash = key.slice(2);
@@ -111,6 +118,10 @@ export class DedupPartition {
         this.bands.set(key, { seq: state.seq, peers: state.band });
         this.bandOrder.set(key, true);
       }
+    }
+    for (const [hash, recs] of records) {
+      const entry = this.docs.get(hash);
+      if (entry?.doc.status === 'PENDING') entry.doc.records = recs;
     }
   }
 
@@ -159,6 +170,7 @@ export class DedupPartition {
         this.keep(m.hash, created, out);
         return;
       }
+      out.push({ kind: 'put', key: recordsKey(m.hash), state: { seq: created.seq, doc, band: null } });
       bandKeys(sig, this.settings.params).forEach((key, band) => {
         const claim = message('CLAIM', m.hash, m.doc_id, { band, band_key: key });
         out.push({ kind: 'send', key: bandKey(band, key), message: claim });
@@ -375,6 +387,7 @@ export class DedupPartition {
   }
 
   private decide(hash: string, entry: DocEntry, out: Effect[]): void {
+    out.push({ kind: 'delete', key: recordsKey(hash) });
     this.putDoc(hash, entry, out);
     this.decided.set(hash, true);
     while (this.decided.size > this.settings.docWindow) {
@@ -395,6 +408,7 @@ export class DedupPartition {
   }
 
   private putDoc(hash: string, entry: DocEntry, out: Effect[]): void {
-    out.push({ kind: 'put', key: docKey(hash), state: { seq: entry.seq, doc: entry.doc, band: null } });
+    const doc = { ...entry.doc, records: [] };
+    out.push({ kind: 'put', key: docKey(hash), state: { seq: entry.seq, doc, band: null } });
   }
 }

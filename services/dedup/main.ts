@@ -15,7 +15,7 @@ import { DEFAULT_NEAR_DUP_THRESHOLD, lshShape } from '../ingest/near-dup.ts';
 import type { DedupSettings } from './decide.ts';
 import { DedupMetrics, type DedupStats } from './metrics.ts';
 import { DedupProcessor } from './processor.ts';
-import { DEDUP_GROUP, dedupTopology } from './topology.ts';
+import { dedupGroupId, dedupTopology } from './topology.ts';
 
 export type { DedupStats };
 
@@ -26,6 +26,7 @@ export interface DedupOptions {
   brokers: string[];
   registryUrl: string;
   topics?: Topics;
+  /** Default: `ipt-dedup`, or `ipt-dedup.<namespace>` on namespaced topics. */
   groupId?: string;
   /** Decided documents remembered per partition; the oldest are forgotten first. */
   window?: number;
@@ -63,7 +64,7 @@ export async function startDedup(options: DedupOptions): Promise<DedupService> {
   const log = options.log ?? createLogger('dedup');
   const topics = options.topics ?? { ...TOPICS };
   const settings = dedupSettings(options);
-  const topology = dedupTopology(options.groupId ?? DEDUP_GROUP);
+  const topology = dedupTopology(options.groupId ?? dedupGroupId(topics));
   const app = await StreamApp.open({
     topology,
     topics,

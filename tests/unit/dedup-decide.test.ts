@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../core/prng.ts';
-import type { DedupMessage } from '../../core/types.ts';
+import type { DedupMessage, DedupState } from '../../core/types.ts';
 import { DedupPartition, type DedupSettings, type Effect } from '../../services/dedup/decide.ts';
 import { contentHash } from '../../services/ingest/ids.ts';
 import {
@@ -205,5 +205,30 @@ describe('dedup protocol', () => {
     const again = restored.handle({ ...candidate({ id: 'again', text }), signature: null });
     expect(again.find((e) => e.kind === 'drop')).toMatchObject({ docId: 'again', keptDocId: 'first' });
     expect(signatureFromBytes(signatureBytes(signature(text)), settings.params)).not.toBeNull();
+  });
+
+  it('restores an undecided document with its records, and keeps those records when it decides', () => {
+    const a = new DedupPartition(settings);
+    const writes = new Map<string, [string, DedupState]>();
+    const doc = candidate({ id: 'pending', text: demo[2] as string });
+    const claims: DedupMessage[] = [];
+    for (const e of a.handle(doc)) {
+      if (e.kind === 'put') writes.set(e.key, [e.key, e.state]);
+      if (e.kind === 'send') claims.push(e.message);
+    }
+    // The document's own state stays small: its records are written once, under their own key.
+    expect(writes.get(`d/${doc.hash}`)?.[1].doc?.records).toEqual([]);
+    const restored = new DedupPartition(settings);
+    restored.restore(writes.values());
+    expect(restored.pending).toBe(1);
+    const effects = claims.flatMap((c) =>
+      restored.handle({ ...c, kind: 'REPLY', hash: doc.hash, peers: [], band_key: null }),
+    );
+    expect(effects.find((e) => e.kind === 'keep')).toEqual({
+      kind: 'keep',
+      docId: 'pending',
+      records: doc.records,
+    });
+    expect(effects.some((e) => e.kind === 'delete' && e.key === `r/${doc.hash}`)).toBe(true);
   });
 });
