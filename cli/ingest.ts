@@ -48,9 +48,8 @@ import {
 import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
 import { addQualityOptions, type QualityFlags, qualitySettings } from './ingest-quality.ts';
 
-interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags, QualityFlags {
-  serve?: boolean;
-  format: Format | 'auto';
+/** What addDocumentOptions declares. */
+export interface DocumentFlags extends LanguageFlags, QualityFlags {
   extract: ExtractMode;
   textField: string[];
   urlField: string;
@@ -59,6 +58,11 @@ interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags, QualityF
   maxChars: number;
   normalize: NormalizeStep[];
   maxRecordBytes: number;
+}
+
+interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags {
+  serve?: boolean;
+  format: Format | 'auto';
   dedupWindow: number;
   dedupStage: boolean;
   nearDup: boolean;
@@ -121,8 +125,7 @@ export function ingestCommand(): Command {
     addSourceOptions,
     addConnectionOptions,
     addDocumentOptions,
-    addLanguageOptions,
-    addQualityOptions,
+    addDedupWindowOptions,
     addBudgetOptions,
     addSinkOptions,
     addReportOptions,
@@ -186,18 +189,21 @@ function addSourceOptions(command: Command): Command {
         .choices(['auto', ...FORMATS])
         .default('auto')
         .env('IPT_INGEST_FORMAT'),
-    )
+    );
+}
+
+/**
+ * How a record becomes a document: fields, extraction, normalization, size limits, language and
+ * quality — declared once, for `ipt ingest` and `ipt run`.
+ */
+export function addDocumentOptions(command: Command): Command {
+  command
     .addOption(
       new Option('--extract <mode>', 'HTML pages: readability (main content, else visible text) or text')
         .choices(EXTRACT_MODES)
         .default('readability')
         .env('IPT_INGEST_EXTRACT'),
-    );
-}
-
-/** How a record becomes a document: fields, normalization, size limits and dedup. */
-function addDocumentOptions(command: Command): Command {
-  return command
+    )
     .addOption(
       new Option('--text-field <list>', 'JSON field / Parquet column of the text; first present wins')
         .argParser(commaList)
@@ -243,7 +249,25 @@ function addDocumentOptions(command: Command): Command {
         .argParser(positiveInt)
         .default(DEFAULT_MAX_RECORD_BYTES)
         .env('IPT_INGEST_MAX_RECORD_BYTES'),
-    )
+    );
+  return addQualityOptions(addLanguageOptions(command));
+}
+
+/** Settings of the documents: what addDocumentOptions declared. */
+export function documentSettings(flags: DocumentFlags) {
+  return {
+    fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
+    extract: flags.extract,
+    normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
+    maxRecordBytes: flags.maxRecordBytes,
+    ...languageSettings(flags),
+    ...qualitySettings(flags),
+  };
+}
+
+/** Ingest's own dedup windows, or the dedup stage instead. */
+function addDedupWindowOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--dedup-window <n>', 'recent documents remembered for exact-duplicate drops (0: off)')
         .argParser(nonNegativeInt)
@@ -393,16 +417,11 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       brokers,
       registryUrl,
       topics,
-      fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
-      extract: flags.extract,
-      normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
-      maxRecordBytes: flags.maxRecordBytes,
+      ...documentSettings(flags),
       dedupWindow: flags.dedupWindow,
       dedupStage: flags.dedupStage,
       nearDupWindow: flags.nearDup ? flags.nearDupWindow : 0,
       nearDupThreshold: flags.nearDupThreshold,
-      ...languageSettings(flags),
-      ...qualitySettings(flags),
       tokenThreads: flags.tokenThreads,
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       sink: {

@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
-import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
 import { MissingTopicsError, type Topics } from '../lib/topics.ts';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_THREADS } from '../services/ingest/index.ts';
+import { DEFAULT_NEAR_DUP_WINDOW } from '../services/ingest/near-dup.ts';
 import { type Pipeline, type PipelineOptions, startPipeline } from '../services/run/pipeline.ts';
 import { TAP_DEFAULTS } from '../services/tap/server.ts';
 import {
@@ -17,12 +18,14 @@ import {
   type VerboseFlags,
 } from './common.ts';
 import { addDedupOptions, type DedupSettingFlags, dedupSettingsOf } from './dedup.ts';
+import { addDocumentOptions, type DocumentFlags, documentSettings } from './ingest.ts';
 import { addRunOptions, addSynthOptions, type SynthFlags, synthSettings } from './synth.ts';
 
 interface RunFlags
   extends Omit<SynthFlags, 'opsPort' | 'opsHost'>,
     ConnectionFlags,
     VerboseFlags,
+    DocumentFlags,
     DedupSettingFlags {
   templateVersion?: string;
   commitIntervalMs: number;
@@ -30,9 +33,6 @@ interface RunFlags
   ingestPort: number;
   ingestToken?: string;
   maxBodyBytes: number;
-  textField: string[];
-  urlField: string;
-  idField: string;
   tokenThreads: number;
   dedupOpsPort: number;
   opsHost: string;
@@ -77,10 +77,9 @@ export function runCommand(): Command {
         .argParser(positiveInt)
         .default(100),
     );
-  addTapOptions(addOpsPortOptions(addDedupOptions(addIngestHttpOptions(command)))).addHelpText(
-    'after',
-    EPILOG,
-  );
+  addTapOptions(
+    addOpsPortOptions(addDedupOptions(addDocumentOptions(addIngestHttpOptions(command)))),
+  ).addHelpText('after', EPILOG);
   addConnectionOptions(command, { triton: true });
   addVerboseOption(command);
   withConfigFile(command);
@@ -132,18 +131,6 @@ function addIngestHttpOptions(command: Command): Command {
         .env('IPT_INGEST_MAX_BODY_BYTES')
         .argParser(positiveInt)
         .default(DEFAULT_MAX_BODY_BYTES),
-    )
-    .addOption(
-      new Option('--text-field <list>', 'JSON field of the text; first present wins')
-        .env('IPT_INGEST_TEXT_FIELD')
-        .argParser(commaList)
-        .default(['text', 'content']),
-    )
-    .addOption(
-      new Option('--url-field <name>', 'JSON field of the URL').env('IPT_INGEST_URL_FIELD').default('url'),
-    )
-    .addOption(
-      new Option('--id-field <name>', 'JSON field of a document id').env('IPT_INGEST_ID_FIELD').default('id'),
     )
     .addOption(
       new Option('--token-threads <n>', 'ingest worker threads counting tokens (0: main thread)')
@@ -212,7 +199,9 @@ function pipelineSettings(flags: RunFlags): Omit<PipelineOptions, 'brokers' | 'r
     tritonUrls: tritonUrls(flags),
     runId: flags.runId,
     ingest: {
-      fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
+      ...documentSettings(flags),
+      // The stage decides; ingest sends signatures when near-duplicates are checked.
+      nearDupWindow: flags.nearDup ? DEFAULT_NEAR_DUP_WINDOW : 0,
       tokenThreads: flags.tokenThreads,
       // Ingest chunks what would not fit a prompt on its own under the same budget synth uses.
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },

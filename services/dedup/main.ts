@@ -47,6 +47,8 @@ export interface DedupService {
   readonly ops: OpsServer | undefined;
   readonly metrics: Registry;
   ready(): true | string;
+  /** Nothing queued or being committed: every verdict counted in `stats` is on the topics. */
+  settled(): boolean;
   stats(): DedupStats;
   stop(): Promise<void>;
 }
@@ -103,6 +105,7 @@ export async function startDedup(options: DedupOptions): Promise<DedupService> {
     ops: app.ops,
     metrics: app.registry,
     ready: () => app.ready(),
+    settled: () => app.settled(),
     stats: () => metrics.stats(),
     async stop() {
       await app.stop();

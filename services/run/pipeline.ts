@@ -61,7 +61,7 @@ export interface Pipeline {
   readonly tap: TapServer | undefined;
   /**
    * Resolves once this process's dedup stage has decided at least `candidates` documents (kept or
-   * dropped): what ingest sent is then on the raw topic or in the DLQ.
+   * dropped) and committed them: what ingest sent is then on the raw topic or in the DLQ.
    */
   decided(candidates: number, timeoutMs?: number): Promise<DedupStats>;
   /**
@@ -109,7 +109,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     if (tap) started.add('tap', () => tap.stop());
 
     const { http: httpOptions, opsPort, opsHost, ...ingestorOptions } = options.ingest ?? {};
-    const ingestor = await createIngestor({ ...ingestorOptions, brokers, registryUrl, topics, dedupStage: true });
+    const ingestor = await createIngestor({
+      ...ingestorOptions,
+      brokers,
+      registryUrl,
+      topics,
+      dedupStage: true,
+    });
     started.add('ingestor', () => ingestor.close());
     const ingestOps =
       opsPort === undefined
@@ -156,12 +162,17 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   }
 }
 
-async function waitDecided(dedup: DedupService, candidates: number, timeoutMs = 300_000): Promise<DedupStats> {
+async function waitDecided(
+  dedup: DedupService,
+  candidates: number,
+  timeoutMs = 300_000,
+): Promise<DedupStats> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stats = dedup.stats();
     const decided = stats.kept + stats.duplicate + stats.nearDuplicate + stats.invalid;
-    if (decided >= candidates) return stats;
+    // Counted when queued; the verdicts are on the topics once their transactions have committed.
+    if (decided >= candidates && dedup.settled()) return dedup.stats();
     if (Date.now() > deadline)
       throw new Error(`dedup decided ${decided} of ${candidates} documents in ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 100));

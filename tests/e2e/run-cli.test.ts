@@ -91,6 +91,18 @@ describe('ipt run', () => {
     expect(await run.exited).toBe(0);
     for (const flag of ['--run-id', '--ingest-port', '--k', '--idle-ms', '--brokers', '--triton', '--config'])
       expect(run.output()).toContain(flag);
+    // Every ingest document option (declared once, shared with ipt ingest) and the dedup stage's.
+    for (const flag of [
+      '--extract',
+      '--normalize',
+      '--languages',
+      '--no-quality',
+      '--clean-lines',
+      '--max-record-bytes',
+    ])
+      expect(run.output()).toContain(flag);
+    for (const flag of ['--dedup-window', '--near-dup-threshold', '--no-near-dup', '--dedup-ops-port'])
+      expect(run.output()).toContain(flag);
   });
 
   it('refuses to start on missing topics, saying how to create them', async () => {
