@@ -1,7 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
-import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import {
+  commaList,
+  nonNegativeInt,
+  port,
+  positiveInt,
+  similarityThreshold,
+  withConfigFile,
+} from '../lib/cli-options.ts';
 import { createLogger } from '../lib/log.ts';
 import { startOpsServer } from '../lib/ops-server.ts';
 import { MissingTopicsError } from '../lib/topics.ts';
@@ -41,9 +48,8 @@ import {
 import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
 import { addQualityOptions, type QualityFlags, qualitySettings } from './ingest-quality.ts';
 
-interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags, QualityFlags {
-  serve?: boolean;
-  format: Format | 'auto';
+/** What addDocumentOptions declares. */
+export interface DocumentFlags extends LanguageFlags, QualityFlags {
   extract: ExtractMode;
   textField: string[];
   urlField: string;
@@ -52,7 +58,13 @@ interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags, QualityF
   maxChars: number;
   normalize: NormalizeStep[];
   maxRecordBytes: number;
+}
+
+interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags {
+  serve?: boolean;
+  format: Format | 'auto';
   dedupWindow: number;
+  dedupStage: boolean;
   nearDup: boolean;
   nearDupWindow: number;
   nearDupThreshold: number;
@@ -113,8 +125,7 @@ export function ingestCommand(): Command {
     addSourceOptions,
     addConnectionOptions,
     addDocumentOptions,
-    addLanguageOptions,
-    addQualityOptions,
+    addDedupWindowOptions,
     addBudgetOptions,
     addSinkOptions,
     addReportOptions,
@@ -178,18 +189,21 @@ function addSourceOptions(command: Command): Command {
         .choices(['auto', ...FORMATS])
         .default('auto')
         .env('IPT_INGEST_FORMAT'),
-    )
+    );
+}
+
+/**
+ * How a record becomes a document: fields, extraction, normalization, size limits, language and
+ * quality — declared once, for `ipt ingest` and `ipt run`.
+ */
+export function addDocumentOptions(command: Command): Command {
+  command
     .addOption(
       new Option('--extract <mode>', 'HTML pages: readability (main content, else visible text) or text')
         .choices(EXTRACT_MODES)
         .default('readability')
         .env('IPT_INGEST_EXTRACT'),
-    );
-}
-
-/** How a record becomes a document: fields, normalization, size limits and dedup. */
-function addDocumentOptions(command: Command): Command {
-  return command
+    )
     .addOption(
       new Option('--text-field <list>', 'JSON field / Parquet column of the text; first present wins')
         .argParser(commaList)
@@ -235,7 +249,25 @@ function addDocumentOptions(command: Command): Command {
         .argParser(positiveInt)
         .default(DEFAULT_MAX_RECORD_BYTES)
         .env('IPT_INGEST_MAX_RECORD_BYTES'),
-    )
+    );
+  return addQualityOptions(addLanguageOptions(command));
+}
+
+/** Settings of the documents: what addDocumentOptions declared. */
+export function documentSettings(flags: DocumentFlags) {
+  return {
+    fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
+    extract: flags.extract,
+    normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
+    maxRecordBytes: flags.maxRecordBytes,
+    ...languageSettings(flags),
+    ...qualitySettings(flags),
+  };
+}
+
+/** Ingest's own dedup windows, or the dedup stage instead. */
+function addDedupWindowOptions(command: Command): Command {
+  return command
     .addOption(
       new Option('--dedup-window <n>', 'recent documents remembered for exact-duplicate drops (0: off)')
         .argParser(nonNegativeInt)
@@ -259,13 +291,13 @@ function addDocumentOptions(command: Command): Command {
     )
     .addOption(
       new Option('--no-near-dup', 'keep near-duplicates (no MinHash step)').env('IPT_INGEST_NO_NEAR_DUP'),
+    )
+    .addOption(
+      new Option(
+        '--dedup-stage',
+        'send documents to the dedup stage (`ipt dedup`) instead of the raw topic: duplicates across every ingest process are dropped there; the windows above are not used',
+      ).env('IPT_INGEST_DEDUP_STAGE'),
     );
-}
-
-function similarityThreshold(value: string): number {
-  const x = Number(value);
-  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError('must be a number in (0, 1]');
-  return x;
 }
 
 /** The prompt budget that decides which texts are chunked, and who counts their tokens. */
@@ -385,15 +417,11 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       brokers,
       registryUrl,
       topics,
-      fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
-      extract: flags.extract,
-      normalize: { minChars: flags.minChars, maxChars: flags.maxChars, steps: flags.normalize },
-      maxRecordBytes: flags.maxRecordBytes,
+      ...documentSettings(flags),
       dedupWindow: flags.dedupWindow,
+      dedupStage: flags.dedupStage,
       nearDupWindow: flags.nearDup ? flags.nearDupWindow : 0,
       nearDupThreshold: flags.nearDupThreshold,
-      ...languageSettings(flags),
-      ...qualitySettings(flags),
       tokenThreads: flags.tokenThreads,
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       sink: {
@@ -445,7 +473,8 @@ async function ingestFiles(files: string[] | null, flags: IngestFlags): Promise<
   }
   const seconds = (performance.now() - started) / 1000;
   log.info({ stats: ingestor.stats, seconds }, 'ingest finished');
-  if (flags.json) console.log(JSON.stringify({ ...ingestor.stats, seconds, topic: ingestor.topics.raw }));
+  const topic = flags.dedupStage ? ingestor.topics.candidates : ingestor.topics.raw;
+  if (flags.json) console.log(JSON.stringify({ ...ingestor.stats, seconds, topic }));
   else console.log(summaryText(ingestor.stats, seconds));
   if (interrupted) process.exitCode = 130;
 }
@@ -461,7 +490,7 @@ async function explainFiles(files: string[], flags: IngestFlags): Promise<void> 
   if (flags.json) console.log(JSON.stringify({ explanations, steps: stats.steps }));
   else
     console.log(
-      `${explanationText(explanations)}\n\n(dry run: nothing was sent to Kafka; the dedup windows started empty)`,
+      `${explanationText(explanations)}\n\n(dry run: nothing was sent to Kafka; ${flags.dedupStage ? 'duplicates are decided by the dedup stage' : 'the dedup windows started empty'})`,
     );
 }
 
@@ -485,7 +514,11 @@ async function serve(flags: IngestFlags): Promise<void> {
     ready: ingestor.ready,
   });
   log.info(
-    { documents: `${http.url}/documents`, ops: ops.url, topic: ingestor.topics.raw },
+    {
+      documents: `${http.url}/documents`,
+      ops: ops.url,
+      topic: flags.dedupStage ? ingestor.topics.candidates : ingestor.topics.raw,
+    },
     'ingest serving',
   );
   console.log(

@@ -1,12 +1,9 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
-import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
 import { MissingTopicsError, type Topics } from '../lib/topics.ts';
-import {
-  DEFAULT_DEDUP_WINDOW,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_TOKEN_THREADS,
-} from '../services/ingest/index.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_THREADS } from '../services/ingest/index.ts';
+import { DEFAULT_NEAR_DUP_WINDOW } from '../services/ingest/near-dup.ts';
 import { type Pipeline, type PipelineOptions, startPipeline } from '../services/run/pipeline.ts';
 import { TAP_DEFAULTS } from '../services/tap/server.ts';
 import {
@@ -20,20 +17,24 @@ import {
   tritonUrls,
   type VerboseFlags,
 } from './common.ts';
+import { addDedupOptions, type DedupSettingFlags, dedupSettingsOf } from './dedup.ts';
+import { addDocumentOptions, type DocumentFlags, documentSettings } from './ingest.ts';
 import { addRunOptions, addSynthOptions, type SynthFlags, synthSettings } from './synth.ts';
 
-interface RunFlags extends Omit<SynthFlags, 'opsPort' | 'opsHost'>, ConnectionFlags, VerboseFlags {
+interface RunFlags
+  extends Omit<SynthFlags, 'opsPort' | 'opsHost'>,
+    ConnectionFlags,
+    VerboseFlags,
+    DocumentFlags,
+    DedupSettingFlags {
   templateVersion?: string;
   commitIntervalMs: number;
   ingestHost: string;
   ingestPort: number;
   ingestToken?: string;
   maxBodyBytes: number;
-  textField: string[];
-  urlField: string;
-  idField: string;
-  dedupWindow: number;
   tokenThreads: number;
+  dedupOpsPort: number;
   opsHost: string;
   ingestOpsPort: number;
   synthOpsPort: number;
@@ -44,9 +45,9 @@ interface RunFlags extends Omit<SynthFlags, 'opsPort' | 'opsHost'>, ConnectionFl
 }
 
 const EPILOG = `
-One process runs the ingest HTTP endpoint (POST /documents, JSON or NDJSON), synth and assemble
-for one run; each is the same service as \`ipt ingest --serve\`, \`ipt synth\` and \`ipt assemble
---run\` (same consumer groups, transactions and topics), so a deployment can split them later
+One process runs the ingest HTTP endpoint (POST /documents, JSON or NDJSON), dedup, synth and
+assemble for one run; each is the same service as \`ipt ingest --serve --dedup-stage\`, \`ipt
+dedup\`, \`ipt synth\` and \`ipt assemble --run\` (same consumer groups, transactions and topics), so a deployment can split them later
 without losing its place. Each keeps its own ops server (/healthz, /readyz, /metrics) on the port
 it uses when run alone. SIGTERM/SIGINT stops accepting documents, flushes them to Kafka and
 commits what synth and assemble have queued; a second signal exits at once.
@@ -54,7 +55,7 @@ commits what synth and assemble have queued; a second signal exits at once.
 With a tap token (--tap-token, IPT_TAP_TOKEN or "tapToken" in --config) the process also runs
 the tap, as \`ipt tap\`: its page and WebSocket stream on --tap-port (default ${TAP_DEFAULTS.port}).
 
-Files are ingested with \`ipt ingest <paths>\` against the same topics; exports with \`ipt export
+Files are ingested with \`ipt ingest --dedup-stage <paths>\` against the same topics; exports with \`ipt export
 --run <id>\`.
 
 Example:
@@ -76,7 +77,9 @@ export function runCommand(): Command {
         .argParser(positiveInt)
         .default(100),
     );
-  addTapOptions(addOpsPortOptions(addIngestHttpOptions(command))).addHelpText('after', EPILOG);
+  addTapOptions(
+    addOpsPortOptions(addDedupOptions(addDocumentOptions(addIngestHttpOptions(command)))),
+  ).addHelpText('after', EPILOG);
   addConnectionOptions(command, { triton: true });
   addVerboseOption(command);
   withConfigFile(command);
@@ -93,7 +96,13 @@ export function runCommand(): Command {
       throw error;
     }
     printSummary(flags, topics, pipeline, logFile);
-    stopOnSignals(() => pipeline.stop());
+    stopOnSignals(async () => {
+      await pipeline.stop();
+      const d = pipeline.dedup.stats();
+      console.log(
+        `ipt run ${flags.runId} stopped: dedup kept ${d.kept}, dropped ${d.duplicate} duplicates and ${d.nearDuplicate} near-duplicates (${d.invalid} malformed)`,
+      );
+    });
   });
   return command;
 }
@@ -124,24 +133,6 @@ function addIngestHttpOptions(command: Command): Command {
         .default(DEFAULT_MAX_BODY_BYTES),
     )
     .addOption(
-      new Option('--text-field <list>', 'JSON field of the text; first present wins')
-        .env('IPT_INGEST_TEXT_FIELD')
-        .argParser(commaList)
-        .default(['text', 'content']),
-    )
-    .addOption(
-      new Option('--url-field <name>', 'JSON field of the URL').env('IPT_INGEST_URL_FIELD').default('url'),
-    )
-    .addOption(
-      new Option('--id-field <name>', 'JSON field of a document id').env('IPT_INGEST_ID_FIELD').default('id'),
-    )
-    .addOption(
-      new Option('--dedup-window <n>', 'recent documents remembered for exact-duplicate drops (0: off)')
-        .env('IPT_INGEST_DEDUP_WINDOW')
-        .argParser(nonNegativeInt)
-        .default(DEFAULT_DEDUP_WINDOW),
-    )
-    .addOption(
       new Option('--token-threads <n>', 'ingest worker threads counting tokens (0: main thread)')
         .env('IPT_INGEST_TOKEN_THREADS')
         .argParser(nonNegativeInt)
@@ -162,6 +153,12 @@ function addOpsPortOptions(command: Command): Command {
         .env('IPT_INGEST_OPS_PORT')
         .argParser(port)
         .default(18091),
+    )
+    .addOption(
+      new Option('--dedup-ops-port <port>', "dedup's /healthz, /readyz, /metrics")
+        .env('IPT_DEDUP_OPS_PORT')
+        .argParser(port)
+        .default(9404),
     )
     .addOption(
       new Option('--synth-ops-port <port>', "synth's /healthz, /readyz, /metrics")
@@ -202,8 +199,9 @@ function pipelineSettings(flags: RunFlags): Omit<PipelineOptions, 'brokers' | 'r
     tritonUrls: tritonUrls(flags),
     runId: flags.runId,
     ingest: {
-      fields: { text: flags.textField, url: flags.urlField, id: flags.idField },
-      dedupWindow: flags.dedupWindow,
+      ...documentSettings(flags),
+      // The stage decides; ingest sends signatures when near-duplicates are checked.
+      nearDupWindow: flags.nearDup ? DEFAULT_NEAR_DUP_WINDOW : 0,
       tokenThreads: flags.tokenThreads,
       // Ingest chunks what would not fit a prompt on its own under the same budget synth uses.
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
@@ -215,6 +213,13 @@ function pipelineSettings(flags: RunFlags): Omit<PipelineOptions, 'brokers' | 'r
       },
       opsHost: flags.opsHost,
       opsPort: flags.ingestOpsPort,
+    },
+    dedup: {
+      ...dedupSettingsOf(flags),
+      commitIntervalMs: flags.commitIntervalMs,
+      sessionTimeoutMs: flags.sessionTimeoutMs,
+      opsHost: flags.opsHost,
+      opsPort: flags.dedupOpsPort,
     },
     synth: {
       ...synthSettings(flags),
@@ -241,8 +246,8 @@ function printSummary(
 ): void {
   console.log(
     [
-      `ipt run ${flags.runId}: POST ${pipeline.http?.url}/documents → ${topics.raw} → ${topics.rounds} → ${topics.augmented}`,
-      `  ops: ingest ${pipeline.ingestOps?.url}  synth ${pipeline.synth.ops?.url}  assemble ${pipeline.assemble.ops?.url}`,
+      `ipt run ${flags.runId}: POST ${pipeline.http?.url}/documents → ${topics.candidates} → dedup → ${topics.raw} → ${topics.rounds} → ${topics.augmented}`,
+      `  ops: ingest ${pipeline.ingestOps?.url}  dedup ${pipeline.dedup.ops?.url}  synth ${pipeline.synth.ops?.url}  assemble ${pipeline.assemble.ops?.url}`,
       ...(pipeline.tap ? [`  tap: ${pipeline.tap.url}/ (page; /stream with the tap token)`] : []),
       ...(logFile ? [`  logs: ${logFile} (warnings and errors; --verbose shows them here)`] : []),
     ].join('\n'),

@@ -126,7 +126,7 @@ export interface AugmentedRecord {
   assembled_at: number;
 }
 
-export const DEAD_LETTER_STAGES = ['INGEST', 'SYNTH', 'ASSEMBLE', 'EXPORT', 'OTHER'] as const;
+export const DEAD_LETTER_STAGES = ['INGEST', 'DEDUP', 'SYNTH', 'ASSEMBLE', 'EXPORT', 'OTHER'] as const;
 export type DeadLetterStage = (typeof DEAD_LETTER_STAGES)[number];
 export const DEAD_LETTER_ERROR_CLASSES = [
   'DESERIALIZATION',
@@ -246,4 +246,69 @@ export interface AssembleState {
   close: ChainClose | null;
   first_seen_at: number;
   updated_at: number;
+}
+
+/** ipt.v1.DedupPeer — a document by content hash and id. */
+export interface DedupPeer {
+  hash: string;
+  doc_id: string;
+}
+
+export const DEDUP_MESSAGE_KINDS = ['CANDIDATE', 'CLAIM', 'REPLY', 'QUERY', 'ANSWER'] as const;
+export type DedupMessageKind = (typeof DEDUP_MESSAGE_KINDS)[number];
+export const DEDUP_ANSWERS = ['KEPT', 'DROPPED', 'DISSIMILAR', 'LOWER', 'DEFERS'] as const;
+export type DedupAnswer = (typeof DEDUP_ANSWERS)[number];
+
+/** ipt.v1.DedupMessage — topic ipt.dedup.candidates (ARCHITECTURE.md §9). */
+export interface DedupMessage {
+  kind: DedupMessageKind;
+  hash: string;
+  doc_id: string;
+  records: Buffer[];
+  signature: Buffer | null;
+  origin: string | null;
+  band: number | null;
+  band_key: number | null;
+  peers: DedupPeer[];
+  peer_hash: string | null;
+  peer_doc_id: string | null;
+  status: DedupAnswer | null;
+  similarity: number | null;
+}
+
+export type DedupStatus = 'PENDING' | 'KEPT' | 'DROPPED';
+export type DedupConflictState = 'ASKED' | 'WAITING' | 'CLEARED';
+
+export interface DedupConflict {
+  hash: string;
+  doc_id: string;
+  state: DedupConflictState;
+  similarity: number | null;
+}
+
+export interface DedupCopy {
+  doc_id: string;
+  origin: string | null;
+}
+
+/** ipt.v1.DedupDoc — a document the dedup stage has seen. */
+export interface DedupDoc {
+  doc_id: string;
+  status: DedupStatus;
+  records: Buffer[];
+  signature: Buffer | null;
+  origin: string | null;
+  replies: number;
+  conflicts: DedupConflict[];
+  waiters: string[];
+  copies: DedupCopy[];
+  kept_doc_id: string | null;
+  similarity: number | null;
+}
+
+/** ipt.v1.DedupState — topic ipt.dedup.state: a document (`d/<hash>`) or a band key (`b/<band>/<key>`). */
+export interface DedupState {
+  seq: number;
+  doc: DedupDoc | null;
+  band: DedupPeer[] | null;
 }

@@ -13,6 +13,13 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
+/** A similarity threshold: a number in (0, 1]. */
+export function similarityThreshold(value: string): number {
+  const x = Number(value);
+  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError('must be a number in (0, 1]');
+  return x;
+}
+
 export function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port (0–65535)');

@@ -7,12 +7,14 @@ import { TOPICS, type TopicRole, type Topics } from './topics.ts';
 
 /** The Avro record each topic role carries; schemas/<Name>.avsc is its source of truth. */
 export const SCHEMA_OF_ROLE: Record<TopicRole, string> = {
+  candidates: 'DedupMessage',
   raw: 'RawDocument',
   rounds: 'SynthRound',
   augmented: 'AugmentedRecord',
   dlq: 'DeadLetter',
   synthState: 'SynthState',
   assembleState: 'AssembleState',
+  dedupState: 'DedupState',
 };
 
 /** Topic name → Avro record name, for one set of topic names. */

@@ -3,12 +3,14 @@ import type { Admin, ITopicConfig } from 'kafkajs';
 
 /** Every topic of the pipeline, with the settings its role needs. ARCHITECTURE.md §3. */
 export const TOPICS = {
+  candidates: 'ipt.dedup.candidates',
   raw: 'ipt.docs.raw',
   rounds: 'ipt.synth.rounds',
   augmented: 'ipt.corpus.augmented',
   dlq: 'ipt.dlq',
   synthState: 'ipt.synth.state',
   assembleState: 'ipt.assemble.state',
+  dedupState: 'ipt.dedup.state',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -61,6 +63,7 @@ export function topicSpecs(
     ],
   });
   return [
+    data(topics.candidates),
     data(topics.raw),
     data(topics.rounds),
     data(topics.augmented),
@@ -72,6 +75,7 @@ export function topicSpecs(
     },
     changelog(topics.synthState),
     changelog(topics.assembleState),
+    changelog(topics.dedupState),
   ];
 }
 

@@ -148,6 +148,11 @@ export class StreamApp<I extends TopicRole, O extends TopicRole, S extends Topic
     return own === true && this.extraReady ? this.extraReady() : own;
   }
 
+  /** Nothing queued or being committed: every output of what was processed is committed. */
+  settled(): boolean {
+    return this.runtime?.settled() ?? true;
+  }
+
   activePartitions(): number[] {
     return this.runtime?.activePartitions() ?? [];
   }

@@ -90,6 +90,11 @@ export class StreamRuntime<I extends TopicRole, O extends TopicRole, S extends T
     return this.tasks.activePartitions();
   }
 
+  /** Nothing queued or being committed on any partition: what was processed is on the topics. */
+  settled(): boolean {
+    return this.tasks.all().every((task) => !task.hasWork && task.committing === undefined);
+  }
+
   /** true when the consumer runs and every assigned partition is restored; otherwise why not. */
   ready(): true | string {
     if (this.consumer === undefined || this.stopped) return 'consumer not running';

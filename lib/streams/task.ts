@@ -115,6 +115,10 @@ export class StreamTask<I extends TopicRole, O extends TopicRole, S extends Topi
         if (this.state.closed) return;
         this.send(topics[output], { key, value: codecOf(codecs, output).encode(value) });
       },
+      forwardEncoded: (output, key, value) => {
+        if (this.state.closed) return;
+        this.send(topics[output], { key, value });
+      },
       deadLetter: (letter, key) => this.deadLetter(letter, key),
       commitSoon: () => {
         if (!this.state.closed && this.queued > 0) this.deps.commitSoon(this);
@@ -225,7 +229,9 @@ export class StreamTask<I extends TopicRole, O extends TopicRole, S extends Topi
       value: codecOf(codecs, 'dlq').encode(value),
     });
     metrics.deadLetter(letter.errorClass);
-    this.log.warn(
+    // A rejected text (a duplicate, say) is a verdict, not a failure: not worth a warning each.
+    const level = letter.errorClass === 'REJECTED_TEXT' ? 'debug' : 'warn';
+    this.log[level](
       {
         errorClass: letter.errorClass,
         chainId: letter.chainId,

@@ -8,6 +8,8 @@ import type {
   AugmentedRecord,
   DeadLetter,
   DeadLetterStage,
+  DedupMessage,
+  DedupState,
   RawDocument,
   SynthRound,
   SynthState,
@@ -24,6 +26,8 @@ export interface RecordOfRole {
   dlq: DeadLetter;
   synthState: SynthState;
   assembleState: AssembleState;
+  candidates: DedupMessage;
+  dedupState: DedupState;
 }
 
 export interface Topology<I extends TopicRole, O extends TopicRole, S extends TopicRole> {
@@ -90,6 +94,8 @@ export interface ProcessorContext<O extends TopicRole, S extends TopicRole> {
   readonly store: StateStore<RecordOfRole[S]>;
   /** Queues a record on an output topic; it commits with the partition's next transaction. */
   forward<R extends O>(output: R, key: string | Buffer | null, value: RecordOfRole[R]): void;
+  /** Queues a record already in the output's wire format (passed through, e.g. from an upstream stage). */
+  forwardEncoded(output: O, key: string | Buffer | null, value: Buffer): void;
   /** Queues a dead letter; the message key defaults to the letter's chain id, then its key. */
   deadLetter(letter: Letter, key?: string | Buffer | null): void;
   /** Asks for a transaction soon rather than at the next commit tick. */

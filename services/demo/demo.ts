@@ -6,8 +6,8 @@
 //
 // Why a fixed topic namespace and run id ("demo"/"demo") rather than a fresh namespace per run:
 // "running it a second time reports the same" should be a property of the product, not of the demo
-// redoing its work. The second run re-ingests the same file; ingest's dedup window (rebuilt from the
-// raw topic) drops every document as already ingested, synth and assemble find nothing new, and the
+// redoing its work. The second run re-ingests the same file; the dedup stage (its state restored
+// from its changelog) drops every document as already ingested, synth and assemble find nothing new, and the
 // export reads the same committed records — so the same chains, pairs, texts and byte-identical
 // output (the report shows its sha256). The report says plainly what this invocation did ("0 new,
 // 51 duplicates"). A fresh namespace per run could not promise that: chain ids (and so template
@@ -68,8 +68,13 @@ export interface DemoOptions {
 export interface DemoReport {
   runId: string;
   topics: Topics;
-  /** What this invocation's ingest did (a second run finds every document a duplicate). */
-  ingest: Pick<IngestStats, 'accepted' | 'produced' | 'chunked' | 'duplicates' | 'rejected'>;
+  /**
+   * What this invocation's ingest and dedup did (a second run finds every document a duplicate):
+   * `accepted` documents kept by the dedup stage, `duplicates` and `nearDuplicates` the ones it dropped.
+   */
+  ingest: Pick<IngestStats, 'accepted' | 'produced' | 'chunked' | 'duplicates' | 'rejected'> & {
+    nearDuplicates: number;
+  };
   /** Raw documents on the topic (chunks counted as documents). */
   documents: number;
   documentsAugmented: number;
@@ -130,15 +135,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   });
   let follower: RunOutputs | undefined;
   let ingestStats: IngestStats;
+  let nearDuplicates = 0;
   let raw: RawDoc[];
   try {
     say(`services up: synth run "${o.runId}" (K ${o.chainsPerBlock}, M ${o.roundsPerChain}), assemble`);
     await pipeline.ingestor.ingestPaths([o.corpus]);
     await pipeline.ingestor.flush();
-    ingestStats = { ...pipeline.ingestor.stats };
+    const dedup = await pipeline.decided(pipeline.ingestor.stats.accepted, o.timeoutMs);
+    ingestStats = {
+      ...pipeline.ingestor.stats,
+      accepted: dedup.kept,
+      duplicates: pipeline.ingestor.stats.duplicates + dedup.duplicate,
+    };
+    nearDuplicates = dedup.nearDuplicate;
     say(
       `ingested ${relative(process.cwd(), o.corpus) || o.corpus}: ${ingestStats.accepted} new, ` +
-        `${ingestStats.duplicates} already ingested, ${ingestStats.rejected} rejected`,
+        `${ingestStats.duplicates} already ingested, ${nearDuplicates} near-duplicates, ${ingestStats.rejected} rejected`,
     );
 
     // The documents to account for: every raw document of the namespace, this invocation's or an
@@ -172,6 +184,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     runId: o.runId,
     topics,
     ingest: ingestStats,
+    nearDuplicates,
     raw,
     follower,
     manifest,
@@ -212,6 +225,7 @@ async function buildReport(input: {
   runId: string;
   topics: Topics;
   ingest: IngestStats;
+  nearDuplicates: number;
   raw: RawDoc[];
   follower: RunOutputs;
   manifest: ExportManifest;
@@ -240,6 +254,7 @@ async function buildReport(input: {
       chunked: input.ingest.chunked,
       duplicates: input.ingest.duplicates,
       rejected: input.ingest.rejected,
+      nearDuplicates: input.nearDuplicates,
     },
     documents: raw.length,
     documentsAugmented: coverage.augmented,
@@ -295,7 +310,7 @@ export function demoSummaryText(r: DemoReport, logFile?: string): string {
     `  tokens           ${n(r.tokens.source)} source → ${n(r.tokens.rendered)} rendered`,
     `  pipeline time    ${r.pipelineSeconds.toFixed(1)} s, first document ingested → last record assembled (${r.documentsPerSecond.toFixed(2)} documents/s)`,
     `  output           ${relative(process.cwd(), r.output.file)} (${n(r.output.rows)} lines, ${n(r.output.bytes)} bytes, sha256 ${r.output.sha256.slice(0, 16)}…) + ${relative(process.cwd(), r.output.manifest)}`,
-    `  this invocation  ingested ${n(r.ingest.accepted)} new, ${n(r.ingest.duplicates)} already ingested, ${n(r.ingest.rejected)} rejected; ${r.elapsedSeconds.toFixed(1)} s`,
+    `  this invocation  ingested ${n(r.ingest.accepted)} new, ${n(r.ingest.duplicates)} already ingested, ${n(r.ingest.nearDuplicates)} near-duplicates, ${n(r.ingest.rejected)} rejected; ${r.elapsedSeconds.toFixed(1)} s`,
     ...(logFile
       ? [
           `  logs             ${relative(process.cwd(), logFile)} (warnings and errors; --verbose shows them here)`,

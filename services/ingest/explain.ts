@@ -10,6 +10,7 @@ import { DEFAULT_JSON_FIELDS } from './json-doc.ts';
 import { createIngestMetrics } from './metrics.ts';
 import { inputReader } from './read.ts';
 import type { Format } from './sniff.ts';
+import { DECIDED_BY_STAGE } from './steps/dedup-stage.ts';
 import { languageOptions } from './steps/language.ts';
 import { ingestSteps } from './steps/pipeline.ts';
 import { type Outcome, StepRunner } from './steps/runner.ts';
@@ -56,6 +57,9 @@ export function traceOf(step: string, verdict: Verdict): StepTrace {
   }
 }
 
+/** The steps whose verdict the dedup stage gives when ingest runs with it. */
+const DEDUP_STEPS = new Set(['dedup', 'near_dup']);
+
 const whereOf = (event: SourceEvent) =>
   event.kind === 'skip'
     ? { source: event.source, origin: '' }
@@ -72,8 +76,11 @@ export async function explainIngest(
   const { dedup, nearDup } = dedupWindows(all);
   const language = await languageOptions(all);
   const tally = new Tally(emptyStats(), createIngestMetrics());
+  // With the dedup stage the dry run still shows its verdict among these inputs: the windows decide
+  // here as the stage would, and their steps are marked as the stage's.
+  const stage = options.dedupStage === true;
   const runner = new StepRunner({
-    ...ingestSteps({ ...stepOptions(all, dedup, nearDup), language }),
+    ...ingestSteps({ ...stepOptions({ ...all, dedupStage: false }, dedup, nearDup), language }),
     deadLetters: async () => ({ delivered: Promise.resolve() }),
     tally,
     log: options.log ?? createLogger('ingest-explain', 'warn'),
@@ -92,7 +99,9 @@ export async function explainIngest(
       const explanation: Explanation = { ...whereOf(event), outcome: 'skipped', steps };
       explanations.push(explanation);
       const outcome = await runner.run(event, (step, verdict) => {
-        steps.push(traceOf(step, verdict));
+        const trace = traceOf(step, verdict);
+        if (stage && DEDUP_STEPS.has(step)) trace.detail = { ...trace.detail, decided_by: DECIDED_BY_STAGE };
+        steps.push(trace);
         if (verdict.kind === 'keep' && step === 'decode') explanation.docId = docIdOf(verdict.doc);
       });
       explanation.outcome = outcome.status;

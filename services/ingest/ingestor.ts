@@ -7,7 +7,7 @@ import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { type BudgetConfig, DEFAULT_BUDGET, maxTextTokens, promptTokenModel } from '../../core/budget.ts';
 import { mistralTokenizer } from '../../core/mistral.ts';
 import type { TokenCounter } from '../../core/tokens.ts';
-import type { DeadLetter, RawDocument } from '../../core/types.ts';
+import type { DeadLetter, DedupMessage, RawDocument } from '../../core/types.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { registerSchemas, registryClient, topicSerde } from '../../lib/registry.ts';
@@ -50,6 +50,11 @@ export interface IngestorOptions {
   nearDupWindow?: number;
   /** Estimated Jaccard similarity from which a document is a near-duplicate. */
   nearDupThreshold?: number;
+  /**
+   * Documents go to the dedup stage as candidates (ipt.dedup.candidates) instead of straight to the
+   * raw topic; the windows above are then not used (the stage has its own). ARCHITECTURE.md §9.
+   */
+  dedupStage?: boolean;
   /** Accepted languages (default `en`), `all` (identified, not filtered) or false (no language step). */
   languages?: LanguageSettings['languages'];
   /** Lowest language score kept (eld's scale; default DEFAULT_MIN_LANGUAGE_SCORE). */
@@ -101,12 +106,12 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   const topics = options.topics ?? topicsFor();
   const metrics = options.metrics ?? createIngestMetrics();
   const kafka: Kafka = kafkaClient(options.clientId ?? 'ipt-ingest', options.brokers, log);
-  await checkTopics(kafka, topics);
+  await checkTopics(kafka, options.dedupStage ? [topics.candidates, topics.dlq] : [topics.raw, topics.dlq]);
   // As synth and assemble do: a user who created the topics can ingest (registering is idempotent).
   const registry = registryClient(options.registryUrl);
   await registerSchemas(registry, topics);
   const { dedup, nearDup } = dedupWindows(options);
-  await restoreWindows(kafka, topics, dedup, nearDup, log);
+  if (!options.dedupStage) await restoreWindows(kafka, topics, dedup, nearDup, log);
   const language = await languageOptions(options);
   const producer = await connectProducer(kafka);
   const sink = new BatchingSink(
@@ -127,6 +132,14 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
         sink,
         topic: topics.raw,
         serde: topicSerde<RawDocument>(registry, topics.raw),
+        ...(options.dedupStage
+          ? {
+              candidates: {
+                topic: topics.candidates,
+                serde: topicSerde<DedupMessage>(registry, topics.candidates),
+              },
+            }
+          : {}),
         onQueued: () => metrics.bufferedBytes.set(sink.bufferedBytes),
       },
     }),
@@ -215,6 +228,9 @@ export function stepOptions(
     normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
     dedup,
     nearDup,
+    ...(options.dedupStage
+      ? { stage: { nearDup: (options.nearDupWindow ?? DEFAULT_NEAR_DUP_WINDOW) > 0 } }
+      : {}),
     ...qualityOptions(options),
     chunk: chunkOptions(options),
   };
@@ -232,11 +248,11 @@ function chunkOptions(options: IngestorOptions) {
   return { maxTokens, tokenizer, threads };
 }
 
-async function checkTopics(kafka: Kafka, topics: Topics): Promise<void> {
+async function checkTopics(kafka: Kafka, names: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await requireTopics(admin, [topics.raw, topics.dlq]);
+    await requireTopics(admin, names);
   } finally {
     await admin.disconnect();
   }

@@ -1,11 +1,12 @@
-// `ipt run` and `npm run demo`: the ingest endpoint, synth and assemble in one process, for small
+// `ipt run` and `npm run demo`: the ingest endpoint, dedup, synth and assemble in one process, for small
 // deployments and the demo. Nothing is shared between the services but the process: each one has its
 // own Kafka clients, consumer group, transactions and ops server, exactly as when run alone, so moving
 // from one process to three (or back) changes no topic, group, probe or dashboard.
 //
 // Reads top-down: assemble (downstream first, so it is consuming before anything arrives) → synth →
-// the tap (optional) → ingest (the ingestor, its HTTP endpoint and ops server: documents are
-// accepted only once the whole pipeline is up) → stop, in the reverse order.
+// dedup → the tap (optional) → ingest (the ingestor, sending candidates to dedup, its HTTP endpoint
+// and ops server: documents are accepted only once the whole pipeline is up) → stop, in the
+// reverse order.
 
 import type { Logger } from '../../lib/log.ts';
 import { type OpsServer, startOpsServer } from '../../lib/ops-server.ts';
@@ -13,6 +14,7 @@ import { Shutdown } from '../../lib/streams/shutdown.ts';
 import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { type AssembleOptions, type AssembleService, startAssemble } from '../assemble/main.ts';
+import { type DedupOptions, type DedupService, type DedupStats, startDedup } from '../dedup/main.ts';
 import {
   createIngestor,
   type IngestHttpServer,
@@ -32,13 +34,14 @@ export interface PipelineOptions {
   topics: Topics;
   /** The run: synth's consumer group derives from it, and assemble assembles only its rounds. */
   runId: string;
-  ingest?: Omit<IngestorOptions, Shared> & {
+  ingest?: Omit<IngestorOptions, Shared | 'dedupStage'> & {
     /** POST /documents; absent: no HTTP endpoint (the caller feeds `ingestor` directly, as the demo does). */
     http?: { host?: string; port: number; token?: string; maxBodyBytes?: number };
     /** Port of ingest's /healthz, /readyz, /metrics; absent: none. */
     opsPort?: number;
     opsHost?: string;
   };
+  dedup?: Omit<DedupOptions, Shared>;
   synth?: Omit<SynthOptions, Shared | 'tritonUrls' | 'runId'>;
   assemble?: Omit<AssembleOptions, Shared | 'run' | 'asRun'>;
   /** The WebSocket tap and its page; absent: no tap. */
@@ -52,9 +55,15 @@ export interface Pipeline {
   readonly ingestor: Ingestor;
   readonly http: IngestHttpServer | undefined;
   readonly ingestOps: OpsServer | undefined;
+  readonly dedup: DedupService;
   readonly synth: SynthService;
   readonly assemble: AssembleService;
   readonly tap: TapServer | undefined;
+  /**
+   * Resolves once this process's dedup stage has decided at least `candidates` documents (kept or
+   * dropped) and committed them: what ingest sent is then on the raw topic or in the DLQ.
+   */
+  decided(candidates: number, timeoutMs?: number): Promise<DedupStats>;
   /**
    * Stops accepting documents, flushes what ingest holds to Kafka, then stops synth and assemble,
    * each committing what it has queued (in-flight inference results are committed or left
@@ -91,13 +100,22 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     });
     started.add('synth', () => synth.stop());
 
+    const dedup = await startDedup({ ...options.dedup, brokers, registryUrl, topics });
+    started.add('dedup', () => dedup.stop());
+
     // The tap watches from "now": started before ingest accepts anything, it sees every document of
     // this process; it stops before synth and assemble, so its clients are told first.
     const tap = options.tap ? await startTap({ ...options.tap, brokers, registryUrl, topics }) : undefined;
     if (tap) started.add('tap', () => tap.stop());
 
     const { http: httpOptions, opsPort, opsHost, ...ingestorOptions } = options.ingest ?? {};
-    const ingestor = await createIngestor({ ...ingestorOptions, brokers, registryUrl, topics });
+    const ingestor = await createIngestor({
+      ...ingestorOptions,
+      brokers,
+      registryUrl,
+      topics,
+      dedupStage: true,
+    });
     started.add('ingestor', () => ingestor.close());
     const ingestOps =
       opsPort === undefined
@@ -127,9 +145,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       ingestor,
       http,
       ingestOps,
+      dedup,
       synth,
       assemble,
       tap,
+      decided: (candidates, timeoutMs) => waitDecided(dedup, candidates, timeoutMs),
       stop: () => {
         stopping ??= started.stop();
         return stopping;
@@ -139,5 +159,22 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     // A service that could not start (missing topics, no Triton…): leave nothing running behind it.
     await started.stop().catch(() => {});
     throw error;
+  }
+}
+
+async function waitDecided(
+  dedup: DedupService,
+  candidates: number,
+  timeoutMs = 300_000,
+): Promise<DedupStats> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = dedup.stats();
+    const decided = stats.kept + stats.duplicate + stats.nearDuplicate + stats.invalid;
+    // Counted when queued; the verdicts are on the topics once their transactions have committed.
+    if (decided >= candidates && dedup.settled()) return dedup.stats();
+    if (Date.now() > deadline)
+      throw new Error(`dedup decided ${decided} of ${candidates} documents in ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

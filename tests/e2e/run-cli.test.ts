@@ -62,8 +62,8 @@ async function started(run: Running): Promise<Urls> {
   while (Date.now() < deadline) {
     const out = run.output();
     const post = out.match(/POST (http:\/\/\S+\/documents)/);
-    const ops = out.match(/ops: ingest (\S+) +synth (\S+) +assemble (\S+)/);
-    if (post?.[1] && ops) return { documents: post[1], ops: ops.slice(1, 4) as string[] };
+    const ops = out.match(/ops: ingest (\S+) +dedup (\S+) +synth (\S+) +assemble (\S+)/);
+    if (post?.[1] && ops) return { documents: post[1], ops: ops.slice(1, 5) as string[] };
     if (run.child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -91,6 +91,18 @@ describe('ipt run', () => {
     expect(await run.exited).toBe(0);
     for (const flag of ['--run-id', '--ingest-port', '--k', '--idle-ms', '--brokers', '--triton', '--config'])
       expect(run.output()).toContain(flag);
+    // Every ingest document option (declared once, shared with ipt ingest) and the dedup stage's.
+    for (const flag of [
+      '--extract',
+      '--normalize',
+      '--languages',
+      '--no-quality',
+      '--clean-lines',
+      '--max-record-bytes',
+    ])
+      expect(run.output()).toContain(flag);
+    for (const flag of ['--dedup-window', '--near-dup-threshold', '--no-near-dup', '--dedup-ops-port'])
+      expect(run.output()).toContain(flag);
   });
 
   it('refuses to start on missing topics, saying how to create them', async () => {
@@ -114,6 +126,7 @@ describe('ipt run', () => {
         ingestToken: TOKEN,
         ingestPort: 0,
         ingestOpsPort: 0,
+        dedupOpsPort: 0,
         synthOpsPort: 0,
         assembleOpsPort: 0,
       }),
@@ -138,6 +151,7 @@ describe('ipt run', () => {
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain('SIGTERM: stopping');
+    expect(first.output()).toMatch(/dedup kept \d+, dropped 0 duplicates and 0 near-duplicates/);
 
     // A restart of the same run finishes whatever was left, without redoing what was committed.
     const second = startRun(topics, runId, config);

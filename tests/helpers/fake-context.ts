@@ -8,6 +8,8 @@ import type { TopicRole } from '../../lib/topics.ts';
 
 export interface FakeContext<O extends TopicRole, S extends TopicRole> extends ProcessorContext<O, S> {
   forwarded: { output: O; key: string | Buffer | null; value: RecordOfRole[O] }[];
+  /** What was forwarded already encoded. */
+  encoded: { output: O; key: string | Buffer | null; value: Buffer }[];
   letters: { letter: Letter; key: string | Buffer | null | undefined }[];
   /** Store writes in order; null deletes. */
   writes: { key: string; value: RecordOfRole[S] | null }[];
@@ -30,11 +32,13 @@ export function fakeContext<O extends TopicRole, S extends TopicRole>(
       keep: (key, value) => context.kept.push({ key, value }),
     },
     forwarded: [],
+    encoded: [],
     letters: [],
     writes: [],
     kept: [],
     commitRequests: 0,
     forward: (output, key, value) => context.forwarded.push({ output, key, value }),
+    forwardEncoded: (output, key, value) => context.encoded.push({ output, key, value }),
     deadLetter: (letter, key) => context.letters.push({ letter, key }),
     commitSoon: () => {
       context.commitRequests++;

@@ -13,6 +13,8 @@ const sampleOf: Record<TopicName, unknown[]> = {
   [TOPICS.dlq]: [samples.sampleDeadLetter],
   [TOPICS.synthState]: [samples.sampleSynthStateChain, samples.sampleSynthStateCounters],
   [TOPICS.assembleState]: [samples.sampleAssembleState],
+  [TOPICS.candidates]: [samples.sampleDedupCandidate, samples.sampleDedupReply],
+  [TOPICS.dedupState]: [samples.sampleDedupDocState, samples.sampleDedupBandState],
 };
 
 describe('pipeline schemas in the registry', () => {

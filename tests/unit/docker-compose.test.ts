@@ -12,6 +12,7 @@ import { Ajv } from 'ajv';
 import type { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assembleCommand } from '../../cli/assemble.ts';
+import { dedupCommand } from '../../cli/dedup.ts';
 import { ingestCommand } from '../../cli/ingest.ts';
 import { schemasCommand } from '../../cli/schemas.ts';
 import { synthCommand } from '../../cli/synth.ts';
@@ -63,6 +64,7 @@ function sourcesUnder(dirs: string[]): string[] {
 async function context(): Promise<CheckContext> {
   const commands: Command[] = [
     ingestCommand(),
+    dedupCommand(),
     synthCommand(),
     assembleCommand(),
     topicsCommand(),

@@ -62,6 +62,21 @@ describe('ipt ingest --explain', () => {
     expect(text).toMatch(/#4 .*\(short\): rejected\n(.*\n)*\s+length\s+rejected too_short/);
   });
 
+  it('shows the dedup verdicts as the dedup stage would give them, marked as its own', async () => {
+    const { explanations } = await explainIngest({ ...options, dedupStage: true }, [file], { limit: 3 });
+    expect(explanations.map((e) => e.outcome)).toEqual(['accepted', 'duplicate', 'rejected']);
+    expect(explanations[1]?.steps.at(-1)).toMatchObject({
+      step: 'dedup',
+      detail: { decided_by: 'the dedup stage (ipt dedup)' },
+    });
+    expect(explanations[2]?.steps.at(-1)).toMatchObject({
+      step: 'near_dup',
+      reason: 'near_duplicate',
+      detail: { kept_doc_id: 'kept', decided_by: 'the dedup stage (ipt dedup)' },
+    });
+    expect(explanationText(explanations)).toContain('decided_by=the dedup stage (ipt dedup)');
+  });
+
   it('leaves near-duplicates in with the near-dup window off', async () => {
     const { explanations } = await explainIngest({ ...options, nearDupWindow: 0 }, [file], { limit: 3 });
     expect(explanations[2]).toMatchObject({ docId: 'near', outcome: 'accepted' });

@@ -10,6 +10,8 @@ import {
   CHAIN_CLOSE_REASONS,
   DEAD_LETTER_ERROR_CLASSES,
   DEAD_LETTER_STAGES,
+  DEDUP_ANSWERS,
+  DEDUP_MESSAGE_KINDS,
   SYNTH_RECORD_KINDS,
 } from '../../core/types.ts';
 import { SAMPLES, sampleRawDocument } from '../fixtures/records.ts';
@@ -62,11 +64,18 @@ function walk(schema: unknown, visit: (node: Json, field?: Json) => void): void 
 }
 
 describe('schemas', () => {
-  it('are the six expected records', () => {
+  it('are the eight expected records', () => {
     expect(files.sort()).toEqual(
-      ['AssembleState', 'AugmentedRecord', 'DeadLetter', 'RawDocument', 'SynthRound', 'SynthState'].map(
-        (n) => `${n}.avsc`,
-      ),
+      [
+        'AssembleState',
+        'AugmentedRecord',
+        'DeadLetter',
+        'DedupMessage',
+        'DedupState',
+        'RawDocument',
+        'SynthRound',
+        'SynthState',
+      ].map((n) => `${n}.avsc`),
     );
   });
 
@@ -134,6 +143,8 @@ describe('schemas', () => {
     expect(enumOf('SynthRound.avsc', 'SynthRecordKind')).toEqual([...SYNTH_RECORD_KINDS]);
     expect(enumOf('DeadLetter.avsc', 'DeadLetterStage')).toEqual([...DEAD_LETTER_STAGES]);
     expect(enumOf('DeadLetter.avsc', 'DeadLetterErrorClass')).toEqual([...DEAD_LETTER_ERROR_CLASSES]);
+    expect(enumOf('DedupMessage.avsc', 'DedupMessageKind')).toEqual([...DEDUP_MESSAGE_KINDS]);
+    expect(enumOf('DedupMessage.avsc', 'DedupAnswer')).toEqual([...DEDUP_ANSWERS]);
   });
 
   it('reject a value with a missing field', () => {

@@ -12,6 +12,7 @@ import { type ChunkOptions, chunkStep } from './chunk.ts';
 import { type CleanLinesOptions, cleanLinesStep } from './clean-lines.ts';
 import { decodeStep } from './decode.ts';
 import { dedupStep } from './dedup.ts';
+import { dedupStageStep } from './dedup-stage.ts';
 import { extractStep } from './extract.ts';
 import { type LanguageOptions, languageStep } from './language.ts';
 import { lengthStep } from './length.ts';
@@ -37,6 +38,8 @@ export interface PipelineOptions {
   dedup?: DedupWindow;
   /** The near-duplicate (MinHash) window; absent or of capacity 0: no near_dup step. */
   nearDup?: NearDupWindow;
+  /** The dedup stage decides instead of the windows (which are then left out); near-dup: send signatures. */
+  stage?: { nearDup: boolean };
   chunk: ChunkOptions;
   /** Absent: a dry run, documents are accepted without being written. */
   produce?: ProduceOptions;
@@ -50,8 +53,11 @@ export function ingestSteps(options: PipelineOptions): Steps {
   if (options.language) steps.push(languageStep(options.language));
   if (options.cleanLines) steps.push(cleanLinesStep(options.cleanLines));
   if (options.quality) steps.push(qualityStep(options.quality));
-  if (options.dedup && options.dedup.capacity > 0) steps.push(dedupStep(options.dedup));
-  if (options.nearDup && options.nearDup.capacity > 0) steps.push(nearDupStep(options.nearDup));
+  if (options.stage) steps.push(dedupStageStep(options.stage.nearDup));
+  else {
+    if (options.dedup && options.dedup.capacity > 0) steps.push(dedupStep(options.dedup));
+    if (options.nearDup && options.nearDup.capacity > 0) steps.push(nearDupStep(options.nearDup));
+  }
   steps.push(chunkStep(options.chunk));
   if (options.produce) steps.push(produceStep(options.produce));
   return { decode: decodeStep(), steps };

@@ -4,7 +4,7 @@
 // parent's id (one partition, in order) and carry the whole text's hash and MinHash signature in
 // headers, the ones the dedup windows are restored from.
 
-import type { RawDocument } from '../../../core/types.ts';
+import type { DedupMessage, RawDocument } from '../../../core/types.ts';
 import { DEDUP_HEADER } from '../dedup.ts';
 import { chunkDocId, contentHash } from '../ids.ts';
 import { signatureBytes } from '../minhash.ts';
@@ -17,6 +17,11 @@ export interface ProduceOptions {
   sink: RecordSink;
   topic: string;
   serde: Serializer<RawDocument>;
+  /**
+   * The dedup stage decides: each document goes as one candidate (its records inside, keyed by its
+   * content hash) to this topic instead of its records to `topic`. ARCHITECTURE.md §9.
+   */
+  candidates?: { topic: string; serde: Serializer<DedupMessage> };
   /** Called after each document's records are queued (the buffered-bytes gauge). */
   onQueued?: () => void;
 }
@@ -63,6 +68,13 @@ export function produceStep(options: ProduceOptions): Step {
       const docId = docIdOf(doc);
       const records = rawDocuments(doc, docId, hash, doc.split, Date.now());
       const values = await Promise.all(records.map((record) => serde.serialize(record)));
+      if (options.candidates) {
+        const candidate = await options.candidates.serde.serialize(candidateOf(doc, docId, hash, values));
+        const pushed = await sink.push(options.candidates.topic, { key: hash, value: candidate });
+        options.onQueued?.();
+        doc.sent = { docId, records: records.length, tokens: doc.split.tokens, delivered: pushed.delivered };
+        return keep(doc);
+      }
       const headers: Record<string, string | Buffer> = { [DEDUP_HEADER]: hash };
       if (doc.minhash) headers[MINHASH_HEADER] = signatureBytes(doc.minhash);
       const deliveries: Promise<void>[] = [];
@@ -75,5 +87,24 @@ export function produceStep(options: ProduceOptions): Step {
       doc.sent = { docId, records: records.length, tokens: doc.split.tokens, delivered };
       return keep(doc);
     },
+  };
+}
+
+/** A document as the dedup stage takes it: its encoded records, hash and signature. */
+export function candidateOf(doc: Doc, docId: string, hash: string, records: Buffer[]): DedupMessage {
+  return {
+    kind: 'CANDIDATE',
+    hash,
+    doc_id: docId,
+    records,
+    signature: doc.minhash ? signatureBytes(doc.minhash) : null,
+    origin: doc.origin,
+    band: null,
+    band_key: null,
+    peers: [],
+    peer_hash: null,
+    peer_doc_id: null,
+    status: null,
+    similarity: null,
   };
 }
