@@ -307,6 +307,8 @@ const report = [
   '',
   `Keep/drop: ${disagreements} of ${pairs} pairs decided differently from the reference model (${chainsDiffering.size} chains)${examples.size ? `, e.g. answers ${[...examples].join(', ')}` : ''}.`,
   '',
+  'Reference model: bench/reference/ (its rules; CPython random.Random per draw, seed = chain index + 12345). ipt column: ipt-templates-3 rules and replayed draws (core/templates/v3/) over the reference list shapes; figures are read from the draws and shapes, not from rendered texts, since the v3 renderer is not built yet. The issue column used its own chain mix and definitions, so rows whose definition differs (options or reasoning first, cited by label, numbered, separators) are compared against the reference model only.',
+  '',
   ...lines,
   '',
   `Ran in ${fmt(seconds, 1)} s.`,
