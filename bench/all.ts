@@ -13,6 +13,8 @@ const runs: [string, ...string[]][] = [
   ['bench/ingest-warc.ts', '--write'],
   // Deterministic fidelity figures of the template set (seconds); --write keeps RESULTS.md current.
   ['bench/templates.ts', '--write'],
+  // The reference's figures (a model of its code) against ipt-templates-3's rules and draws.
+  ['bench/templates-fidelity.ts', '--write'],
   // Writes its section of bench/RESULTS.md; its flags (sizes, sections) can be passed to npm run bench.
   ['bench/pipeline.ts', '--write', ...process.argv.slice(2)],
   // The continuous-batching engine sim (its own flags; run it alone to pass them).
