@@ -21,17 +21,21 @@ interface Run {
   name: string;
   texts: string[];
   msPerPage: number;
+  /** Pages whose main content was found (the lines step drops none of them for chrome). */
+  main: boolean[];
 }
 
 function ipt(pages: RealPage[], mode: ExtractMode): Run {
-  let texts: string[] = [];
+  let found: ReturnType<typeof extractText>[] = [];
   let seconds = Number.POSITIVE_INFINITY;
   for (let i = 0; i < REPEATS; i++) {
     const start = performance.now();
-    texts = pages.map((p) => extractText(p.html, mode).text);
+    found = pages.map((p) => extractText(p.html, mode));
     seconds = Math.min(seconds, (performance.now() - start) / 1000);
   }
-  return { name: `ipt extract (${mode})`, texts, msPerPage: (1000 * seconds) / pages.length };
+  const texts = found.map((f) => f.text);
+  const main = found.map((f) => f.path === 'readability');
+  return { name: `ipt extract (${mode})`, texts, main, msPerPage: (1000 * seconds) / pages.length };
 }
 
 /** Share of `ref`'s lines (as word-token runs) found in `out`'s words, pooled over the pages. */
@@ -61,7 +65,7 @@ interface Outcome {
 }
 
 /** The lines and quality steps, as ingest runs them by default, on each extracted text. */
-function qualitySteps(pages: readonly Marked[], texts: readonly string[]): Outcome {
+function qualitySteps(pages: readonly Marked[], texts: readonly string[], main: readonly boolean[]): Outcome {
   const steps = [
     cleanLinesStep({ scope: 'html', maxRemovedShare: DEFAULT_MAX_REMOVED_SHARE }),
     qualityStep(DEFAULT_QUALITY),
@@ -70,7 +74,11 @@ function qualitySteps(pages: readonly Marked[], texts: readonly string[]): Outco
   let kept = 0;
   let keptWithChrome = 0;
   pages.forEach((page, i) => {
-    let doc: Doc = { ...plainDoc(texts[i] ?? '', { source: 'bench', origin: String(i) }), html: false };
+    let doc: Doc = {
+      ...plainDoc(texts[i] ?? '', { source: 'bench', origin: String(i) }),
+      html: false,
+      mainContent: main[i] ?? false,
+    };
     for (const step of steps) {
       const verdict = step.process(doc) as Verdict;
       if (verdict.kind !== 'keep') {
@@ -101,6 +109,7 @@ const runs: Run[] = [
     name: `trafilatura ${reference.version}`,
     texts: reference.bodies,
     msPerPage: (1000 * reference.seconds) / pages.length,
+    main: reference.bodies.map(() => true),
   },
 ];
 const traf = reference.bodies;
@@ -144,7 +153,7 @@ console.log('\nThe lines and quality steps (defaults) on each extraction');
 console.log('| extraction | kept | kept with chrome left | dropped, by reason |');
 console.log('|---|---|---|---|');
 for (const run of runs) {
-  const o = qualitySteps(pages, run.texts);
+  const o = qualitySteps(pages, run.texts, run.main);
   const drops = [...o.drops].sort((x, y) => y[1] - x[1]).map(([r, n]) => `${r} ${n}`);
   console.log(
     `| ${run.name} | ${o.kept} | ${o.keptWithChrome} (${pct(o.keptWithChrome / Math.max(1, o.kept))}) | ${drops.join(', ') || '–'} |`,
