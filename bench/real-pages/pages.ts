@@ -41,6 +41,7 @@ export function layouts(): Layout[] {
 export function missingPackages(all: readonly Layout[] = layouts()): string[] {
   return [...new Set(all.map((l) => l.package))].filter((pkg) => {
     try {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
       const status = execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
       return !status.includes('install ok installed');
     } catch {
