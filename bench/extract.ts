@@ -7,29 +7,12 @@
 // word-token recall and precision against the known article, chrome lines left, and pages/s (the
 // fastest of REPEATS passes over the pages, in each language: other jobs only ever slow one down).
 
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { type ExtractMode, extractText } from '../services/ingest/html.ts';
 import { type ChromePage, chromePages } from '../tests/helpers/chrome-pages.ts';
 import { type Score, score } from '../tests/helpers/extraction-score.ts';
+import { trafilatura } from './trafilatura.ts';
 
-const PYTHON = join(import.meta.dirname, '../.venv/bin/python');
 const REPEATS = 5;
-
-// The body as trafilatura.extract returns it, and with the title of its metadata first (as ipt
-// writes a page's title).
-const TRAFILATURA = `
-import json, sys, time, trafilatura
-pages = json.load(sys.stdin)
-seconds = float("inf")
-for _ in range(${REPEATS}):
-    start = time.perf_counter()
-    docs = [trafilatura.bare_extraction(html, include_comments=False, with_metadata=True) for html in pages]
-    seconds = min(seconds, time.perf_counter() - start)
-bodies = [((d.text if d else '') or '') for d in docs]
-titled = [f"{d.title}\\n\\n{b}" if d and d.title and not b.startswith(d.title) else b for d, b in zip(docs, bodies)]
-print(json.dumps({"body": bodies, "titled": titled, "seconds": seconds}))
-`;
 
 interface Run {
   texts: string[];
@@ -47,17 +30,19 @@ function ipt(pages: ChromePage[], mode: ExtractMode): Run {
   return { texts, seconds };
 }
 
-function trafilatura(pages: ChromePage[]): { body: Run; titled: Run } {
-  const run = spawnSync(PYTHON, ['-c', TRAFILATURA], {
-    input: JSON.stringify(pages.map((p) => p.html)),
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
+/** trafilatura's body, and its metadata title put first (as ipt writes a page's title). */
+function reference(pages: ChromePage[]): { body: Run; titled: Run } {
+  const out = trafilatura(
+    pages.map((p) => p.html),
+    REPEATS,
+  );
+  const titled = out.bodies.map((b, i) => {
+    const title = out.titles[i] ?? '';
+    return title && !b.startsWith(title) ? `${title}\n\n${b}` : b;
   });
-  if (run.status !== 0) throw new Error(`trafilatura failed: ${run.stderr}`);
-  const out = JSON.parse(run.stdout) as { body: string[]; titled: string[]; seconds: number };
   return {
-    body: { texts: out.body, seconds: out.seconds },
-    titled: { texts: out.titled, seconds: out.seconds },
+    body: { texts: out.bodies, seconds: out.seconds },
+    titled: { texts: titled, seconds: out.seconds },
   };
 }
 
@@ -66,12 +51,12 @@ const row = (name: string, s: Score, run: Run) =>
   `| ${name} | ${pct(s.recall)} | ${pct(s.minRecall)} | ${pct(s.precision)} | ${s.chromeLines} | ${s.pagesWithChrome} | ${(s.pages / run.seconds).toFixed(0)} |`;
 
 const pages = chromePages();
-const reference = trafilatura(pages);
+const traf = reference(pages);
 const runs: [string, Run][] = [
   ['ipt extract (Readability, default)', ipt(pages, 'readability')],
   ['ipt --extract text (the former conversion)', ipt(pages, 'text')],
-  ['trafilatura 2.3.1, body', reference.body],
-  ['trafilatura 2.3.1, metadata title + body', reference.titled],
+  ['trafilatura 2.3.1, body', traf.body],
+  ['trafilatura 2.3.1, metadata title + body', traf.titled],
 ];
 console.log(
   `${pages.length} pages (${['book', 'news', 'docs'].map((l) => `${pages.filter((p) => p.layout === l).length} ${l}`).join(', ')})`,

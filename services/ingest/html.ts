@@ -80,8 +80,9 @@ function readArticle(html: string): { text: string; title: string | null } | und
 function articleOf(html: string): { text: string; title: string | null } | undefined {
   const { document } = parseHTML(html);
   // Read before Readability, which removes a heading that repeats the title from the document.
-  const headings = [...document.querySelectorAll('h1')].map((h) => normalizeWhitespace(h.textContent ?? ''));
   const pageTitleText = normalizeWhitespace(document.title ?? '');
+  dropChrome(document);
+  const headings = [...document.querySelectorAll('h1')].map((h) => normalizeWhitespace(h.textContent ?? ''));
   // linkedom implements the part of the DOM Readability walks; its types are its own.
   const article = new Readability(document as unknown as ReadabilityDocument).parse();
   if (!article?.content) return undefined;
@@ -91,6 +92,44 @@ function articleOf(html: string): { text: string; title: string | null } | undef
   // An article that opens with its own heading has its title line; otherwise the page's is put first.
   const text = title && !OPENS_WITH_HEADING.test(article.content) ? `${title}\n\n${body}` : body;
   return { text, title };
+}
+
+/**
+ * A site's chrome, marked as such by the page: HTML's sectioning for navigation, page headers and
+ * footers and asides, ARIA landmark roles, and the class names generators give their navigation
+ * bars, sidebars and footers. Readability scores these like text when they hold many words (a
+ * documentation sidebar, a theme picker, a footer of licence lines); taken out first, they cannot
+ * win or join the article.
+ */
+const CHROME = [
+  'nav',
+  'aside',
+  'body > header',
+  'body > footer',
+  '[role=navigation]',
+  '[role=banner]',
+  '[role=contentinfo]',
+  '[role=search]',
+  '[role=complementary]',
+  '[role=dialog]',
+  '[aria-hidden=true]',
+  '.sphinxsidebar',
+  '.related',
+  '.footer',
+  '#footer',
+  '.navheader',
+  '.navfooter',
+  '.navbar',
+  '.breadcrumb',
+  '.breadcrumbs',
+  // Permalink anchors beside headings (Sphinx, MkDocs) and a page's language bar (Apache's manual).
+  '.headerlink',
+  '.toplang',
+  '.bottomlang',
+].join(',');
+
+function dropChrome(document: ReturnType<typeof parseHTML>['document']): void {
+  for (const element of [...document.querySelectorAll(CHROME)]) element.remove();
 }
 
 /**

@@ -4,6 +4,9 @@
 
 import type { ChromePage } from './chrome-pages.ts';
 
+/** A page whose article and chrome lines are known. */
+export type Marked = Pick<ChromePage, 'article' | 'chrome'>;
+
 export const wordTokens = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
 export function overlap(extracted: string, truth: string): { recall: number; precision: number } {
@@ -26,7 +29,7 @@ export function overlap(extracted: string, truth: string): { recall: number; pre
 }
 
 /** A line as a list item or link bar renders it: without bullets, numbers and separators. */
-const bare = (line: string) =>
+export const bareLine = (line: string): string =>
   line
     .replace(/^[\s*•·\-–]*(?:\d+\.\s+)?/, '')
     .replace(/[\s|»]+$/, '')
@@ -36,9 +39,9 @@ const bare = (line: string) =>
  * The chrome lines found in an extraction: a line that is one exactly, or (for lines long enough
  * not to be a common word) contains one. Chrome the article itself says is not counted.
  */
-export function chromeLeft(extracted: string, page: ChromePage): string[] {
-  const lines = extracted.split('\n').map(bare).filter(Boolean);
-  const articleLines = new Set(page.article.split('\n').map(bare));
+export function chromeLeft(extracted: string, page: Marked): string[] {
+  const lines = extracted.split('\n').map(bareLine).filter(Boolean);
+  const articleLines = new Set(page.article.split('\n').map(bareLine));
   return page.chrome.filter((entry) => {
     if (articleLines.has(entry)) return false;
     const long = entry.length >= 12;
@@ -59,7 +62,7 @@ export interface Score {
   minRecall: number;
 }
 
-export function score(pages: readonly ChromePage[], texts: readonly string[]): Score {
+export function score(pages: readonly Marked[], texts: readonly string[]): Score {
   let recall = 0;
   let precision = 0;
   let minRecall = 1;

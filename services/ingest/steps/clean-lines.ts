@@ -3,7 +3,9 @@
 // notices, upper-case menu lines). Other texts are kept as given unless the user opts in (`all`):
 // the method hands the synthesizer the raw text. A document whose cleaned lines held more than 5 %
 // of its words is dead-lettered `quality:boilerplate_lines` (RefinedWeb drops it) unless that rule
-// is switched off. Each cleaned document is counted (`how`: cleaned) with the lines it lost.
+// is switched off — or the page's main content was found: its chrome went with extraction, and
+// what the line rules still match there is the page's own (one-word and upper-case lines of code,
+// tables and API listings), not chrome a bad extraction left. Each cleaned document is counted (`how`: cleaned) with the lines it lost.
 
 import { dropBoilerplateLines, MAX_REMOVED_WORD_SHARE } from './boilerplate-lines.ts';
 import { qualityReason } from './quality-rules.ts';
@@ -35,7 +37,7 @@ export function cleanLinesStep(options: CleanLinesOptions): Step {
       const cleaned = dropBoilerplateLines(doc.text);
       if (cleaned.lines === 0) return { kind: 'keep', doc, how: 'unchanged', detail: { lines_removed: '0' } };
       const share = cleaned.words === 0 ? 0 : cleaned.wordsRemoved / cleaned.words;
-      if (options.maxRemovedShare !== null && share > options.maxRemovedShare) {
+      if (options.maxRemovedShare !== null && !doc.mainContent && share > options.maxRemovedShare) {
         const value = String(Math.round(share * 1000) / 1000);
         const limit = String(options.maxRemovedShare);
         return {

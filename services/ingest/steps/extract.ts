@@ -13,7 +13,12 @@ export function extractStep(mode: ExtractMode): Step {
       if (!doc.html) return keep(doc);
       const { text, path, title } = extractText(doc.text, mode);
       const metadata = title ? { ...doc.metadata, title } : doc.metadata;
-      const extracted = { ...withText(doc, text), html: false, metadata };
+      const extracted = {
+        ...withText(doc, text),
+        html: false,
+        mainContent: path === 'readability',
+        metadata,
+      };
       return { kind: 'keep', doc: extracted, detail: { path }, how: path };
     },
   };

@@ -41,6 +41,11 @@ export interface Doc extends CandidateDoc {
   langScore?: number;
   /** The produce step's records. */
   sent?: Sent;
+  /**
+   * The extract step found the page's main content (its chrome already gone): the lines step still
+   * cleans what is left, but does not drop the page for it.
+   */
+  mainContent?: boolean;
 }
 
 export type Verdict =
