@@ -37,11 +37,18 @@ export interface SpawnedTriton {
  * so an outgoing connection cannot take the port between this check and the server's bind.
  */
 export async function freePortTriple(): Promise<number> {
+  return freePortRun(3);
+}
+
+/** A base port P with P … P+n−1 free, as freePortTriple (an engine sim adds its stats port at P+3). */
+export async function freePortRun(n: number): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
     const base = 20_000 + Math.floor(Math.random() * 12_000);
-    if ((await portFree(base)) && (await portFree(base + 1)) && (await portFree(base + 2))) return base;
+    let free = true;
+    for (let k = 0; k < n && free; k++) free = await portFree(base + k);
+    if (free) return base;
   }
-  throw new Error('no three consecutive free ports found');
+  throw new Error(`no ${n} consecutive free ports found`);
 }
 
 export interface SpawnTritonOptions {

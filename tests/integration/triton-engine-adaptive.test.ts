@@ -12,7 +12,7 @@ import {
   TritonMetrics,
   TritonRequestFailedError,
 } from '../../lib/triton/index.ts';
-import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
+import { freePortRun, type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 
 /**
  * The client's concurrency and routing for a continuous-batching model, against the REAL engine
@@ -23,7 +23,6 @@ import { type SpawnedTriton, spawnTriton } from '../helpers/triton-server.ts';
 
 const ENGINE = 'instruction_synthesizer_engine_sim';
 const SLOTS = 24;
-const PORTS = { a: 28_110, b: 28_120 };
 const faultFile = join(tmpdir(), `ipt-engine-fault-${process.pid}`);
 const params = { sampling: { temperature: 0, max_tokens: 48 }, excludeInputInOutput: true };
 
@@ -115,13 +114,36 @@ describe('adaptive concurrency and chain affinity against the engine simulator',
     return c;
   };
 
+  /**
+   * An engine sim on free ports whose engine answers its stats port. On a loaded machine PyTriton's
+   * model load now and then fails while the server still starts; a second start then succeeds.
+   */
+  async function spawnEngine(extra: string[] = []): Promise<SpawnedTriton> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePortRun(4);
+      const server = await spawnTriton({ httpPort: port, args: engineArgs(port, extra) });
+      try {
+        await until(
+          'the engine answers on its stats port',
+          () =>
+            stats(server).then(
+              () => true,
+              () => false,
+            ),
+          30_000,
+        );
+        return server;
+      } catch (error) {
+        await server.stop();
+        if (attempt >= 2) throw error;
+      }
+    }
+  }
+
   beforeAll(async () => {
     rmSync(faultFile, { force: true });
-    [a, b] = await Promise.all([
-      spawnTriton({ httpPort: PORTS.a, args: engineArgs(PORTS.a) }),
-      spawnTriton({ httpPort: PORTS.b, args: engineArgs(PORTS.b, ['--fault-file', faultFile]) }),
-    ]);
-  }, 180_000);
+    [a, b] = await Promise.all([spawnEngine(), spawnEngine(['--fault-file', faultFile])]);
+  }, 240_000);
 
   afterAll(async () => {
     rmSync(faultFile, { force: true });
