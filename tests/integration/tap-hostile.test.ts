@@ -105,7 +105,7 @@ describe('the tap under attack', () => {
       [frame(1, Buffer.alloc(9 * 1024, 0x20)), 1009],
     ];
     const clients = await Promise.all(cases.map(() => upgraded()));
-    cases.forEach(([bytes], i) => clients[i]?.socket.write(bytes));
+    for (const [i, [bytes]] of cases.entries()) clients[i]?.socket.write(bytes);
     await produceSome(20);
     await Promise.all(clients.map((c) => c.closed));
     expect(clients.map(closeCode)).toEqual(cases.map(([, code]) => code));
