@@ -32,8 +32,11 @@ import { DEFAULT_SINK, SINK_COMPRESSIONS, type SinkCompression } from '../servic
 import { FORMATS, type Format } from '../services/ingest/sniff.ts';
 import {
   addConnectionOptions,
+  addHttpLimitOptions,
   addOpsOptions,
   type ConnectionFlags,
+  type HttpLimitFlags,
+  httpLimitsOf,
   type OpsFlags,
   onStopSignal,
   resolveConnections,
@@ -41,7 +44,7 @@ import {
 import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
 import { addQualityOptions, type QualityFlags, qualitySettings } from './ingest-quality.ts';
 
-interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags, QualityFlags {
+interface IngestFlags extends ConnectionFlags, OpsFlags, LanguageFlags, QualityFlags, HttpLimitFlags {
   serve?: boolean;
   format: Format | 'auto';
   extract: ExtractMode;
@@ -348,6 +351,7 @@ function addReportOptions(command: Command): Command {
 
 /** --serve: the HTTP endpoint and the ops server. */
 function addServeOptions(command: Command): Command {
+  addHttpLimitOptions(command, 'IPT_INGEST', '--serve: ');
   return command
     .addOption(
       new Option('--host <host>', '--serve: address to bind').default('127.0.0.1').env('IPT_INGEST_HOST'),
@@ -476,6 +480,8 @@ async function serve(flags: IngestFlags): Promise<void> {
     maxBodyBytes: flags.maxBodyBytes,
     fields: options.fields,
     maxRecordBytes: flags.maxRecordBytes,
+    maxJsonDepth: flags.maxJsonDepth,
+    limits: httpLimitsOf(flags),
     log,
   });
   const ops = await startOpsServer({
