@@ -142,7 +142,12 @@ async function run(attack: string, launch: () => Promise<Cut>[]): Promise<void> 
   const t0 = performance.now();
   const cuts = launch();
   const legit = legitimate(() => done);
-  const results = await Promise.all(cuts);
+  // A connection neither answered nor closed within 30 s counts as such (a SYN the kernel dropped
+  // from a full backlog is retried by the client's kernel for minutes).
+  const bounded = cuts.map((c) =>
+    Promise.race([c, sleep(30_000).then(() => ({ status: 'open at 30 s', afterMs: 30_000 }))]),
+  );
+  const results = await Promise.all(bounded);
   done = true;
   const ms = await legit;
   clearInterval(sampler);
