@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { TEMPLATE_VERSIONS } from '../core/templates/version.ts';
-import { commaList, port } from '../lib/cli-options.ts';
+import { commaList, port, positiveInt } from '../lib/cli-options.ts';
 import { type Endpoints, loadEndpoints } from '../lib/endpoints.ts';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../lib/http/limits.ts';
+import { DEFAULT_MAX_JSON_DEPTH } from '../lib/json-depth.ts';
 import { routeLogsToFile } from '../lib/log.ts';
 import { DEFAULT_TOKENIZER } from '../lib/tokenizer-file.ts';
 import { type Topics, topicsFor } from '../lib/topics.ts';
@@ -173,3 +175,76 @@ export function tokenizerOption(description: string): Option {
     .env('IPT_TOKENIZER')
     .default(DEFAULT_TOKENIZER);
 }
+
+/** The flags of lib/http/limits.ts and the JSON depth limit, for a command that runs an HTTP server. */
+export interface HttpLimitFlags {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+  maxHeaderBytes: number;
+  maxJsonDepth: number;
+}
+
+/** Adds the HTTP limit flags, read from `<envPrefix>_HEADERS_TIMEOUT_MS` … too; `note` prefixes each description. */
+export function addHttpLimitOptions(command: Command, envPrefix: string, note = ''): Command {
+  const d = HTTP_LIMIT_DEFAULTS;
+  const flags: [string, string, string, number][] = [
+    [
+      '--headers-timeout-ms <ms>',
+      'HEADERS_TIMEOUT_MS',
+      'time a client has to send its headers (408)',
+      d.headersTimeoutMs,
+    ],
+    [
+      '--request-timeout-ms <ms>',
+      'REQUEST_TIMEOUT_MS',
+      'time a client has to send a whole request (408)',
+      d.requestTimeoutMs,
+    ],
+    [
+      '--keep-alive-timeout-ms <ms>',
+      'KEEP_ALIVE_TIMEOUT_MS',
+      'idle keep-alive connections close after',
+      d.keepAliveTimeoutMs,
+    ],
+    [
+      '--idle-timeout-ms <ms>',
+      'IDLE_TIMEOUT_MS',
+      'a socket with nothing moving (no request being served) closes after',
+      d.idleTimeoutMs,
+    ],
+    [
+      '--max-connections <n>',
+      'MAX_CONNECTIONS',
+      'connections at once; past it idle ones make room (503 if all busy)',
+      d.maxConnections,
+    ],
+    ['--max-header-bytes <n>', 'MAX_HEADER_BYTES', 'request line and headers (431)', d.maxHeaderBytes],
+    [
+      '--max-json-depth <n>',
+      'MAX_JSON_DEPTH',
+      'deepest JSON nesting taken from a client',
+      DEFAULT_MAX_JSON_DEPTH,
+    ],
+  ];
+  for (const [flag, env, description, value] of flags) {
+    command.addOption(
+      new Option(flag, `${note}${description}`)
+        .env(`${envPrefix}_${env}`)
+        .argParser(positiveInt)
+        .default(value),
+    );
+  }
+  return command;
+}
+
+export const httpLimitsOf = (flags: HttpLimitFlags): Partial<HttpLimits> => ({
+  headersTimeoutMs: flags.headersTimeoutMs,
+  requestTimeoutMs: flags.requestTimeoutMs,
+  keepAliveTimeoutMs: flags.keepAliveTimeoutMs,
+  idleTimeoutMs: flags.idleTimeoutMs,
+  maxConnections: flags.maxConnections,
+  maxHeaderBytes: flags.maxHeaderBytes,
+});

@@ -39,8 +39,11 @@ import { DEFAULT_SINK, SINK_COMPRESSIONS, type SinkCompression } from '../servic
 import { FORMATS, type Format } from '../services/ingest/sniff.ts';
 import {
   addConnectionOptions,
+  addHttpLimitOptions,
   addOpsOptions,
   type ConnectionFlags,
+  type HttpLimitFlags,
+  httpLimitsOf,
   type OpsFlags,
   onStopSignal,
   resolveConnections,
@@ -60,7 +63,7 @@ export interface DocumentFlags extends LanguageFlags, QualityFlags {
   maxRecordBytes: number;
 }
 
-interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags {
+interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags, HttpLimitFlags {
   serve?: boolean;
   format: Format | 'auto';
   dedupWindow: number;
@@ -380,6 +383,7 @@ function addReportOptions(command: Command): Command {
 
 /** --serve: the HTTP endpoint and the ops server. */
 function addServeOptions(command: Command): Command {
+  addHttpLimitOptions(command, 'IPT_INGEST', '--serve: ');
   return command
     .addOption(
       new Option('--host <host>', '--serve: address to bind').default('127.0.0.1').env('IPT_INGEST_HOST'),
@@ -505,6 +509,8 @@ async function serve(flags: IngestFlags): Promise<void> {
     maxBodyBytes: flags.maxBodyBytes,
     fields: options.fields,
     maxRecordBytes: flags.maxRecordBytes,
+    maxJsonDepth: flags.maxJsonDepth,
+    limits: httpLimitsOf(flags),
     log,
   });
   const ops = await startOpsServer({

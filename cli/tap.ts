@@ -3,9 +3,17 @@ import { Command, Option } from 'commander';
 import { commaList, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
 import { MissingTopicsError } from '../lib/topics.ts';
 import { startTap, TAP_DEFAULTS } from '../services/tap/server.ts';
-import { addConnectionOptions, type ConnectionFlags, resolveConnections, stopOnSignals } from './common.ts';
+import {
+  addConnectionOptions,
+  addHttpLimitOptions,
+  type ConnectionFlags,
+  type HttpLimitFlags,
+  httpLimitsOf,
+  resolveConnections,
+  stopOnSignals,
+} from './common.ts';
 
-interface TapFlags extends ConnectionFlags {
+interface TapFlags extends ConnectionFlags, HttpLimitFlags {
   host: string;
   port: number;
   token?: string;
@@ -49,6 +57,7 @@ export function tapCommand(): Command {
 
 /** The tap's own flags; their defaults are the service's (TAP_DEFAULTS). */
 function addTapOptions(command: Command): Command {
+  addHttpLimitOptions(command, 'IPT_TAP');
   return command
     .addOption(
       new Option('--host <host>', 'address to bind (the stream carries the corpus: loopback unless told)')
@@ -128,6 +137,8 @@ async function runTap(flags: TapFlags, cmd: Command): Promise<void> {
       port: flags.port,
       maxClients: flags.maxClients,
       maxMessageBytes: flags.maxMessageBytes,
+      maxJsonDepth: flags.maxJsonDepth,
+      http: httpLimitsOf(flags),
       queue: { maxQueueBytes: flags.queueBytes, maxDropped: flags.maxDropped },
       heartbeatMs: flags.heartbeatMs,
       maxPositional: flags.maxPositional,

@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { limitedServer } from './http/limits.ts';
 
 export interface OpsServerOptions {
   host?: string;
@@ -50,7 +51,8 @@ export function handleOpsRequest(
  * whatever the service says) and /metrics (Prometheus text). Loopback unless told otherwise.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
-  const server: Server = createServer((req, res) => {
+  // Probes and scrapes are a handful of clients: the default limits (lib/http/limits.ts) bound the rest.
+  const { server } = limitedServer((req, res) => {
     if (handleOpsRequest(options, req, res)) return;
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();

@@ -3,15 +3,23 @@
 // ingestor. The reply comes after Kafka has acknowledged every record of the body, and says
 // per document whether it was accepted, a duplicate or rejected (and why).
 //
-// What is dead-lettered and what is only answered: a body that was read but is not valid JSON, and
-// every rejected document in it, go to the DLQ like any other input. A request refused before its
+// What is dead-lettered and what is only answered: a body that was read but is not valid JSON (or
+// nests deeper than the JSON depth limit), and every rejected document in it, go to the DLQ like
+// any other input. A request refused before its
 // body is read — missing/wrong token (401), too large (413), unknown media type (415) — is answered
 // only: the sender still holds the data, and unauthenticated bytes have no place in the DLQ.
+//
+// Timeouts and connection limits are lib/http/limits.ts's: a client slow to send its headers or
+// body gets 408, too many headers 431, and past the connection cap idle sockets make room.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DLQ_MAX_VALUE_BYTES } from '../../lib/dlq.ts';
+import type { ConnectionCounts } from '../../lib/http/connection-cap.ts';
+import { type HttpLimits, limitedServer } from '../../lib/http/limits.ts';
+import { registerConnectionMetrics } from '../../lib/http/metrics.ts';
 import { tokenCheck } from '../../lib/http-auth.ts';
+import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../../lib/json-depth.ts';
 import type { Logger } from '../../lib/log.ts';
 import { rejected, type SourceEvent } from './events.ts';
 import { charsetOf, isHtml } from './html.ts';
@@ -34,11 +42,16 @@ export interface IngestHttpOptions {
   fields?: JsonFields;
   /** Largest single NDJSON line. */
   maxRecordBytes?: number;
+  /** Deepest JSON nesting taken (a body or an NDJSON line); deeper is refused unparsed. */
+  maxJsonDepth?: number;
+  /** Timeouts and connection limits; lib/http/limits.ts's defaults for any not given. */
+  limits?: Partial<HttpLimits>;
   log?: Logger;
 }
 
 export interface IngestHttpServer {
   readonly url: string;
+  connections(): ConnectionCounts;
   close(): Promise<void>;
 }
 
@@ -114,9 +127,13 @@ function send(
 /** A JSON body: one document, an array of them, or `{"documents": [...]}`. */
 export function parseJsonBody(
   body: Buffer,
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
 ): { ok: true; items: unknown[] } | { ok: false; reason: RejectReason; message: string } {
   const decoded = decodeUtf8(body);
   if (!decoded.ok) return decoded;
+  if (nestsDeeperThan(body, maxDepth)) {
+    return { ok: false, reason: 'json_too_deep', message: `JSON nested deeper than ${maxDepth} levels` };
+  }
   let value: unknown;
   try {
     value = JSON.parse(decoded.text);
@@ -153,6 +170,7 @@ interface Endpoint {
   maxBody: number;
   fields: JsonFields;
   maxLine: number;
+  maxJsonDepth: number;
   authorized: (req: IncomingMessage) => boolean;
   /** Requests numbered so far (names each document's origin). */
   requests: number;
@@ -167,18 +185,24 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
     maxBody,
     fields: options.fields ?? DEFAULT_JSON_FIELDS,
     maxLine: options.maxRecordBytes ?? maxBody,
+    maxJsonDepth: options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
     authorized: tokenCheck(options.token),
     requests: 0,
   };
-  const server: Server = createServer((req, res) => {
+  const { server, connections } = limitedServer((req, res) => {
     if (refusedRoute(req, res, endpoint.ingestor)) return;
     documents(endpoint, req, res).catch((error: Error) => {
+      if (req.destroyed && !req.complete) {
+        // Cut off mid-body (a timeout answered 408, or the client went away): nothing was taken.
+        options.log?.debug({ err: error.message }, 'POST /documents cut off before its body was read');
+        return;
+      }
       options.log?.error({ err: error.message }, 'POST /documents failed');
       if (!res.headersSent) send(res, 503, { error: error.message });
       else res.destroy();
     });
-  });
-  server.requestTimeout = 120_000;
+  }, options.limits);
+  registerConnectionMetrics(options.ingestor.metrics.registry, 'ingest', connections);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -192,6 +216,7 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
   );
   return {
     url,
+    connections: connections.counts,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -249,7 +274,8 @@ async function documents(endpoint: Endpoint, req: IncomingMessage, res: ServerRe
  */
 function admitted(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): BodyKind | undefined {
   if (!endpoint.authorized(req)) {
-    send(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+    // The connection goes with the answer: guessing tokens costs a new connection per guess.
+    send(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer', connection: 'close' });
     req.resume();
     return undefined;
   }
@@ -328,7 +354,12 @@ async function ndjsonEvents(endpoint: Endpoint, body: Buffer, n: number): Promis
     (async function* () {
       yield body;
     })(),
-    { source: SOURCE, fields: endpoint.fields, maxLineBytes: endpoint.maxLine },
+    {
+      source: SOURCE,
+      fields: endpoint.fields,
+      maxLineBytes: endpoint.maxLine,
+      maxDepth: endpoint.maxJsonDepth,
+    },
   );
   for await (const event of lines) {
     events.push(event.kind === 'skip' ? event : { ...event, origin: `request ${n} ${event.origin}` });
@@ -343,7 +374,7 @@ async function jsonEvents(
   n: number,
   res: ServerResponse,
 ): Promise<SourceEvent[] | undefined> {
-  const parsed = parseJsonBody(body);
+  const parsed = parseJsonBody(body, endpoint.maxJsonDepth);
   if (!parsed.ok) {
     const outcome = await endpoint.ingestor.handle({
       kind: 'reject',

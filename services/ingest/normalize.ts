@@ -30,6 +30,8 @@ export type RejectReason =
   | 'too_short'
   | 'too_long'
   | 'malformed_json'
+  /** JSON nested deeper than the limit (lib/json-depth.ts), refused before parsing. */
+  | 'json_too_deep'
   | 'wrong_field_type'
   | 'missing_field'
   | 'invalid_id'
@@ -57,6 +59,7 @@ export const ERROR_CLASS_OF: Record<RejectReason, DeadLetterErrorClass> = {
   too_short: 'REJECTED_TEXT',
   too_long: 'REJECTED_TEXT',
   malformed_json: 'DESERIALIZATION',
+  json_too_deep: 'DESERIALIZATION',
   truncated_parquet: 'DESERIALIZATION',
   malformed_parquet: 'DESERIALIZATION',
   malformed_warc: 'DESERIALIZATION',

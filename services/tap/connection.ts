@@ -1,8 +1,11 @@
 // One WebSocket client of the tap: what it subscribed to, its bounded outbound queue
 // (client-queue.ts), heartbeats, and how it ends — closed by the client, cut off for missing a pong,
-// for a message over the size limit (1009, by ws), or for being too slow (CLOSE_TOO_SLOW).
+// for a frame ws cannot take (over the size limit 1009, invalid UTF-8 1007, any other protocol
+// violation 1002 — ws closes those itself), for JSON nested too deep (1008), or for being too slow
+// or not reading at all (CLOSE_TOO_SLOW).
 
 import type { RawData, WebSocket } from 'ws';
+import { nestsDeeperThan } from '../../lib/json-depth.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { ClientQueue, type QueueLimits } from './client-queue.ts';
@@ -20,6 +23,14 @@ import { type TapRecord, wants } from './records.ts';
 
 /** Close code for a client cut off for slowness (besides the standard 1001 going away, 1009 too big). */
 export const CLOSE_TOO_SLOW = 4008;
+/** Standard close code for a message against the tap's policy (JSON nested too deep). */
+export const CLOSE_POLICY = 1008;
+
+/** Why ws closed a connection, by the code of the error it raised. */
+const WS_ERROR_REASONS: Record<string, string> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 'message_too_big',
+  WS_ERR_INVALID_UTF8: 'invalid_utf8',
+};
 
 /** What a connection needs from the set of connected clients. */
 export interface ConnectionHub {
@@ -35,6 +46,7 @@ export interface ConnectionContext {
   topics: Topics;
   queue: QueueLimits;
   maxMessageBytes: number;
+  maxJsonDepth: number;
   metrics: TapMetrics;
   log: Logger;
   hub: ConnectionHub;
@@ -66,18 +78,20 @@ export class Connection implements LiveClient {
       this.alive = true;
     });
     ws.on('message', (data, isBinary) => this.received(data, isBinary));
-    ws.on('error', (error) =>
-      context.log.debug({ client: this.id, error: error.message }, 'client socket error'),
-    );
-    ws.on('close', (code) => {
-      if (code === 1009) context.metrics.disconnects.inc({ reason: 'message_too_big' });
-      this.forget();
+    ws.on('error', (error: Error & { code?: string }) => {
+      context.log.debug({ client: this.id, error: error.message }, 'client socket error');
+      // ws raises these for frames it refused, and closes the connection with their status code.
+      if (error.code?.startsWith('WS_ERR_')) {
+        context.metrics.disconnects.inc({ reason: WS_ERROR_REASONS[error.code] ?? 'protocol_error' });
+      }
     });
+    ws.on('close', () => this.forget());
     this.reply({
       type: 'hello',
       topics: Object.fromEntries(TAP_ROLES.map((r) => [r, context.topics[r]])),
       limits: {
         maxMessageBytes: context.maxMessageBytes,
+        maxJsonDepth: context.maxJsonDepth,
         maxQueueBytes: context.queue.maxQueueBytes,
         maxDropped: context.queue.maxDropped,
       },
@@ -124,15 +138,13 @@ export class Connection implements LiveClient {
     this.ws.close(code, reason);
   }
 
+  /**
+   * No longer served from here on; what is already in its socket buffer (at most the send high-water
+   * mark, then the dropped notices and the close frame) stays there for a grace period, so a client
+   * that was only stalled learns what it lost and why it was closed.
+   */
   private tooSlow(dropped: number): void {
-    this.context.log.warn({ client: this.id, dropped }, 'client too slow; disconnecting it');
-    this.context.metrics.disconnects.inc({ reason: 'too_slow' });
-    // No longer served from here on; what is already in its socket buffer (at most the send
-    // high-water mark, then the dropped notices and the close frame) stays there for a grace
-    // period, so a client that was only stalled learns what it lost and why it was closed.
-    this.forget();
-    this.ws.close(CLOSE_TOO_SLOW, `too slow: ${dropped} records dropped`);
-    this.context.hub.linger(this.ws);
+    this.cutOff('too_slow', CLOSE_TOO_SLOW, `too slow: ${dropped} records dropped`, { dropped });
   }
 
   private received(data: RawData, isBinary: boolean): void {
@@ -141,9 +153,18 @@ export class Connection implements LiveClient {
       this.reply({ type: 'error', error: 'send JSON text messages' });
       return;
     }
+    const text = String(data);
+    if (nestsDeeperThan(text, this.context.maxJsonDepth)) {
+      this.cutOff(
+        'json_too_deep',
+        CLOSE_POLICY,
+        `JSON nested deeper than ${this.context.maxJsonDepth} levels`,
+      );
+      return;
+    }
     let message: ClientMessage;
     try {
-      message = parseClientMessage(String(data), this.context.topics);
+      message = parseClientMessage(text, this.context.topics);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.reply({ type: 'error', error: error.message });
@@ -195,8 +216,26 @@ export class Connection implements LiveClient {
     this.reply({ type: 'subscribed', subscription, positions: reader.positions() });
   }
 
-  /** Control messages go straight to the socket: they are small and rare. */
+  /**
+   * Control messages go straight to the socket: they are small, and a client gets one per message it
+   * sends. One that keeps sending but never reads would still grow its send buffer without end, so
+   * past the queue's high-water mark it is cut off instead.
+   */
   private reply(message: object): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(message));
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount >= this.context.queue.sendHighWaterBytes) {
+      this.cutOff('not_reading', CLOSE_TOO_SLOW, 'not reading: send buffer full');
+      return;
+    }
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** Ends a client that broke a rule: it is told why, and cut off if it does not close in time. */
+  private cutOff(reason: string, code: number, text: string, detail: object = {}): void {
+    this.context.log.warn({ client: this.id, reason, ...detail }, 'cutting a client off');
+    this.context.metrics.disconnects.inc({ reason });
+    this.forget();
+    this.ws.close(code, text);
+    this.context.hub.linger(this.ws);
   }
 }

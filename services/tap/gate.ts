@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { endSocket } from '../../lib/http/connection-cap.ts';
 import { tokenCheck } from '../../lib/http-auth.ts';
 import type { TapMetrics } from './metrics.ts';
 
@@ -21,6 +22,8 @@ export interface GateOptions {
   clients(): number;
   stopping(): boolean;
   metrics: TapMetrics;
+  /** Called with a socket about to become a WebSocket: from then on its limits are the tap's own. */
+  upgrading(socket: Duplex): void;
 }
 
 interface Refusal {
@@ -59,9 +62,10 @@ export function upgradeGate(options: GateOptions, connected: (ws: WebSocket) => 
     const refused = refusal(req);
     if (refused) {
       options.metrics.refused.inc({ reason: refused.reason });
-      socket.end(refusalResponse(refused));
+      endSocket(socket, refusalResponse(refused));
       return;
     }
+    options.upgrading(socket);
     upgrading++;
     wss.handleUpgrade(req, socket, head, (ws) => {
       upgrading--;

@@ -2,6 +2,8 @@
 // defaults from TAP_DEFAULTS, so the CLI and the service cannot disagree.
 
 import type { Registry } from 'prom-client';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimits, httpLimits } from '../../lib/http/limits.ts';
+import { DEFAULT_MAX_JSON_DEPTH } from '../../lib/json-depth.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { DEFAULT_QUEUE_LIMITS, type QueueLimits } from './client-queue.ts';
@@ -13,12 +15,16 @@ export const TAP_DEFAULTS = Object.freeze({
   maxClients: 256,
   /** Subscriptions are small; anything near this is not one. */
   maxMessageBytes: 64 * 1024,
+  /** A subscription nests three levels; a message deeper than this is closed with 1008. */
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
   heartbeatMs: 15_000,
   statsIntervalMs: 1_000,
   /** Each positional subscription holds a Kafka reader of its own, so they are few. */
   maxPositional: 4,
   urlMemory: 100_000,
   queue: DEFAULT_QUEUE_LIMITS,
+  /** The page, probes and WebSocket upgrades: timeouts and connection cap (lib/http/limits.ts). */
+  http: HTTP_LIMIT_DEFAULTS,
 });
 
 export interface TapOptions {
@@ -39,6 +45,9 @@ export interface TapOptions {
   maxClients?: number;
   /** Largest message a client may send; larger closes with 1009. */
   maxMessageBytes?: number;
+  /** Deepest JSON nesting of a client message; deeper closes with 1008. */
+  maxJsonDepth?: number;
+  http?: Partial<HttpLimits>;
   queue?: Partial<QueueLimits>;
   /** Ping period; a client that has not answered the previous ping is cut off. */
   heartbeatMs?: number;
@@ -59,6 +68,8 @@ export interface TapSettings {
   port: number;
   maxClients: number;
   maxMessageBytes: number;
+  maxJsonDepth: number;
+  http: HttpLimits;
   queue: QueueLimits;
   heartbeatMs: number;
   statsIntervalMs: number;
@@ -75,6 +86,8 @@ export function tapSettings(options: TapOptions): TapSettings {
     port: options.port ?? d.port,
     maxClients: options.maxClients ?? d.maxClients,
     maxMessageBytes: options.maxMessageBytes ?? d.maxMessageBytes,
+    maxJsonDepth: options.maxJsonDepth ?? d.maxJsonDepth,
+    http: httpLimits(options.http ?? {}),
     queue: { ...d.queue, ...options.queue },
     heartbeatMs: options.heartbeatMs ?? d.heartbeatMs,
     statsIntervalMs: options.statsIntervalMs ?? d.statsIntervalMs,

@@ -6,10 +6,12 @@
 // may open a WebSocket; connection.ts is one client (subscription, queue, heartbeats, close);
 // clients.ts is the set of them; page.ts serves the page. startTap wires them.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
+import { limitedServer } from '../../lib/http/limits.ts';
+import { registerConnectionMetrics } from '../../lib/http/metrics.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import type { Positions } from '../../lib/kafka/follow-topics.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -75,9 +77,10 @@ export async function startTap(options: TapOptions): Promise<TapServer> {
 
   let stopping = false;
   const ready = (): true | string => (stopping ? 'stopping' : true);
-  const server = createServer((req, res) => {
+  const { server, connections } = limitedServer((req, res) => {
     if (!handleOpsRequest({ registry: metrics, ready }, req, res)) servePage(req, res);
-  });
+  }, settings.http);
+  registerConnectionMetrics(metrics, 'tap', connections);
   const port = await listen(server, settings.port, settings.host);
   const gate: GateOptions = {
     ...settings,
@@ -87,6 +90,7 @@ export async function startTap(options: TapOptions): Promise<TapServer> {
     metrics: m,
     clients: () => hub.size,
     stopping: () => stopping,
+    upgrading: (socket) => connections.exempt(socket as Socket),
   };
   // Attached as listening resolves, before any connection can be accepted (the port was unknown).
   server.on(

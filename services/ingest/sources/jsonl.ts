@@ -1,6 +1,7 @@
 // JSON Lines: one document per line. A bad line is dead-lettered with its bytes and the file goes on.
 
 import { DLQ_MAX_VALUE_BYTES } from '../../../lib/dlq.ts';
+import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../../../lib/json-depth.ts';
 import { rejected, type SourceEvent } from '../events.ts';
 import { documentFromJson, type JsonFields } from '../json-doc.ts';
 import { splitLines } from '../lines.ts';
@@ -10,6 +11,8 @@ export interface JsonlOptions {
   source: string;
   fields: JsonFields;
   maxLineBytes: number;
+  /** Deepest JSON nesting parsed; a deeper line is rejected unparsed (json_too_deep). */
+  maxDepth?: number;
 }
 
 const isBlank = (bytes: Buffer): boolean => bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d);
@@ -39,6 +42,16 @@ export async function* readJsonl(
     const decoded = decodeUtf8(bytes);
     if (!decoded.ok) {
       yield rejected(decoded.reason, `${origin}: ${decoded.message}`, { source, origin }, bytes);
+      continue;
+    }
+    const maxDepth = options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
+    if (nestsDeeperThan(bytes, maxDepth)) {
+      yield rejected(
+        'json_too_deep',
+        `${origin}: JSON nested deeper than ${maxDepth} levels`,
+        { source, origin },
+        bytes,
+      );
       continue;
     }
     let value: unknown;
