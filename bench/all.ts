@@ -21,6 +21,8 @@ const runs: [string, ...string[]][] = [
   ['bench/engine.ts', '--write'],
   // What a synth SIGKILL wastes on the engines, with and without kept answers and engines.
   ['bench/crash-waste.ts', '--write'],
+  // Hostile clients against ingest and the tap: latency of a legitimate client, RSS, cut-offs.
+  ['bench/hostile.ts', '--write'],
 ];
 const failed: string[] = [];
 const started = Date.now();

@@ -32,16 +32,21 @@ function procStat(pid: number): ProcStat | undefined {
 /** user + system CPU seconds of one live process (threads included), 0 if it is gone. */
 export const cpuSeconds = (pid: number): number => procStat(pid)?.cpuSeconds ?? 0;
 
-/** user + system CPU seconds of every live process in a process group. */
-export function groupCpuSeconds(pgrp: number): number {
+/** `of` summed over every live process in a process group. */
+function groupSum(pgrp: number, of: (pid: number) => number): number {
   let sum = 0;
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const s = procStat(Number(name));
-    if (s?.pgrp === pgrp) sum += s.cpuSeconds;
+    if (procStat(Number(name))?.pgrp === pgrp) sum += of(Number(name));
   }
   return sum;
 }
+
+/** user + system CPU seconds of every live process in a process group. */
+export const groupCpuSeconds = (pgrp: number): number => groupSum(pgrp, cpuSeconds);
+
+/** RSS of every live process in a process group (a service: bin/ipt.js and the node it runs), MiB. */
+export const groupRssMiB = (pgrp: number): number => groupSum(pgrp, rssMiB);
 
 export function rssMiB(pid: number): number {
   try {

@@ -156,7 +156,7 @@ function spawnService(args: string[], name: string): ServiceProcess {
 }
 
 /** Every service answers /readyz 200 (assigned, restored, Triton reachable). */
-async function waitReady(services: Service[], timeoutMs = 120_000): Promise<void> {
+export async function waitReady(services: Service[], timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const s of services) {
     for (;;) {

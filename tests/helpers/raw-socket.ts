@@ -36,3 +36,9 @@ export function trickle(socket: Socket, chunk: string, everyMs: number): void {
   }, everyMs);
   socket.once('close', () => clearInterval(timer));
 }
+
+/** Slowloris: writes the start of a request (`head`), then a header line a second, never ending it. */
+export function slowHeaders(socket: Socket, head: string): void {
+  socket.write(head);
+  trickle(socket, 'X-Slow: 1\r\n', 1_000);
+}

@@ -7,6 +7,8 @@ export interface TapClientOptions {
   origin?: string;
   /** Keep every parsed message (small tests); otherwise only records are counted, cheaply. */
   keepMessages?: boolean;
+  /** Called with each record's key as it arrives (a bench timing delivery). */
+  onRecord?: (key: string) => void;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: messages are whatever JSON the tap sends
@@ -23,6 +25,7 @@ export class TapTestClient {
   private constructor(
     readonly ws: WebSocket,
     private readonly keepMessages: boolean,
+    private readonly onRecord?: (key: string) => void,
   ) {
     this.closed = new Promise((resolve) =>
       ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
@@ -35,7 +38,10 @@ export class TapTestClient {
         this.records++;
         // The key comes before the value in every record message (services/tap/server.ts).
         const key = /"key":"([^"]*)"/.exec(text.slice(0, 400))?.[1];
-        if (key !== undefined) this.keys.add(key);
+        if (key !== undefined) {
+          this.keys.add(key);
+          this.onRecord?.(key);
+        }
         if (this.keepMessages) this.messages.push(JSON.parse(text));
       } else this.messages.push(JSON.parse(text));
       this.check();
@@ -52,7 +58,7 @@ export class TapTestClient {
       else headers.authorization = `Bearer ${options.token}`;
     }
     const ws = new WebSocket(url, { headers, ...(options.origin ? { origin: options.origin } : {}) });
-    const client = new TapTestClient(ws, options.keepMessages ?? false);
+    const client = new TapTestClient(ws, options.keepMessages ?? false, options.onRecord);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (_req, res) => {

@@ -3,7 +3,6 @@
 // (4008), slow upgrade headers (408) and bad tokens (401) — while a legitimate subscriber gets
 // every record produced during the attacks.
 
-import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -14,6 +13,7 @@ import { freshTopics } from '../helpers/pipeline-topics.ts';
 import { produceRawDocuments, rawDocument, sampleText } from '../helpers/raw-docs.ts';
 import { type RawClient, rawClient, statusOf, trickle } from '../helpers/raw-socket.ts';
 import { TapTestClient } from '../helpers/tap-client.ts';
+import { closeCode, deepSubscribe, malformedFrames, rawUpgrade } from '../helpers/ws-frames.ts';
 
 const TOKEN = 'tap-hostile-token-0123456789';
 const endpoints = loadEndpoints();
@@ -58,66 +58,27 @@ async function produceSome(n: number): Promise<void> {
 
 /** A raw socket upgraded to a WebSocket, to write frames no library would. */
 async function upgraded(): Promise<RawClient> {
-  const c = await rawClient(tap.url);
+  const c = await rawUpgrade(tap.url, TOKEN);
   attackers.push(c);
-  c.socket.write(
-    `GET /stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`,
-  );
-  for (let i = 0; i < 200 && !c.received().includes('\r\n\r\n'); i++)
-    await new Promise((r) => setTimeout(r, 10));
   expect(statusOf(c)).toBe(101);
   return c;
 }
 
-/** A client frame: FIN + opcode, masked unless told otherwise. */
-function frame(opcode: number, payload: Buffer, options: { masked?: boolean; rsv?: number } = {}): Buffer {
-  const masked = options.masked ?? true;
-  const mask = randomBytes(4);
-  const head = [0x80 | (options.rsv ?? 0) | opcode];
-  if (payload.length < 126) head.push((masked ? 0x80 : 0) | payload.length);
-  else head.push((masked ? 0x80 : 0) | 126, payload.length >> 8, payload.length & 0xff);
-  const body = masked ? Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number))) : payload;
-  return Buffer.concat([Buffer.from(head), masked ? mask : Buffer.alloc(0), body]);
-}
-
-/** The status code of the close frame the tap sent (0 if none). */
-function closeCode(c: RawClient): number {
-  const all = c.received();
-  const at = all.indexOf('\r\n\r\n') + 4;
-  // Server frames are unmasked; skip text frames (the hello) to the close frame (opcode 8).
-  for (let i = at; i + 1 < all.length; ) {
-    const len = (all[i + 1] as number) & 0x7f;
-    const header = len === 126 ? 4 : 2;
-    const size = len === 126 ? all.readUInt16BE(i + 2) : len;
-    if (((all[i] as number) & 0x0f) === 8) return all.readUInt16BE(i + header);
-    i += header + size;
-  }
-  return 0;
-}
-
 describe('the tap under attack', () => {
   it('closes malformed frames with the codes ws gives: 1002, 1007, 1009', async () => {
-    const cases: [Buffer, number][] = [
-      [frame(1, Buffer.from('{}'), { masked: false }), 1002],
-      [frame(1, Buffer.from('{}'), { rsv: 0x40 }), 1002],
-      [frame(0x3, Buffer.from('x')), 1002],
-      [frame(1, Buffer.from([0xff, 0xfe, 0xfd])), 1007],
-      [frame(1, Buffer.alloc(9 * 1024, 0x20)), 1009],
-    ];
+    const cases = malformedFrames(8 * 1024);
     const clients = await Promise.all(cases.map(() => upgraded()));
-    for (const [i, [bytes]] of cases.entries()) clients[i]?.socket.write(bytes);
+    for (const [i, { bytes }] of cases.entries()) clients[i]?.socket.write(bytes);
     await produceSome(20);
     await Promise.all(clients.map((c) => c.closed));
-    expect(clients.map(closeCode)).toEqual(cases.map(([, code]) => code));
+    expect(clients.map((c) => closeCode(c.received()))).toEqual(cases.map((c) => c.code));
   });
 
   it('closes a message nested too deep with 1008', async () => {
     const c = await upgraded();
-    c.socket.write(
-      frame(1, Buffer.from(`{"type":"subscribe","filters":${'['.repeat(40)}${']'.repeat(40)}}`)),
-    );
+    c.socket.write(deepSubscribe(40));
     // The raw client never answers the close; the tap would wait its grace period before dropping it.
-    await expect.poll(() => closeCode(c), { timeout: 5_000 }).toBe(1008);
+    await expect.poll(() => closeCode(c.received()), { timeout: 5_000 }).toBe(1008);
   });
 
   it('cuts off a client that keeps sending but never reads (4008)', async () => {
