@@ -1,10 +1,11 @@
 import { Command, Option } from 'commander';
-import { positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { withConfigFile } from '../lib/cli-options.ts';
 import { loadTokenizer } from '../lib/tokenizer-file.ts';
 import { startAssemble } from '../services/assemble/main.ts';
 import {
   addConnectionOptions,
   addOpsOptions,
+  addStreamAppOptions,
   type ConnectionFlags,
   type OpsFlags,
   resolveConnections,
@@ -38,22 +39,8 @@ export function assembleCommand(): Command {
         'IPT_ASSEMBLE_GROUP',
       ),
     )
-    .addOption(tokenizerOption("the runs' tokenizer (as given to synth) for the records' counts"))
-    .addOption(
-      new Option('--commit-interval-ms <ms>', 'how often queued work is committed')
-        .env('IPT_COMMIT_INTERVAL_MS')
-        .argParser(positiveInt)
-        .default(100),
-    )
-    .addOption(
-      new Option(
-        '--session-timeout-ms <ms>',
-        'how long the group waits for a silent member before reassigning it',
-      )
-        .env('IPT_KAFKA_SESSION_TIMEOUT_MS')
-        .argParser(positiveInt)
-        .default(30_000),
-    );
+    .addOption(tokenizerOption("the runs' tokenizer (as given to synth) for the records' counts"));
+  addStreamAppOptions(command);
   addConnectionOptions(command);
   addOpsOptions(command, 9403);
   withConfigFile(command);

@@ -63,6 +63,26 @@ export function addConnectionOptions(command: Command, needs: ConnectionNeeds = 
 }
 
 /** --ops-port / --ops-host for /healthz, /readyz and /metrics. */
+/** A stream app's commit cadence and group session timeout (assemble, dedup). */
+export function addStreamAppOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--commit-interval-ms <ms>', 'how often queued work is committed')
+        .env('IPT_COMMIT_INTERVAL_MS')
+        .argParser(positiveInt)
+        .default(100),
+    )
+    .addOption(
+      new Option(
+        '--session-timeout-ms <ms>',
+        'how long the group waits for a silent member before reassigning it',
+      )
+        .env('IPT_KAFKA_SESSION_TIMEOUT_MS')
+        .argParser(positiveInt)
+        .default(30_000),
+    );
+}
+
 export function addOpsOptions(command: Command, defaultPort?: number): Command {
   const portOption = new Option('--ops-port <port>', 'port of /healthz, /readyz, /metrics (0: any free port)')
     .env('IPT_OPS_PORT')

@@ -5,6 +5,7 @@ import { DEFAULT_NEAR_DUP_THRESHOLD } from '../services/ingest/near-dup.ts';
 import {
   addConnectionOptions,
   addOpsOptions,
+  addStreamAppOptions,
   type ConnectionFlags,
   type OpsFlags,
   resolveConnections,
@@ -69,22 +70,8 @@ free of duplicates within the window.`,
       new Option('--group-id <id>', 'consumer group (default: ipt-dedup, or ipt-dedup.<namespace>)').env(
         'IPT_DEDUP_GROUP',
       ),
-    )
-    .addOption(
-      new Option('--commit-interval-ms <ms>', 'how often queued work is committed')
-        .env('IPT_COMMIT_INTERVAL_MS')
-        .argParser(positiveInt)
-        .default(100),
-    )
-    .addOption(
-      new Option(
-        '--session-timeout-ms <ms>',
-        'how long the group waits for a silent member before reassigning it',
-      )
-        .env('IPT_KAFKA_SESSION_TIMEOUT_MS')
-        .argParser(positiveInt)
-        .default(30_000),
     );
+  addStreamAppOptions(command);
   addDedupOptions(command);
   addConnectionOptions(command);
   addOpsOptions(command, 9404);
