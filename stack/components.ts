@@ -90,14 +90,22 @@ function kafkaNodes(cfg: StackConfig): Component[] {
 /** KRaft needs each node's storage formatted once, all with the same cluster id, before the first start. */
 function formatStorage(cfg: StackConfig, java: string[], properties: string): void {
   const idFile = join(cfg.stateDir, 'kafka-cluster-id');
-  if (!existsSync(idFile)) writeFileSync(idFile, randomBytes(16).toString('base64url'));
+  if (!existsSync(idFile)) writeFileSync(idFile, newClusterId());
   const clusterId = readFileSync(idFile, 'utf8').trim();
   const format = spawnSync(
     java[0] as string,
-    [...java.slice(1), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties],
+    [...java.slice(1), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', properties],
     { encoding: 'utf8' },
   );
   if (format.status !== 0) throw new Error(`kafka storage format failed:\n${format.stdout}${format.stderr}`);
+}
+
+/** A Kafka-style cluster id: 16 random bytes in base64url. Like Kafka's own Uuid.randomUuid it never starts with '-', which command-line parsers read as an option. */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** A node is ready when it answers as a client would use it, is registered with the cluster, and a group coordinator is available. */

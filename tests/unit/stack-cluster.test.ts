@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { brokerAddresses, kafkaNodeList } from '../../stack/components.ts';
+import { brokerAddresses, kafkaNodeList, newClusterId } from '../../stack/components.ts';
 import { clusterFile, savedBrokerCount, stackConfig } from '../../stack/config.ts';
 import { ComponentStartError, up } from '../../stack/stack.ts';
 
@@ -24,6 +24,14 @@ afterEach(() => {
 });
 
 describe('stack Kafka nodes', () => {
+  it('cluster ids never start with "-", which the storage tool would read as an option', () => {
+    // One id in 64 started with '-' before, and a fresh machine then failed to format Kafka's storage.
+    const ids = Array.from({ length: 2000 }, newClusterId);
+    expect(ids.filter((id) => id.startsWith('-'))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => /^[A-Za-z0-9_-]{22}$/.test(id))).toBe(true);
+  });
+
   it('one node keeps the historical name and ports', () => {
     const cfg = stackConfig({ stateDir, kafkaPort: 19092 });
     expect(kafkaNodeList(cfg)).toEqual([{ id: 1, name: 'kafka', port: 19092, controllerPort: 19093 }]);
