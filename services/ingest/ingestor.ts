@@ -66,6 +66,11 @@ export interface IngestorOptions {
   /** The prompt budget a text must fit on its own; longer texts are chunked. */
   budget?: BudgetConfig;
   sink?: Partial<SinkOptions>;
+  /**
+   * Where records go instead of ingest's own batching producer: a crawl worker's transaction, which
+   * commits them together with the input's progress (services/crawl/).
+   */
+  transport?: IngestTransport;
   log?: Logger;
   metrics?: IngestMetrics;
   /** Token counter (the Mistral tokenizer unless a test injects another; an injected one runs inline). */
@@ -82,6 +87,12 @@ export const DEFAULT_DEDUP_WINDOW = 1_000_000;
  * or a box with idle cores.
  */
 export const DEFAULT_TOKEN_THREADS = 0;
+/** What the ingestor needs of the sink its records go to. */
+export type IngestTransport = Pick<
+  BatchingSink,
+  'push' | 'flush' | 'failed' | 'bufferedBytes' | 'stalledMs' | 'close'
+>;
+
 /** A send unacknowledged for this long makes the service not ready. */
 const STALL_MS = 30_000;
 
@@ -113,15 +124,17 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   const { dedup, nearDup } = dedupWindows(options);
   if (!options.dedupStage) await restoreWindows(kafka, topics, dedup, nearDup, log);
   const language = await languageOptions(options);
-  const producer = await connectProducer(kafka);
-  const sink = new BatchingSink(
-    producer,
-    { ...DEFAULT_SINK, ...options.sink },
-    {
-      onBatch: (_n, _bytes, ms) => metrics.batchSeconds.observe(ms / 1000),
-      onWait: (ms) => metrics.backpressureSeconds.inc(ms / 1000),
-    },
-  );
+  const producer = options.transport ? null : await connectProducer(kafka);
+  const sink =
+    options.transport ??
+    new BatchingSink(
+      producer as Producer,
+      { ...DEFAULT_SINK, ...options.sink },
+      {
+        onBatch: (_n, _bytes, ms) => metrics.batchSeconds.observe(ms / 1000),
+        onWait: (ms) => metrics.backpressureSeconds.inc(ms / 1000),
+      },
+    );
   const tally = new Tally(emptyStats(), metrics);
   const runner = new StepRunner({
     // Built last, once nothing else can fail: the chunk step may start worker threads.
@@ -156,8 +169,8 @@ interface Parts {
   metrics: IngestMetrics;
   dedup: DedupWindow;
   nearDup: NearDupWindow;
-  producer: Producer;
-  sink: BatchingSink;
+  producer: Producer | null;
+  sink: IngestTransport;
   runner: StepRunner;
   tally: Tally;
 }
@@ -200,7 +213,7 @@ function ingestorOver(parts: Parts): Ingestor {
       } finally {
         sink.close();
         await runner.close();
-        await parts.producer.disconnect();
+        await parts.producer?.disconnect();
       }
     },
   };
@@ -294,7 +307,7 @@ async function connectProducer(kafka: Kafka): Promise<Producer> {
   return producer;
 }
 
-function sinkReadiness(sink: BatchingSink): true | string {
+function sinkReadiness(sink: IngestTransport): true | string {
   if (sink.failed) return `Kafka producer failed: ${sink.failed.message}`;
   if (sink.stalledMs > STALL_MS)
     return `Kafka has not acknowledged a batch for ${Math.round(sink.stalledMs / 1000)} s`;
