@@ -22,6 +22,7 @@ import { DEFAULT_JSON_FIELDS } from '../ingest/json-doc.ts';
 import { runInput } from './input-run.ts';
 import { type CrawlWorkerMetrics, createCrawlWorkerMetrics } from './metrics.ts';
 import { ProgressStore } from './progress-store.ts';
+import { registerCrawlStatusMetrics } from './status-metrics.ts';
 import { TransactionSink } from './transaction-sink.ts';
 
 export const DEFAULT_CRAWL_GROUP = 'ipt-crawl-workers';
@@ -98,6 +99,7 @@ export async function startCrawlWorker(options: CrawlWorkerOptions): Promise<Cra
     metrics: createCrawlWorkerMetrics(ingestor.metrics.registry),
     options,
   };
+  registerCrawlStatusMetrics(ingestor.metrics.registry, kafka, options.ingest.registryUrl, topics);
   return consume(parts);
 }
 
