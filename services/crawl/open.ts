@@ -27,9 +27,9 @@ export const fileOpener: InputOpener = {
   handles: (location) => !isUrl(location),
   async open(location) {
     const info = await stat(location).catch((error: NodeJS.ErrnoException) => {
-      throw new InputUnreadable(`cannot open ${location}: ${error.code ?? error.message}`);
+      throw new InputUnreadable(`cannot open: ${error.code ?? error.message}`);
     });
-    if (!info.isFile()) throw new InputUnreadable(`${location} is not a file`);
+    if (!info.isFile()) throw new InputUnreadable('not a file');
     return { bytes: createReadStream(location, { highWaterMark: 256 * 1024 }), size: info.size };
   },
 };
@@ -74,7 +74,7 @@ async function fetchWithRetries(url: string, from: number, options: HttpOpenerOp
       if (response.ok && (from === 0 || response.status === 206)) return response;
       await response.body?.cancel();
       if (from > 0 && response.status === 200)
-        throw new InputUnreadable(`${url}: connection lost at byte ${from} and the server ignores ranges`);
+        throw new InputUnreadable(`connection lost at byte ${from} and the server ignores ranges`);
       lastProblem = `HTTP ${response.status}`;
       if (!retriable(response.status)) break;
     } catch (error) {
@@ -82,7 +82,7 @@ async function fetchWithRetries(url: string, from: number, options: HttpOpenerOp
       lastProblem = (error as Error).message;
     }
   }
-  throw new InputUnreadable(`${url}: ${lastProblem} (after up to ${options.attempts} tries)`);
+  throw new InputUnreadable(`${lastProblem} (after up to ${options.attempts} tries)`);
 }
 
 async function* resumingBody(
@@ -104,7 +104,7 @@ async function* resumingBody(
       return;
     } catch (error) {
       if (!ranges)
-        throw new InputUnreadable(`${url}: connection lost at byte ${received}: ${(error as Error).message}`);
+        throw new InputUnreadable(`connection lost at byte ${received}: ${(error as Error).message}`);
       response = await fetchWithRetries(url, received, options);
     }
   }

@@ -3,9 +3,9 @@
 
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { CrawlInput } from '../../core/types.ts';
-import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { registerSchemas, registryClient, type TopicSerde, topicSerde } from '../../lib/registry.ts';
 import { requireTopics, type Topics } from '../../lib/topics.ts';
+import { readTopicValues } from './read-topic.ts';
 
 export interface InputPublisher {
   /** Resolves once Kafka has every descriptor (acks=all). */
@@ -33,6 +33,8 @@ export async function connectPublisher(
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
+    // kafkajs's setting for idempotence: a broker outage stalls publishing instead of failing it.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
   });
   await producer.connect();
   return {
@@ -47,19 +49,11 @@ export async function connectPublisher(
   };
 }
 
-/** Every descriptor committed on the inputs topic now, in partition and offset order. */
-export async function publishedInputs(
+/** Every descriptor committed on the inputs topic now. */
+export function publishedInputs(
   kafka: Kafka,
   topic: string,
   serde: TopicSerde<CrawlInput>,
 ): Promise<CrawlInput[]> {
-  const out: CrawlInput[] = [];
-  for (const partition of (await committedRanges(kafka, topic)).keys()) {
-    await readPartition(kafka, topic, partition, {
-      onMessages: async (messages) => {
-        for (const m of messages) if (m.value) out.push(await serde.deserialize(m.value));
-      },
-    });
-  }
-  return out;
+  return readTopicValues(kafka, topic, serde);
 }

@@ -3,10 +3,10 @@
 
 import type { Kafka } from 'kafkajs';
 import type { CrawlInput, CrawlProgress } from '../../core/types.ts';
-import { committedRanges, readPartition } from '../../lib/kafka/read-partition.ts';
 import { registryClient, topicSerde } from '../../lib/registry.ts';
 import type { Topics } from '../../lib/topics.ts';
 import { publishedInputs } from './publish.ts';
+import { readTopicValues } from './read-topic.ts';
 
 export type InputState = 'QUEUED' | 'RUNNING' | 'DONE' | 'FAILED';
 
@@ -133,17 +133,21 @@ export async function readCrawlStatus(
   windowMs = DEFAULT_RATE_WINDOW_MS,
 ): Promise<CrawlStatus> {
   const registry = registryClient(registryUrl);
-  const inputs = await publishedInputs(kafka, topics.crawlInputs, topicSerde(registry, topics.crawlInputs));
-  const serde = topicSerde<CrawlProgress>(registry, topics.crawlProgress);
-  const history: CrawlProgress[] = [];
-  for (const partition of (await committedRanges(kafka, topics.crawlProgress)).keys()) {
-    await readPartition(kafka, topics.crawlProgress, partition, {
-      onMessages: async (messages) => {
-        for (const m of messages) if (m.value) history.push(await serde.deserialize(m.value));
-      },
-    });
-  }
+  const [inputs, history] = await Promise.all([
+    publishedInputs(kafka, topics.crawlInputs, topicSerde(registry, topics.crawlInputs)),
+    readProgressHistory(kafka, registryUrl, topics),
+  ]);
   return summarize(inputs, history, Date.now(), windowMs);
+}
+
+/** Every committed progress record (what compaction has kept), each partition in order. */
+export function readProgressHistory(
+  kafka: Kafka,
+  registryUrl: string,
+  topics: Topics,
+): Promise<CrawlProgress[]> {
+  const serde = topicSerde<CrawlProgress>(registryClient(registryUrl), topics.crawlProgress);
+  return readTopicValues(kafka, topics.crawlProgress, serde);
 }
 
 /** The status as lines for a terminal. */
