@@ -32,6 +32,8 @@ export interface FollowOptions {
   signal: AbortSignal;
   log: Logger;
   onPublished?(input: CrawlInput): void;
+  /** After each scan (tests wait on scans instead of time). */
+  onScan?(): void;
 }
 
 interface Seen {
@@ -54,6 +56,7 @@ export async function followDirectory(options: FollowOptions): Promise<void> {
         options.onPublished?.(input);
       }
     }
+    options.onScan?.();
     await sleep(options.intervalMs, undefined, { signal: options.signal }).catch(() => {});
   }
 }
