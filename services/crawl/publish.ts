@@ -1,10 +1,11 @@
 // Publishing crawl inputs: descriptors onto the inputs topic, keyed by input id (so one input always
 // lands on one partition, behind any earlier copy of itself), and the ids already there.
 
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { CrawlInput } from '../../core/types.ts';
 import { registerSchemas, registryClient, type TopicSerde, topicSerde } from '../../lib/registry.ts';
 import { requireTopics, type Topics } from '../../lib/topics.ts';
+import { connectProducer } from '../ingest/ingestor.ts';
 import { readTopicValues } from './read-topic.ts';
 
 export interface InputPublisher {
@@ -28,15 +29,7 @@ export async function connectPublisher(
   const registry = registryClient(registryUrl);
   await registerSchemas(registry, topics);
   const serde = topicSerde<CrawlInput>(registry, topics.crawlInputs);
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // kafkajs's setting for idempotence: a broker outage stalls publishing instead of failing it.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
-  });
-  await producer.connect();
+  const producer = await connectProducer(kafka);
   return {
     async publish(inputs) {
       if (inputs.length === 0) return;

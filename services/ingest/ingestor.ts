@@ -295,7 +295,7 @@ async function restoreWindows(
  * unbounded (kafkajs's setting for idempotence): a broker outage stalls ingest — backpressure
  * reaches the readers and /readyz says so — instead of failing the run.
  */
-async function connectProducer(kafka: Kafka): Promise<Producer> {
+export async function connectProducer(kafka: Kafka): Promise<Producer> {
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
