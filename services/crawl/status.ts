@@ -151,7 +151,7 @@ export function readProgressHistory(
 }
 
 /** The status as lines for a terminal. */
-export function statusText(status: CrawlStatus, verbose = false): string {
+export function statusText(status: CrawlStatus, verbose = false, now = Date.now()): string {
   const eta = status.etaSeconds === null ? 'unknown' : `${Math.round(status.etaSeconds)} s`;
   const lines = [
     `inputs ${status.inputs}: ${status.queued} queued, ${status.running} in progress, ${status.done} done, ${status.failed} failed`,
@@ -160,7 +160,10 @@ export function statusText(status: CrawlStatus, verbose = false): string {
   for (const s of status.list) {
     if (s.state === 'RUNNING') {
       const of = s.size ? ` of ${s.size}` : '';
-      lines.push(`  reading ${s.location}: ${s.worker}, record ${s.records_read}, byte ${s.bytes_read}${of}`);
+      const age = s.updated_at === null ? '' : `, committed ${Math.round((now - s.updated_at) / 1000)} s ago`;
+      lines.push(
+        `  reading ${s.location}: ${s.worker}, record ${s.records_read}, byte ${s.bytes_read}${of}${age}`,
+      );
     } else if (s.state === 'FAILED') lines.push(`  failed  ${s.location}: ${s.reason}`);
     else if (verbose) lines.push(`  ${s.state.toLowerCase().padEnd(7)} ${s.location}`);
   }
