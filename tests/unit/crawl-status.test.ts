@@ -1,7 +1,9 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { CrawlInput, CrawlProgress } from '../../core/types.ts';
 import { describeInput } from '../../services/crawl/descriptor.ts';
 import { summarize } from '../../services/crawl/status.ts';
+import { registerStatusMetrics } from '../../services/crawl/status-metrics.ts';
 
 const NOW = 1_800_000_000_000;
 
@@ -58,5 +60,29 @@ describe('crawl status', () => {
     const status = summarize([input('https://x/y.warc.gz', null)], [], NOW);
     expect(status.etaSeconds).toBeNull();
     expect(status.queued).toBe(1);
+  });
+});
+
+describe('crawl status as metrics', () => {
+  it('shows the status as gauges, reading it once per cache period', async () => {
+    const registry = new Registry();
+    let reads = 0;
+    const a = input('/c/a.warc.gz', 1000);
+    const status = summarize(
+      [a, input('/c/b.warc.gz', 10)],
+      [progress(a, NOW - 1000, { records_read: 30, bytes_read: 500 })],
+      NOW,
+    );
+    registerStatusMetrics(registry, async () => {
+      reads++;
+      return status;
+    });
+    const text = await registry.metrics();
+    await registry.metrics();
+    expect(reads).toBe(1);
+    expect(text).toContain('ipt_crawl_inputs{state="queued"} 1');
+    expect(text).toContain('ipt_crawl_inputs{state="running"} 1');
+    expect(text).toMatch(new RegExp(`ipt_crawl_records_per_second ${status.recordsPerSecond}`));
+    expect(text).toMatch(new RegExp(`ipt_crawl_eta_seconds ${status.etaSeconds}`));
   });
 });
