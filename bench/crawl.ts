@@ -32,6 +32,8 @@ const numbers = process.argv
 const FILES = numbers[0] ?? 8;
 const PAGES = numbers[1] ?? 150;
 const WRITE = process.argv.includes('--write');
+/** --commit-records of the resume run: a kill half-way through the file lands after some commits. */
+const RESUME_COMMIT_RECORDS = 100;
 const endpoints = loadEndpoints();
 const kafka = kafkaClient('bench-crawl', endpoints.kafka.brokers);
 const dir = mkdtempSync(join('/tmp', 'ipt-bench-crawl-'));
@@ -204,9 +206,9 @@ async function workers(files: string[], k: number): Promise<Rate> {
       180_000,
     );
     const cpuBefore = procs.map((p) => groupCpuSeconds(p.pid));
+    // From the moment the descriptors are on the topic: `ipt crawl add` exits right after its send.
+    await exited(ipt(['crawl', 'add', '--topic-namespace', ns, ...files], 'add'));
     const started = performance.now();
-    const add = ipt(['crawl', 'add', '--topic-namespace', ns, ...files], 'add');
-    await exited(add);
     await waitFor(
       'every input read',
       () => procs.reduce((n, p) => n + logCount(p, 'input read'), 0) >= FILES,
@@ -289,6 +291,8 @@ async function resumeCost(
     id,
     '--ops-port',
     String(port),
+    '--commit-records',
+    String(RESUME_COMMIT_RECORDS),
   ];
   const first = ipt(args('first', 18_931), 'resume-first');
   let second: Proc | undefined;
@@ -345,11 +349,11 @@ try {
     '|---|--:|--:|--:|--:|--:|',
     ...rows,
     '',
-    `Workers are started and in their group before \`ipt crawl add\` publishes the files (inputs topic with ${FILES} partitions), so their seconds are publish → every input done, without start-up; the one ingest is shown start to exit, and less the start-up an ingest of one page costs (connecting, loading the language model and tokenizer), the like-for-like row the ratios use. On ${m.cores} cores, more than ${m.cores} processes cannot add pages/s; the per-CPU-second column is what coordination (transactions, progress records, group) costs per page.`,
+    `Workers are started and in their group before \`ipt crawl add\` publishes the files (inputs topic with ${FILES} partitions), so their seconds are from \`ipt crawl add\`'s exit (descriptors on the topic) to every input done, without start-up; the one ingest is shown start to exit, and less the start-up an ingest of one page costs (connecting, loading the language model and tokenizer), the like-for-like row the ratios use. On ${m.cores} cores, more than ${m.cores} processes cannot add pages/s; the per-CPU-second column is what coordination (transactions, progress records, group) costs per page.`,
     '',
     `Follow: a 50-page WARC renamed into a directory followed with --stable-checks ${follow.stableChecks} --interval-ms ${follow.intervalMs}, one worker in its group, default --commit-interval-ms: **${fmt(follow.secs, 2)} s** to its first document on the candidates topic (the scans that find it stable, the worker's fetch, fencing and progress restore, then the input's first transaction).`,
     '',
-    `Resume: one worker SIGKILLed half-way through a ${bigPages}-page WARC (${bigPages * 2} records), the next one started: it re-read and skipped **${resume.skipped}** records (committed by the killed worker: parsed again, not processed), and **${resume.redone}** records were processed twice (read by the killed worker after its last commit; their output was aborted with its transaction, so never seen downstream). At most --commit-records (500) or --commit-interval-ms (2 s) of work is redone.`,
+    `Resume: one worker SIGKILLed half-way through a ${bigPages}-page WARC (${bigPages * 2} records), the next one started: it re-read and skipped **${resume.skipped}** records (committed by the killed worker: parsed again, not processed), and **${resume.redone}** records were processed twice (read by the killed worker after its last commit; their output was aborted with its transaction, so never seen downstream). Workers ran with --commit-records ${RESUME_COMMIT_RECORDS} here (default 500): at most that many records, or --commit-interval-ms (2 s) of reading, are redone.`,
   ].join('\n');
   console.log(text);
   if (WRITE) writeResultsBlock('crawl', text, true);
