@@ -19,7 +19,6 @@ import {
   createIngestor,
   DEFAULT_DEDUP_WINDOW,
   DEFAULT_MAX_RECORD_BYTES,
-  DEFAULT_TOKEN_THREADS,
 } from '../services/ingest/ingestor.ts';
 import { expandPaths, InputError } from '../services/ingest/input.ts';
 import { DEFAULT_NEAR_DUP_THRESHOLD, DEFAULT_NEAR_DUP_WINDOW } from '../services/ingest/near-dup.ts';
@@ -50,6 +49,7 @@ import {
 } from './common.ts';
 import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
 import { addQualityOptions, type QualityFlags, qualitySettings } from './ingest-quality.ts';
+import { addThreadsOptions, threadsOf } from './ingest-threads.ts';
 
 /** What addDocumentOptions declares. */
 export interface DocumentFlags extends LanguageFlags, QualityFlags {
@@ -75,7 +75,8 @@ interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags, HttpLimi
   explainLimit: number;
   maxModelLen: number;
   maxNewTokens: number;
-  tokenThreads: number;
+  threads: number;
+  tokenThreads?: number;
   batchSize: number;
   lingerMs: number;
   maxBufferedMb: number;
@@ -303,9 +304,9 @@ function addDedupWindowOptions(command: Command): Command {
     );
 }
 
-/** The prompt budget that decides which texts are chunked, and who counts their tokens. */
+/** The prompt budget that decides which texts are chunked, and the threads that run the steps. */
 function addBudgetOptions(command: Command): Command {
-  return command
+  return addThreadsOptions(command, '--threads')
     .addOption(
       new Option(
         '--max-model-len <n>',
@@ -320,12 +321,6 @@ function addBudgetOptions(command: Command): Command {
         .argParser(positiveInt)
         .default(DEFAULT_BUDGET.maxNewTokens)
         .env('IPT_MAX_NEW_TOKENS'),
-    )
-    .addOption(
-      new Option('--token-threads <n>', 'worker threads counting tokens (0: main thread)')
-        .argParser(nonNegativeInt)
-        .default(DEFAULT_TOKEN_THREADS)
-        .env('IPT_INGEST_TOKEN_THREADS'),
     );
 }
 
@@ -426,7 +421,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       dedupStage: flags.dedupStage,
       nearDupWindow: flags.nearDup ? flags.nearDupWindow : 0,
       nearDupThreshold: flags.nearDupThreshold,
-      tokenThreads: flags.tokenThreads,
+      threads: threadsOf(flags.threads, flags.tokenThreads, '--threads'),
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       sink: {
         maxBatchMessages: flags.batchSize,

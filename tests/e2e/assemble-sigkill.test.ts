@@ -81,7 +81,7 @@ describe('assemble killed mid-run', () => {
       brokers: endpoints.kafka.brokers,
       registryUrl: endpoints.registry.url,
       topics,
-      tokenThreads: 1,
+      threads: 1,
       log: quiet('ingest'),
     });
     await ingestor.ingestPaths([join(dir, 'wave1.jsonl')]);

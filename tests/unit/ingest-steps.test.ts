@@ -3,7 +3,6 @@
 // the DLQ with the same reasons and fields as before, a throwing step costing its document only,
 // and the dedup window's entry undone for a document that never reaches the raw topic.
 
-import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { TokenCounter } from '../../core/tokens.ts';
 import type { DeadLetter, RawDocument } from '../../core/types.ts';
@@ -14,44 +13,15 @@ import { plainDoc } from '../../services/ingest/events.ts';
 import { contentHash, docIdFor } from '../../services/ingest/ids.ts';
 import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { DEFAULT_NORMALIZE, type NormalizeOptions } from '../../services/ingest/normalize.ts';
-import { deadLetterWriter, type RecordSink } from '../../services/ingest/steps/dead-letters.ts';
+import { deadLetterWriter } from '../../services/ingest/steps/dead-letters.ts';
 import { ingestSteps } from '../../services/ingest/steps/pipeline.ts';
 import { StepRunner } from '../../services/ingest/steps/runner.ts';
 import type { Step } from '../../services/ingest/steps/step.ts';
 import { emptyStats, Tally } from '../../services/ingest/steps/tally.ts';
+import { FakeSink, keeping } from '../helpers/record-sink.ts';
 
 const words: TokenCounter = { count: (t) => t.split(/\s+/).filter(Boolean).length };
 const log = createLogger('ingest-steps-test', 'silent');
-
-/** Remembers every message; `fail` makes later deliveries (or pushes) fail like a dead broker. */
-class FakeSink implements RecordSink {
-  readonly pushed: { topic: string; message: Message }[] = [];
-  failDeliveries: Error | null = null;
-  failPushes: Error | null = null;
-  async push(topic: string, message: Message) {
-    if (this.failPushes) throw this.failPushes;
-    this.pushed.push({ topic, message });
-    const failure = this.failDeliveries;
-    const delivered = failure ? Promise.reject(failure) : Promise.resolve();
-    delivered.catch(() => {});
-    return { delivered };
-  }
-  on(topic: string) {
-    return this.pushed.filter((p) => p.topic === topic).map((p) => p.message);
-  }
-}
-
-/** A serde that keeps the records it was given, so tests read them back as objects. */
-function keeping<T>() {
-  const records: T[] = [];
-  return {
-    records,
-    serialize: async (value: T) => {
-      records.push(value);
-      return Buffer.from(String(records.length - 1));
-    },
-  };
-}
 
 interface HarnessOptions {
   normalize?: Partial<NormalizeOptions>;
@@ -71,7 +41,7 @@ function harness(options: HarnessOptions = {}) {
   const built = ingestSteps({
     normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
     dedup,
-    chunk: { maxTokens: options.maxTokens ?? 1000, tokenizer: words, threads: 0 },
+    chunk: { maxTokens: options.maxTokens ?? 1000, tokenizer: words },
     produce: { sink, topic: 'raw', serde: raw },
   });
   const steps = [...built.steps];
@@ -324,9 +294,7 @@ describe('parallelism', () => {
     expect((await second).status).toBe('duplicate');
   });
 
-  it('is the most any step can use', () => {
-    const wide: Step = { name: 'wide', parallelism: 8, process: (d) => ({ kind: 'keep', doc: d }) };
+  it('is one without worker threads', () => {
     expect(harness().runner.parallelism).toBe(1);
-    expect(harness({ insert: { after: 'length', steps: [wide] } }).runner.parallelism).toBe(8);
   });
 });
