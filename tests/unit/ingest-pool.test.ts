@@ -14,6 +14,7 @@ import { DEFAULT_NORMALIZE } from '../../services/ingest/normalize.ts';
 import { type StepPool, startStepPool } from '../../services/ingest/pool/pool.ts';
 import { copyable, runSegment } from '../../services/ingest/pool/segment.ts';
 import { deadLetterWriter } from '../../services/ingest/steps/dead-letters.ts';
+import { InOrder } from '../../services/ingest/steps/in-order.ts';
 import { languageOptions } from '../../services/ingest/steps/language.ts';
 import { ingestSteps, type PipelineOptions } from '../../services/ingest/steps/pipeline.ts';
 import { qualityOptions } from '../../services/ingest/steps/quality.ts';
@@ -63,13 +64,15 @@ async function harness(pool?: StepPool, extra?: { after: string; step: Step }) {
 
 /**
  * HTML pages of very different sizes (one page's article repeated 1 to 40 times), plain texts,
- * too-short texts and repeats, interleaved: a large page takes a thread long enough that the next
+ * too-short texts, repeats and records that are not documents, interleaved: a large page takes a thread long enough that the next
  * documents finish first.
  */
 function inputs(n: number): SourceEvent[] {
   const pages = chromePages();
   return Array.from({ length: n }, (_, i) => {
     const where = { source: 'test:pool', origin: `record ${i}` };
+    // Dropped before the threads (as a WARC request record is), so it finishes before earlier inputs.
+    if (i % 11 === 2) return { kind: 'skip', why: 'warc_request', source: where.source };
     const page = pages[i % pages.length];
     if (i % 7 === 3) return plainDoc('too short', where);
     if (i % 5 === 1 || !page)
@@ -164,5 +167,24 @@ describe('a segment of steps (what a thread runs)', () => {
   it('never sends the original bytes to a thread', () => {
     expect('original' in copyable(doc)).toBe(false);
     expect(() => structuredClone(copyable(doc))).not.toThrow();
+  });
+});
+
+describe('turns in order', () => {
+  it('are ready in the order taken, also when a later turn is released before it was ready', async () => {
+    const order = new InOrder();
+    const [a, b, c] = [order.take(), order.take(), order.take()];
+    let cReady = false;
+    void c.ready().then(() => {
+      cReady = true;
+    });
+    await a.ready();
+    // b is released at once (an input dropped before the threads); c must still wait for a.
+    b.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(cReady).toBe(false);
+    a.release();
+    await c.ready();
+    expect(cReady).toBe(true);
   });
 });

@@ -16,9 +16,12 @@ export class InOrder {
   take(): Turn {
     const previous = this.last;
     let release = () => {};
-    this.last = new Promise<void>((resolve) => {
+    const released = new Promise<void>((resolve) => {
       release = resolve;
     });
+    // The next turn waits for this one and, through it, every earlier one: a turn released before it
+    // was ready (an input dropped before the threads) must not let later ones overtake earlier ones.
+    this.last = Promise.all([previous, released]).then(() => {});
     return { ready: () => previous, release };
   }
 }
