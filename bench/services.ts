@@ -52,8 +52,8 @@ export interface PipelineSettings {
   ingest?: boolean;
   /** Leave assemble out. */
   assemble?: boolean;
-  /** Ingest tokenizer threads (the service default when absent). */
-  tokenThreads?: number;
+  /** Ingest's worker threads (the service default when absent). */
+  threads?: number;
 }
 
 export interface RunningPipeline {
@@ -117,7 +117,7 @@ export async function startServices(topics: Topics, s: PipelineSettings): Promis
         // drop them. These benches measure the synthesis path; bench/ingest-warc.ts measures the filters.
         '--no-language-filter',
         '--no-quality',
-        ...(s.tokenThreads !== undefined ? ['--token-threads', String(s.tokenThreads)] : []),
+        ...(s.threads !== undefined ? ['--threads', String(s.threads)] : []),
       ]);
       ingest = { ...service, url: `http://127.0.0.1:${port}` };
     }

@@ -109,6 +109,10 @@ produces nothing new. Near-duplicates (MinHash estimate of word 5-gram Jaccard s
 --near-dup-threshold) of the last --near-dup-window documents go to the DLQ as near_duplicate,
 naming the kept document; that window is rebuilt from the raw topic too.
 
+--threads worker threads (default one per core; 0: the main thread) run extraction, language,
+quality, MinHash and token counting; the main thread reads, deduplicates and produces, in the
+order the inputs were read, so the output does not depend on the number of threads.
+
 --explain runs the steps on the first --explain-limit inputs of the given files and prints what
 each step did (kept, or dropped with its reason and details); nothing is sent to Kafka.
 
