@@ -17,22 +17,8 @@ import { join } from 'node:path';
 import { loadEndpoints } from '../lib/endpoints.ts';
 import { kafkaClient } from '../lib/kafka/client.ts';
 import { createLogger } from '../lib/log.ts';
-import {
-  DEFAULT_MAX_RECORD_BYTES,
-  dedupWindows,
-  type IngestorOptions,
-  type IngestStats,
-  stepOptions,
-} from '../services/ingest/ingestor.ts';
-import { DEFAULT_JSON_FIELDS } from '../services/ingest/json-doc.ts';
-import { createIngestMetrics } from '../services/ingest/metrics.ts';
-import { startStepPool } from '../services/ingest/pool/pool.ts';
-import { inputReader } from '../services/ingest/read.ts';
-import { languageOptions } from '../services/ingest/steps/language.ts';
-import { ingestSteps } from '../services/ingest/steps/pipeline.ts';
-import { StepRunner } from '../services/ingest/steps/runner.ts';
-import { emptyStats, Tally } from '../services/ingest/steps/tally.ts';
-import { timedIngest } from './ingest-run.ts';
+import type { IngestorOptions } from '../services/ingest/ingestor.ts';
+import { dryIngest, timedIngest } from './ingest-run.ts';
 import { writeNewsWarc } from './news-warc.ts';
 import { machine } from './proc.ts';
 import { fmt, quantile, ranLine, writeResultsBlock } from './results.ts';
@@ -85,59 +71,23 @@ interface Run {
   accepted: number;
 }
 
-/** The steps over the file as ingest runs them (the runner, the pool, the reader), without Kafka. */
-async function dryRun(file: string, options: Partial<IngestorOptions>, threads: number) {
-  const all = { brokers: [], registryUrl: '', log, ...options };
-  const { dedup, nearDup } = dedupWindows(all);
-  const pipeline = { ...stepOptions(all, dedup, nearDup), language: await languageOptions(all) };
-  const pool = threads > 0 ? await startStepPool(pipeline, threads) : undefined;
-  const tally = new Tally(emptyStats(), createIngestMetrics());
-  const runner = new StepRunner({
-    ...ingestSteps(pipeline),
-    deadLetters: async () => ({ delivered: Promise.resolve() }),
-    tally,
-    log,
-    ...(pool ? { pool } : {}),
-  });
-  const reader = inputReader({
-    fields: DEFAULT_JSON_FIELDS,
-    maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
-    parallelism: runner.parallelism,
-    tally,
-    aborted: () => false,
-    failed: () => null,
-    run: (event) => runner.run(event),
-  });
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  try {
-    await reader.ingestPaths([file]);
-  } finally {
-    await runner.close();
-  }
-  const used = process.cpuUsage(cpu);
-  return {
-    secs: (performance.now() - started) / 1000,
-    cpuSecs: (used.user + used.system) / 1e6,
-    stats: tally.stats,
-  };
-}
-
 async function run(file: string, config: (typeof CONFIGS)[number], threads: number): Promise<Run> {
   const box0 = cpuJiffies();
-  const result: { secs: number; cpuSecs: number; stats: IngestStats } = config.kafka
-    ? await timedIngest({ kafka, endpoints, log, prefix: 'bench-threads' }, file, {
-        ...config.options,
-        threads,
-      })
-    : await dryRun(file, config.options, threads);
+  const result = config.kafka
+    ? await timedIngest(
+        { kafka, endpoints, log, prefix: 'bench-threads' },
+        file,
+        { ...config.options, threads },
+        warmUp,
+      )
+    : await dryIngest(file, { ...config.options, log }, { threads, warmUp });
   const box1 = cpuJiffies();
   return {
     pps: N / result.secs,
     cpuPer1000: (result.cpuSecs / N) * 1000,
     // Over the whole call (topic setup and the threads' start included): how busy the box was.
     boxBusy: (box1.busy - box0.busy) / Math.max(1, box1.total - box0.total),
-    accepted: result.stats.accepted,
+    accepted: result.accepted,
   };
 }
 
@@ -167,16 +117,16 @@ async function measure(file: string, config: (typeof CONFIGS)[number]) {
 
 const dir = mkdtempSync(join(os.tmpdir(), 'ipt-bench-threads-'));
 const file = join(dir, 'pages.warc.gz');
+const warmUp = join(dir, 'warm-up.warc.gz');
 try {
   await writeNewsWarc(file, N);
+  await writeNewsWarc(warmUp, Math.ceil(N / 3), 1);
   const mb = statSync(file).size / 1024 / 1024;
   const m = machine();
   const ran = ranLine('bench/ingest-threads.ts');
   console.log(
     `ingest threads benchmark: ${N} pages, ${mb.toFixed(1)} MB; ${m.cores} × ${m.cpu}, load ${m.load}`,
   );
-  // Warm-up, untimed: the first run also compiles every step's code on the main thread.
-  await run(file, CONFIGS[1] as (typeof CONFIGS)[number], 0);
   const sections: string[] = [];
   for (const config of CONFIGS) {
     console.log(config.label);

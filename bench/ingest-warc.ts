@@ -12,22 +12,9 @@ import { join } from 'node:path';
 import { loadEndpoints } from '../lib/endpoints.ts';
 import { kafkaClient } from '../lib/kafka/client.ts';
 import { createLogger } from '../lib/log.ts';
-import {
-  DEFAULT_MAX_RECORD_BYTES,
-  dedupWindows,
-  type IngestorOptions,
-  type IngestStats,
-  stepOptions,
-} from '../services/ingest/ingestor.ts';
-import { DEFAULT_JSON_FIELDS } from '../services/ingest/json-doc.ts';
-import { createIngestMetrics } from '../services/ingest/metrics.ts';
-import { inputReader } from '../services/ingest/read.ts';
-import { languageOptions } from '../services/ingest/steps/language.ts';
-import { ingestSteps } from '../services/ingest/steps/pipeline.ts';
-import { StepRunner } from '../services/ingest/steps/runner.ts';
+import type { IngestorOptions, IngestStats } from '../services/ingest/ingestor.ts';
 import type { Step } from '../services/ingest/steps/step.ts';
-import { emptyStats, Tally } from '../services/ingest/steps/tally.ts';
-import { timedIngest } from './ingest-run.ts';
+import { dryIngest, timedIngest } from './ingest-run.ts';
 import { writeNewsWarc } from './news-warc.ts';
 import { machine } from './proc.ts';
 import { ranLine, writeResultsBlock } from './results.ts';
@@ -64,9 +51,6 @@ const run = (file: string, options: Partial<IngestorOptions>) =>
 
 /** Each step timed on its own: the pages through the steps on this thread, without Kafka. */
 async function stepTimes(file: string): Promise<{ step: string; docs: number; us: number }[]> {
-  const all = { brokers: [], registryUrl: '', log };
-  const { dedup, nearDup } = dedupWindows(all);
-  const built = ingestSteps({ ...stepOptions(all, dedup, nearDup), language: await languageOptions({}) });
   const spent = new Map<string, number>();
   const timed = <In>(step: Step<In>): Step<In> => ({
     ...step,
@@ -82,29 +66,8 @@ async function stepTimes(file: string): Promise<{ step: string; docs: number; us
       return verdict;
     },
   });
-  const tally = new Tally(emptyStats(), createIngestMetrics());
-  const runner = new StepRunner({
-    decode: timed(built.decode),
-    steps: built.steps.map(timed),
-    deadLetters: async () => ({ delivered: Promise.resolve() }),
-    tally,
-    log,
-  });
-  const reader = inputReader({
-    fields: DEFAULT_JSON_FIELDS,
-    maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
-    parallelism: 1,
-    tally,
-    aborted: () => false,
-    failed: () => null,
-    run: (event) => runner.run(event).then(() => {}),
-  });
-  try {
-    await reader.ingestPaths([file]);
-  } finally {
-    await runner.close();
-  }
-  return Object.entries(tally.stats.steps).map(([step, counts]) => ({
+  const { stats } = await dryIngest(file, { log }, { wrap: timed });
+  return Object.entries(stats.steps).map(([step, counts]) => ({
     step,
     docs: counts.in,
     us: ((spent.get(step) ?? 0) * 1000) / Math.max(1, counts.in),

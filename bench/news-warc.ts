@@ -2,7 +2,7 @@
 // corpus's, shuffled) inside a news site's chrome — menu, cookie banner, share buttons, a
 // related-stories sidebar, a newsletter box, a footer, inline script and style. Every tenth page
 // re-runs an earlier article in other chrome with one sentence changed (a near-duplicate), every
-// twentieth is a German page. The same n gives the same pages.
+// twentieth is a German page. The same n and seed give the same pages.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,9 +61,9 @@ ${body.paragraphs.map((p) => `<p>${esc(p)}</p>`).join('\n')}
 }
 
 /** The pages: mostly distinct articles; every 10th a near-duplicate, every 20th German. */
-function pages(n: number): { url: string; html: string }[] {
-  const web = new WebText(11);
-  const rng = new Rng(5);
+function pages(n: number, seed: number): { url: string; html: string }[] {
+  const web = new WebText(11 + seed);
+  const rng = new Rng(5 + seed);
   const bodies: { title: string; paragraphs: string[] }[] = [];
   return Array.from({ length: n }, (_, i) => {
     let body: { title: string; paragraphs: string[] };
@@ -80,15 +80,18 @@ function pages(n: number): { url: string; html: string }[] {
   });
 }
 
-/** Writes `n` pages as a gzip WARC (request + response records, as Common Crawl writes them). */
-export async function writeNewsWarc(path: string, n: number): Promise<void> {
+/**
+ * Writes `n` pages as a gzip WARC (request + response records, as Common Crawl writes them); another
+ * `seed` gives other articles.
+ */
+export async function writeNewsWarc(path: string, n: number, seed = 0): Promise<void> {
   const enc = new TextEncoder();
   const bytes = (s: string) =>
     (async function* () {
       yield enc.encode(s);
     })();
   const parts: Uint8Array[] = [];
-  for (const p of pages(n)) {
+  for (const p of pages(n, seed)) {
     const request = WARCRecord.create(
       { url: p.url, type: 'request', warcVersion: 'WARC/1.0', statusline: 'GET / HTTP/1.1' },
       bytes(''),
