@@ -93,6 +93,8 @@ export interface Ingestor extends InputReader {
   readonly nearDup: NearDupWindow;
   /** One event from any reader (the HTTP endpoint feeds its documents here). */
   handle(event: SourceEvent): Promise<Outcome>;
+  /** Events worth handling at once: 1, or enough to keep the worker threads busy. */
+  readonly parallelism: number;
   /** Stops reading after the current record (Ctrl-C); what was read is still flushed by `close`. */
   abort(): void;
   flush(): Promise<void>;
@@ -187,6 +189,7 @@ function ingestorOver(parts: Parts): Ingestor {
     dedup: parts.dedup,
     nearDup: parts.nearDup,
     handle: (event) => runner.run(event),
+    parallelism: runner.parallelism,
     abort: () => {
       aborted = true;
     },
