@@ -77,6 +77,7 @@ interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags, HttpLimi
   maxNewTokens: number;
   threads: number;
   tokenThreads?: number;
+  threadHeapMb?: number;
   batchSize: number;
   lingerMs: number;
   maxBufferedMb: number;
@@ -313,6 +314,14 @@ function addBudgetOptions(command: Command): Command {
   return addThreadsOptions(command, '--threads')
     .addOption(
       new Option(
+        '--thread-heap-mb <n>',
+        "each worker thread's heap limit: a document needing more is dead-lettered (step_failed), not the end of the run",
+      )
+        .argParser(positiveInt)
+        .env('IPT_INGEST_THREAD_HEAP_MB'),
+    )
+    .addOption(
+      new Option(
         '--max-model-len <n>',
         "synthesizer context; texts that don't fit a prompt alone are chunked",
       )
@@ -426,6 +435,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       nearDupWindow: flags.nearDup ? flags.nearDupWindow : 0,
       nearDupThreshold: flags.nearDupThreshold,
       threads: threadsOf(flags.threads, flags.tokenThreads, '--threads'),
+      ...(flags.threadHeapMb ? { threadHeapMb: flags.threadHeapMb } : {}),
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       sink: {
         maxBatchMessages: flags.batchSize,

@@ -76,6 +76,8 @@ export interface IngestorOptions {
    * counting); 0: all on the calling thread. Default one per core.
    */
   threads?: number;
+  /** Heap limit of each worker thread in MB: a document needing more is dead-lettered (default Node's). */
+  threadHeapMb?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
@@ -264,7 +266,7 @@ async function startPool(
   const threads = options.tokenizer ? 0 : (options.threads ?? DEFAULT_THREADS);
   if (threads === 0) return undefined;
   try {
-    return await startStepPool(pipeline, threads);
+    return await startStepPool(pipeline, threads, options.threadHeapMb);
   } catch (error) {
     await producer.disconnect();
     throw error;

@@ -1,8 +1,9 @@
 // Ingest's worker threads (services/ingest/pool/) with the real steps (extraction, language,
 // quality, MinHash signatures for the dedup stage, Mistral token counting) and no broker: two
 // threads produce the same records in the same order as the main thread alone, however the threads
-// finish; a step the threads cannot run costs its document (dead-lettered `step_failed`), not the
-// run; a step that throws on a thread is reported as it would be on the main thread.
+// finish; a step the threads cannot run, or a thread that dies (out of memory), costs its document
+// (dead-lettered `step_failed`), not the run; a step that throws on a thread is reported as it
+// would be on the main thread.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { mistralTokenizer } from '../../core/mistral.ts';
@@ -132,6 +133,25 @@ describe('ingest worker threads', () => {
     // The steps before it ran on the thread and were counted.
     expect(h.stats.steps.extract).toMatchObject({ in: 1, out: 1 });
   }, 60_000);
+});
+
+describe('a worker thread that dies', () => {
+  it('costs its document a step_failed dead letter, is replaced, and the next document goes through', async () => {
+    // A heap too small for this page: the thread is stopped mid-extraction, as an out-of-memory
+    // thread would be.
+    const pool = await startStepPool(await pipelineOptions(), 1, 96);
+    pools.push(pool);
+    const h = await harness(pool);
+    const where = (origin: string) => ({ source: 'test:pool', origin });
+    const huge = `<html><body>${'<div><p>word word word</p>'.repeat(400_000)}${'</div>'.repeat(400_000)}</body></html>`;
+    const died = await h.runner.run(plainDoc(huge, where('record 0'), { html: true }));
+    expect(died).toMatchObject({ status: 'rejected', reason: 'step_failed' });
+    expect(h.dlq[0]?.context).toMatchObject({ reason: 'step_failed', step: 'extract' });
+    expect(h.dlq[0]?.message).toMatch(/worker thread died \(running extract, .*chunk\): .*memory limit/);
+    const next = await h.runner.run(plainDoc(prose(2, 900), where('record 1')));
+    expect(next.status).toBe('accepted');
+    expect(h.raw).toHaveLength(1);
+  }, 120_000);
 });
 
 describe('a segment of steps (what a thread runs)', () => {

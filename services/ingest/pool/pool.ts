@@ -32,9 +32,18 @@ export class PoolBrokenError extends Error {
   override name = 'PoolBrokenError';
 }
 
-/** Starts `threads` worker threads and waits until one has built its steps (or failed to). */
-export async function startStepPool(options: PipelineOptions, threads: number): Promise<StepPool> {
+/**
+ * Starts `threads` worker threads and waits until one has built its steps (or failed to).
+ * `maxHeapMb`: each thread's heap limit; a document that needs more costs that thread (replaced)
+ * and the document, not the process.
+ */
+export async function startStepPool(
+  options: PipelineOptions,
+  threads: number,
+  maxHeapMb?: number,
+): Promise<StepPool> {
   const piscina = new Piscina<SegmentTask, SegmentAnswer>({
+    ...(maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } } : {}),
     // A plain-JS entry registers tsx in the thread (the project has no build step).
     filename: new URL('./worker.mjs', import.meta.url).href,
     minThreads: threads,
