@@ -66,6 +66,8 @@ interface Run {
   pps: number;
   /** CPU seconds of this process (every thread) per 1 000 pages. */
   cpuPer1000: number;
+  /** CPU seconds of its main thread per 1 000 pages: 1 000 ÷ this bounds pages/s on any number of cores. */
+  mainPer1000: number;
   /** Share of the box's cores busy during the run, every process included. */
   boxBusy: number;
   accepted: number;
@@ -85,6 +87,7 @@ async function run(file: string, config: (typeof CONFIGS)[number], threads: numb
   return {
     pps: N / result.secs,
     cpuPer1000: (result.cpuSecs / N) * 1000,
+    mainPer1000: (result.mainCpuSecs / N) * 1000,
     // Over the whole call (topic setup and the threads' start included): how busy the box was.
     boxBusy: (box1.busy - box0.busy) / Math.max(1, box1.total - box0.total),
     accepted: result.accepted,
@@ -105,7 +108,7 @@ async function measure(file: string, config: (typeof CONFIGS)[number]) {
       round.set(t, result);
       runs.get(t)?.push(result);
       console.log(
-        `  round ${r + 1}, ${t} threads: ${fmt(result.pps, 0)} pages/s, ${fmt(result.cpuPer1000, 2)} CPU s per 1000 pages, box ${fmt(result.boxBusy * 100, 0)} % busy, load ${machine().load}`,
+        `  round ${r + 1}, ${t} threads: ${fmt(result.pps, 0)} pages/s, ${fmt(result.cpuPer1000, 2)} CPU s per 1000 pages (main thread ${fmt(result.mainPer1000, 2)}), box ${fmt(result.boxBusy * 100, 0)} % busy, load ${machine().load}`,
       );
     }
     const [p0, p1, p2] = THREADS.map((t) => round.get(t)?.pps ?? Number.NaN);
@@ -134,7 +137,7 @@ try {
     const rows = THREADS.map((t) => {
       const rs = runs.get(t) ?? [];
       const pps = rs.map((x) => x.pps);
-      return `| ${t === 0 ? '0 (main thread)' : t} | ${fmt(median(pps), 0)} | ${pps.map((p) => fmt(p, 0)).join(', ')} | ${fmt(median(rs.map((x) => x.cpuPer1000)), 2)} | ${fmt(median(rs.map((x) => x.boxBusy)) * 100, 0)} % | ${rs[0]?.accepted ?? 0} |`;
+      return `| ${t === 0 ? '0 (main thread)' : t} | ${fmt(median(pps), 0)} | ${pps.map((p) => fmt(p, 0)).join(', ')} | ${fmt(median(rs.map((x) => x.cpuPer1000)), 2)} | ${fmt(median(rs.map((x) => x.mainPer1000)), 2)} | ${fmt(median(rs.map((x) => x.boxBusy)) * 100, 0)} % | ${rs[0]?.accepted ?? 0} |`;
     });
     const ratioLine =
       `2 threads ÷ 1 thread, per round: ${ratios.two.map((x) => fmt(x, 2)).join(', ')} (median ${fmt(median(ratios.two), 2)}); ` +
@@ -147,8 +150,8 @@ try {
         '',
         ran,
         '',
-        '| threads | pages/s (median) | pages/s per round | CPU s per 1 000 pages (process) | box busy | accepted |',
-        '| ------- | ---------------- | ----------------- | ------------------------------- | -------- | -------- |',
+        '| threads | pages/s (median) | pages/s per round | CPU s per 1 000 pages (process) | of it the main thread | box busy | accepted |',
+        '| ------- | ---------------- | ----------------- | ------------------------------- | --------------------- | -------- | -------- |',
         ...rows,
         '',
         ratioLine,
@@ -161,7 +164,9 @@ try {
       `${N} pages of bench/news-warc.ts (${mb.toFixed(1)} MB gzip WARC), ingested end to end into fresh topics of the ` +
       `local stack by one ingest process; ${ROUNDS} rounds, the thread counts alternating within each; ` +
       `${m.cores} × ${m.cpu}, Node ${m.node}. "box busy": the share of all cores busy during the run ` +
-      '(/proc/stat: this process, the Kafka broker, the registry and every other job on the box).';
+      '(/proc/stat: this process, the Kafka broker, the registry and every other job on the box); "of it the main ' +
+      'thread": the main thread\'s CPU (/proc task stat), which bounds pages/s whatever the number of cores; each ' +
+      'ingest warmed its threads on another WARC of a third as many pages first, untimed.';
     writeResultsBlock('ingest-threads', [head, ...sections].join('\n\n'), true);
   }
 } finally {
