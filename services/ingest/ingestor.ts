@@ -1,7 +1,8 @@
 // The ingest service, top-down: inputs → source readers (read.ts) → the steps (steps/pipeline.ts:
 // decode → validity → normalize → length → dedup → chunk → produce), run by the step runner, which
-// counts each step and dead-letters what they reject. `createIngestor` is the programmatic API used
-// by the CLI, the HTTP endpoint and `ipt run`.
+// counts each step and dead-letters what they reject; the steps that need only the document run on
+// worker threads (pool/). `createIngestor` is the programmatic API used by the CLI, the HTTP
+// endpoint and `ipt run`.
 
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { type BudgetConfig, DEFAULT_BUDGET, maxTextTokens, promptTokenModel } from '../../core/budget.ts';
