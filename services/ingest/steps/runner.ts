@@ -89,9 +89,7 @@ export class StepRunner {
         const attempted = this.attempt(stage.step, doc);
         verdicts = [[stage.step.name, attempted instanceof Promise ? await attempted : attempted]];
       } else {
-        verdicts = await this.pooled(stage.names, doc);
-        // What the threads answered is taken up in reading order.
-        await turn?.ready();
+        verdicts = await this.pooled(stage.names, doc, turn);
       }
       for (const [name, verdict] of verdicts) {
         observe?.(name, verdict);
@@ -102,6 +100,7 @@ export class StepRunner {
     }
     return this.accept(doc, undo);
   }
+
   /** Closes every step and the pool, each even if an earlier one fails to. */
   async close(): Promise<void> {
     const closing = [this.parts.decode, ...this.parts.steps].map((s) => s.close?.());
@@ -111,16 +110,18 @@ export class StepRunner {
   }
 
   /**
-   * The pool's verdicts on the document, counted as the steps' own. A thread that dies on it costs
-   * the document (`step_failed`, naming the steps it was running); a broken pool stops the run.
+   * The pool's verdicts on the document, counted as the steps' own once its turn has come (what the
+   * threads answer is taken up in reading order). A thread that dies on it costs the document
+   * (`step_failed`, naming the steps it was running); a broken pool stops the run.
    */
-  private async pooled(names: readonly string[], doc: Doc): Promise<[string, Verdict][]> {
+  private async pooled(names: readonly string[], doc: Doc, turn?: Turn): Promise<[string, Verdict][]> {
     const pool = this.parts.pool as StepPool;
     let answer: SegmentAnswer;
     try {
       answer = await pool.run(names, doc);
     } catch (error) {
       if (error instanceof PoolBrokenError) throw error;
+      await turn?.ready();
       const first = names[0] as string;
       this.parts.tally.entered(first);
       const err = error instanceof Error ? error : new Error(String(error));
@@ -134,6 +135,7 @@ export class StepRunner {
         ],
       ];
     }
+    await turn?.ready();
     const kept: Doc = { ...answer.doc, original: doc.original };
     const verdicts = answer.verdicts.map((v, i): [string, Verdict] => {
       const name = names[i] as string;
