@@ -46,8 +46,9 @@ const endpoints = loadEndpoints();
 const log = createLogger('bench-ingest-warc', 'warn');
 const kafka = kafkaClient('ipt-bench-ingest-warc', endpoints.kafka.brokers);
 
+// Every step on the main thread: what each step costs one core (bench/ingest-threads.ts measures threads).
 const run = (file: string, options: Partial<IngestorOptions>) =>
-  timedIngest({ kafka, endpoints, log, prefix: 'bench-warc' }, file, options);
+  timedIngest({ kafka, endpoints, log, prefix: 'bench-warc' }, file, { threads: 0, ...options });
 
 /** Each step timed on its own: the pages through the steps on this thread, without Kafka. */
 async function stepTimes(file: string): Promise<{ step: string; docs: number; us: number }[]> {
