@@ -43,6 +43,23 @@ export interface Timed {
  * `warmUp`: a file ingested first, untimed, by the same ingestor, so its worker threads have
  * compiled the steps' code before the timed part (as in a long-running ingest).
  */
+/** Times `work`: wall and CPU seconds, and what it added to `stats` (live counts) in accepted documents. */
+async function timed(stats: IngestStats, work: () => Promise<void>): Promise<Timed> {
+  const warmAccepted = stats.accepted;
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const main = mainThreadCpuSeconds();
+  await work();
+  const used = process.cpuUsage(cpu);
+  return {
+    secs: (performance.now() - started) / 1000,
+    cpuSecs: (used.user + used.system) / 1e6,
+    mainCpuSecs: mainThreadCpuSeconds() - main,
+    accepted: stats.accepted - warmAccepted,
+    stats,
+  };
+}
+
 export async function timedIngest(
   setup: { kafka: Kafka; endpoints: Endpoints; log: Logger; prefix: string },
   file: string,
@@ -67,20 +84,10 @@ export async function timedIngest(
       await ingestor.ingestPaths([warmUp]);
       await ingestor.flush();
     }
-    const warmAccepted = ingestor.stats.accepted;
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    const main = mainThreadCpuSeconds();
-    await ingestor.ingestPaths([file]);
-    await ingestor.close(); // the final flush: every record acknowledged
-    const used = process.cpuUsage(cpu);
-    return {
-      secs: (performance.now() - started) / 1000,
-      cpuSecs: (used.user + used.system) / 1e6,
-      mainCpuSecs: mainThreadCpuSeconds() - main,
-      accepted: ingestor.stats.accepted - warmAccepted,
-      stats: ingestor.stats,
-    };
+    return await timed(ingestor.stats, async () => {
+      await ingestor.ingestPaths([file]);
+      await ingestor.close(); // the final flush: every record acknowledged
+    });
   } finally {
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
     await admin.disconnect();
@@ -127,19 +134,7 @@ export async function dryIngest(
   });
   try {
     if (warmUp) await reader.ingestPaths([warmUp]);
-    const warmAccepted = tally.stats.accepted;
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    const main = mainThreadCpuSeconds();
-    await reader.ingestPaths([file]);
-    const used = process.cpuUsage(cpu);
-    return {
-      secs: (performance.now() - started) / 1000,
-      cpuSecs: (used.user + used.system) / 1e6,
-      mainCpuSecs: mainThreadCpuSeconds() - main,
-      accepted: tally.stats.accepted - warmAccepted,
-      stats: tally.stats,
-    };
+    return await timed(tally.stats, () => reader.ingestPaths([file]));
   } finally {
     await runner.close();
   }
