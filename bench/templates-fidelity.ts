@@ -364,7 +364,7 @@ const m = machine();
 const report = [
   `## Template fidelity (bench/templates-fidelity.ts) — ${new Date().toISOString().slice(0, 10)}`,
   '',
-  `Machine: ${m.cores} cores, ${m.cpu}, Node ${m.node}. ${ranLine('bench/templates-fidelity.ts')} ${CHAINS} synthetic chains, ${pairs} pairs.`,
+  `Machine: ${m.cores} cores, ${m.cpu}, Node ${m.node}. ${ranLine('bench/templates-fidelity.ts')} ${CHAINS} synthetic chains, ${pairs} pairs (1–3 rounds of 12 random words, 0–5 pairs a round: 45 % plain, 14 % multiple choice, 6 % "no option fits" answers in kept and dropped spellings, 5 % malformed multiple choice, 14 % chain of thought, 6 % malformed chain of thought, 10 % both; a round inherits with chance 0.8 when both have pairs).`,
   '',
   `Keep/drop: ${disagreements} of ${pairs} pairs decided differently from the reference model (${chainsDiffering.size} chains)${examples.size ? `, e.g. answers ${[...examples].join(', ')}` : ''}. Pairs written by the renderer: ${written}; kept by the reference model: ${referenceKept}.`,
   '',

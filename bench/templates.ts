@@ -3,9 +3,9 @@
 // in bench/RESULTS.md).
 //
 // Renders synthetic chains (1–3 rounds, 0–5 pairs a round, inheritance as synth records it) whose
-// pairs are drawn from a fixed mix of kinds, including the malformed ones the rules drop, with the
-// ipt-templates-2 (pinned; ipt-templates-3 has bench/templates-fidelity.ts), and compares what the renderer did with what the reference's rules
-// and weights say it should do: framing shares per pair-count class, pairs kept and dropped per
+// pairs are drawn from a fixed mix of kinds, including the malformed ones the rules drop, with
+// ipt-templates-2 (pinned; ipt-templates-3 has bench/templates-fidelity.ts), and compares what the
+// renderer did with what the reference's rules and weights say it should do: framing shares per pair-count class, pairs kept and dropped per
 // rule, multiple choice shown with and without options, "none" answers, inline reasoning, opener
 // and separator shares, distinct patterns used per family. Exit status 1 if a figure is outside
 // its tolerance. Deterministic apart from the timing line.
