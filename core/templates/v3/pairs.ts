@@ -9,6 +9,7 @@
 // Slots: {q} question, {o} the listed options, {a} the answer (for listed options: the cited label,
 // the option's text, or a "none" wording), {r} the reasoning (without its final period).
 
+import { fnv1a32, Rng } from '../../prng.ts';
 import { product } from '../v2/fill.ts';
 import { joinersOf, LIST_SHAPES, type ListShape, ordersOf } from './layout.ts';
 
@@ -186,11 +187,15 @@ function patternsOf(order: string, count: number): Omit<PairPattern, 'delimiter'
   const outs = sides(output, LEAD_OUT, FOLLOW_OUT);
   const seen = new Set<string>();
   const out: Omit<PairPattern, 'delimiter' | 'separator'>[] = [];
-  // Mixed radix with the label changing fastest, then the instruction, then the phrasings, so
-  // neighbouring positions differ in more than one respect.
+  // Every combination of label, instruction and phrasings, in a fixed pseudo-random order per slot
+  // order, so that the patterns taken vary in every respect rather than in the labels first.
   const dims = [labels.length, wrappers.length, ins.length, outs.length];
   const total = dims.reduce((a, b) => a * b, 1);
-  for (let j = 0; j < total && out.length < count; j++) {
+  const combos = new Rng(fnv1a32(`ipt-templates-3 ${order}`)).shuffle(
+    Array.from({ length: total }, (_, j) => j),
+  );
+  for (const j of combos) {
+    if (out.length >= count) break;
     let rest = j;
     const [l, w, i, o] = dims.map((d) => {
       const digit = rest % d;
