@@ -134,7 +134,7 @@ const FOLLOW_IN: Forms = {
 const LEAD_OUT: Forms = {
   q: ['{q}', 'The question: {q}', 'Question asked: {q}'],
   o: ['{o}'],
-  a: ['{a}', 'The answer is {a}', 'In short, {a}'],
+  a: ['{a}', 'The answer is {a}', 'In short: {a}'],
   r: [
     '{r}.',
     'Let me think. {r}.',
@@ -155,7 +155,7 @@ const FOLLOW_OUT: Forms = {
     '\nFinal answer: {a}',
     '\n\nAnswer: {a}',
     ' The answer is {a}',
-    '\nThat gives {a}',
+    '\nThat gives: {a}',
   ],
   r: ['\nReason: {r}.', '\nWhy: {r}.', ' Here is why: {r}.', '\nExplanation: {r}.', '\n\nReasoning: {r}.'],
 };
