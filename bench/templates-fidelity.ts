@@ -14,7 +14,12 @@
 import { Rng } from '../core/prng.ts';
 import { templateSeed } from '../core/templates/segments.ts';
 import { joinersOf, LIST_SHAPES, ordersOf } from '../core/templates/v3/layout.ts';
-import { type Choices, renderChainV3Traced, type SegmentTrace } from '../core/templates/v3/render.ts';
+import {
+  type Choices,
+  type PairTrace,
+  renderChainV3Traced,
+  type SegmentTrace,
+} from '../core/templates/v3/render.ts';
 import { judgePair } from '../core/templates/v3/rules.ts';
 import type { QAPair } from '../core/types.ts';
 import { machine } from './proc.ts';
@@ -278,7 +283,6 @@ function renderedFigures(): Figures {
 
 function tallyRendered(s: SegmentTrace, count: Count): void {
   const mode = (s.choices as Choices).mode;
-  const inline = mode === 'fewshot';
   if (s.framing === 'classic') {
     count('readingOpener', s.readingOpener === true);
     count('comprehensionOpener', s.comprehensionOpener === true);
@@ -290,19 +294,21 @@ function tallyRendered(s: SegmentTrace, count: Count): void {
       count('sepTwoNewlines', round.pairSeparator === '\n\n');
       count('sepRule', /[-*=+]/.test(round.pairSeparator));
     }
-    for (const p of round.pairs) {
-      written++;
-      if (p.kind === 'plain') {
-        count('plainAnswerFirst', before(p.order, 'a', 'q'));
-        count('plainQuestionOnly', !p.order.includes('a'));
-      } else if (p.kind === 'cot' && !inline) count('cotOtherOrder', p.order !== 'q|ra');
-      if (p.kind === 'options_cot' && !inline)
-        count('mcCotBefore', before(p.order, 'o', 'q') || before(p.order, 'r', 'q'));
-      if (!p.optionsShown) continue;
-      if (p.kind === 'options' || inline) count('mcOptionsFirst', before(p.order, 'o', 'q'));
-      if (!p.none) count('citedByLabel', p.cited === 'label');
-    }
+    for (const p of round.pairs) tallyWrittenPair(p, mode === 'fewshot', count);
   }
+}
+
+function tallyWrittenPair(p: PairTrace, inline: boolean, count: Count): void {
+  written++;
+  if (p.kind === 'plain') {
+    count('plainAnswerFirst', before(p.order, 'a', 'q'));
+    count('plainQuestionOnly', !p.order.includes('a'));
+  } else if (p.kind === 'cot' && !inline) count('cotOtherOrder', p.order !== 'q|ra');
+  if (p.kind === 'options_cot' && !inline)
+    count('mcCotBefore', before(p.order, 'o', 'q') || before(p.order, 'r', 'q'));
+  if (!p.optionsShown) return;
+  if (p.kind === 'options' || inline) count('mcOptionsFirst', before(p.order, 'o', 'q'));
+  if (!p.none) count('citedByLabel', p.cited === 'label');
 }
 
 const started = process.hrtime.bigint();
