@@ -11,7 +11,7 @@ import {
   TritonError,
   TritonRequestFailedError,
 } from './errors.ts';
-import { defaultGrpcAddress, TritonGrpcClient } from './grpc.ts';
+import { grpcAddresses, TritonGrpcClient, type TritonGrpcSetting } from './grpc.ts';
 import { type CallOptions, type InferOptions, TritonHttpClient, type TritonHttpOptions } from './http.ts';
 import type { TritonMetrics } from './metrics.ts';
 import {
@@ -69,10 +69,10 @@ export interface TritonClusterOptions {
   /**
    * Where an endpoint's gRPC frontend is, for one-prompt (generate) requests: a cancelled gRPC call
    * cancels its request in Triton, which the HTTP frontend does not do when a client goes away.
-   * true: Triton's layout (HTTP port + 1); a function: per endpoint (undefined keeps that one on
-   * HTTP); false or absent: HTTP only. Health checks and model configs always go over HTTP.
+   * Their host:port in the order of `urls`, or true for Triton's layout (HTTP port + 1); false or
+   * absent: HTTP only. Health checks and model configs always go over HTTP.
    */
-  grpc?: ((endpoint: string) => string | undefined) | boolean;
+  grpc?: TritonGrpcSetting;
   metrics?: TritonMetrics;
   random?: () => number;
 }
@@ -220,10 +220,11 @@ export class TritonCluster extends EventEmitter {
     // HTTP/1.1 carries one request per socket at a time, so the pool must reach the highest limit
     // (sockets open only as requests need them); health checks need sockets of their own beside.
     const sockets = Math.max(limit, this.cap ?? ADAPTIVE_CEILING) + 2;
-    const grpcOf = options.grpc === true ? defaultGrpcAddress : options.grpc || undefined;
+    const addresses = grpcAddresses(options.urls, options.grpc);
+    const grpcOf = new Map(options.urls.map((url, i) => [url, addresses[i]]));
     this.endpoints = [...new Set(options.urls)].map((url) => {
       const client = new TritonHttpClient(url, { connections: sockets, ...options.http });
-      const address = grpcOf?.(url);
+      const address = grpcOf.get(url);
       const grpc = address === undefined ? undefined : new TritonGrpcClient(address);
       return this.endpoint(url, client, grpc, limit);
     });

@@ -147,6 +147,27 @@ function statusError(ctx: TritonErrorContext, err: grpc.ServiceError, timeoutMs:
   }
 }
 
+/**
+ * Where endpoints' gRPC frontends are: their host:port in the order of the HTTP URLs, true for
+ * Triton's default layout (defaultGrpcAddress), false for none (HTTP only).
+ */
+export type TritonGrpcSetting = readonly string[] | boolean;
+
+/** The gRPC address of each endpoint a setting names (undefined: that endpoint stays on HTTP). */
+export function grpcAddresses(
+  urls: readonly string[],
+  setting: TritonGrpcSetting | undefined,
+): (string | undefined)[] {
+  if (setting === undefined || setting === false) return urls.map(() => undefined);
+  if (setting === true) return urls.map(defaultGrpcAddress);
+  if (setting.length !== urls.length) {
+    throw new Error(
+      `${setting.length} gRPC address(es) for ${urls.length} Triton endpoint(s): give one per endpoint, in the same order`,
+    );
+  }
+  return [...setting];
+}
+
 /** Triton's default layout: the gRPC frontend listens on the HTTP port + 1 (8000 → 8001). */
 export function defaultGrpcAddress(httpEndpoint: string): string | undefined {
   try {

@@ -32,7 +32,13 @@ export {
   TritonHttpError,
   TritonRequestFailedError,
 } from './errors.ts';
-export { defaultGrpcAddress, TritonGrpcClient, type TritonGrpcOptions } from './grpc.ts';
+export {
+  defaultGrpcAddress,
+  grpcAddresses,
+  TritonGrpcClient,
+  type TritonGrpcOptions,
+  type TritonGrpcSetting,
+} from './grpc.ts';
 export {
   type CallOptions,
   type InferOptions,
