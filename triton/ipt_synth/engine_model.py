@@ -212,8 +212,8 @@ class EngineModel:
                 self._fail(sender, f"bad request: {err}", pb.TritonError.INVALID_ARG)
                 continue
             text = output if exclude else prompt + output
-            # Older Python backends cannot tell; their requests then run to the end, as before.
-            cancelled = getattr(request, "is_cancelled", None)
+            # As the vLLM backend asks; older Python backends cannot tell, and their requests run to the end.
+            cancelled = getattr(sender, "is_cancelled", None)
             self.runner.submit(seq, lambda _seq, error, s=sender, t=text: self._respond(s, t, error), cancelled)
         return None
 

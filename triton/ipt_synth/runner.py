@@ -57,6 +57,9 @@ class EngineRunner:
         self._to_cancel: List[Sequence] = []
         self._watcher: Optional[threading.Thread] = None
         self._halt = threading.Event()  # stops the watcher (the engine thread has the condition)
+        # A request is never asked once its answer is on its way: Triton frees what the check reads
+        # when the final response goes out, and asking then crashes the server.
+        self._asking = threading.Lock()
         self._stopped = False
         self._thread: Optional[threading.Thread] = None
         self._started_at = clock()
@@ -104,7 +107,7 @@ class EngineRunner:
                 if self._stopped:
                     return
                 watched = list(self._watched.values())
-            gone = [seq for seq, cancelled in watched if self._asks_cancel(cancelled)]
+            gone = [seq for seq, cancelled in watched if self._asks_cancel(seq, cancelled)]
             if gone:
                 with self._cond:
                     self._to_cancel.extend(gone)
@@ -112,10 +115,10 @@ class EngineRunner:
             if self._halt.wait(self.cancel_check_s):
                 return
 
-    @staticmethod
-    def _asks_cancel(cancelled: Cancelled) -> bool:
+    def _asks_cancel(self, seq: Sequence, cancelled: Cancelled) -> bool:
         try:
-            return bool(cancelled())
+            with self._asking:
+                return id(seq) in self._watched and bool(cancelled())
         except Exception:  # a check that fails says nothing: the request keeps running
             LOG.exception("engine sim: cancellation check failed")
             return False
@@ -194,7 +197,8 @@ class EngineRunner:
                 self._call(seq.payload, seq, None)
 
     def _call(self, done: Done, seq: Sequence, error: Optional[str]) -> None:
-        self._watched.pop(id(seq), None)
+        with self._asking:
+            self._watched.pop(id(seq), None)
         try:
             done(seq, error)
         except Exception:  # one bad callback must not stop the engine

@@ -410,3 +410,36 @@ def test_a_request_nobody_cancels_runs_to_the_end_beside_a_cancelled_one() -> No
         assert kept.generated == 30 and runner.stats()["requests_cancelled"] == 1
     finally:
         runner.stop()
+
+
+def test_a_request_is_never_asked_about_cancellation_once_answered() -> None:
+    # Triton frees what is_cancelled() reads when the final response goes out: asking later crashes it.
+    c = cfg(cost=StepCost(overhead_ms=0.2, per_seq_ms=0.0, per_prefill_token_ms=0.0))
+    runner = EngineRunner(Engine(c), cancel_check_s=0.0001).start()
+    answered: set = set()
+    late: list = []
+    all_done = threading.Event()
+    n = 200
+
+    def done(s: Sequence, _error) -> None:  # type: ignore[no-untyped-def]
+        time.sleep(0.0002)  # the response's IPC: the watcher runs meanwhile
+        answered.add(id(s))
+        if len(answered) == n:
+            all_done.set()
+
+    def check_of(s: Sequence):  # type: ignore[no-untyped-def]
+        def check() -> bool:
+            if id(s) in answered:
+                late.append(id(s))
+            time.sleep(0.00005)
+            return False
+        return check
+
+    try:
+        for i in range(n):
+            s = seq(4, 1 + i % 5, f"r{i}")
+            runner.submit(s, done, check_of(s))
+        assert all_done.wait(20)
+        assert late == []
+    finally:
+        runner.stop()
