@@ -111,8 +111,14 @@ describe('gRPC transport against the engine sim', () => {
     const idle = await until('the engine to be idle', (s) => s.running + s.waiting === 0);
     // Stopped part-way: the tokens it never generated are the GPU time the cancel saved.
     expect(idle.generated_tokens - start.generated_tokens).toBeLessThan(full);
-    const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort + 2}/metrics`)).text();
-    expect(metrics).toMatch(/^ipt_engine_cancelled_requests_total\{[^}]*\} [1-9]/m);
+    // Published on Triton's metrics endpoint too (every 50 ms): wait for it to arrive there.
+    const published = /^ipt_engine_cancelled_requests_total\{[^}]*\} [1-9]/m;
+    let metrics = '';
+    while (!published.test(metrics)) {
+      if (metrics !== '') await sleep(50);
+      metrics = await (await fetch(`http://127.0.0.1:${server.httpPort + 2}/metrics`)).text();
+    }
+    expect(metrics).toMatch(published);
   }, 120_000);
 
   it('an aborted HTTP request is generated to the end for nobody (why gRPC is used)', async () => {
