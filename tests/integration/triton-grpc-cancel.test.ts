@@ -42,6 +42,20 @@ const reading = () =>
   `<s> <CON> Report ${docSeq++} on the valley. ${'The lake rose because the snow melted early, and the village stayed dry. '.repeat(20)} </CON>\n\n`;
 const params = { sampling: { temperature: 0, max_tokens: 4000 }, excludeInputInOutput: true };
 
+/** Sends `prompt`, aborts the call once the engine has generated its first tokens; the stats before it. */
+async function abortAfterFirstTokens(cluster: TritonCluster, prompt: string): Promise<EngineStats> {
+  const start = await stats();
+  const abort = new AbortController();
+  const outcome = cluster.generate(ENGINE, prompt, params, { signal: abort.signal }).then(
+    () => 'answered',
+    (err: unknown) => err,
+  );
+  await until('the first tokens', (s) => s.generated_tokens - start.generated_tokens >= 5);
+  abort.abort(new Error('the caller gave up'));
+  expect(((await outcome) as Error).message).toBe('the caller gave up');
+  return start;
+}
+
 beforeAll(async () => {
   const base = await freePortRun(4);
   server = await spawnTriton({
@@ -91,16 +105,7 @@ describe('gRPC transport against the engine sim', () => {
     const full = (await stats()).generated_tokens - before.generated_tokens;
     expect(full).toBeGreaterThan(50);
 
-    const start = await stats();
-    const abort = new AbortController();
-    const call = grpcCluster.generate(ENGINE, prompt, params, { signal: abort.signal });
-    const outcome = call.then(
-      () => 'answered',
-      (err: unknown) => err,
-    );
-    await until('the first tokens', (s) => s.generated_tokens - start.generated_tokens >= 5);
-    abort.abort(new Error('the caller gave up'));
-    expect(((await outcome) as Error).message).toBe('the caller gave up');
+    const start = await abortAfterFirstTokens(grpcCluster, prompt);
 
     const after = await until(
       'the engine to drop it',
@@ -122,16 +127,7 @@ describe('gRPC transport against the engine sim', () => {
   }, 120_000);
 
   it('an aborted HTTP request is generated to the end for nobody (why gRPC is used)', async () => {
-    const start = await stats();
-    const abort = new AbortController();
-    const call = httpCluster.generate(ENGINE, reading(), params, { signal: abort.signal });
-    const outcome = call.then(
-      () => 'answered',
-      (err: unknown) => err,
-    );
-    await until('the first tokens', (s) => s.generated_tokens - start.generated_tokens >= 5);
-    abort.abort(new Error('the caller gave up'));
-    expect(((await outcome) as Error).message).toBe('the caller gave up');
+    const start = await abortAfterFirstTokens(httpCluster, reading());
     const end = await until('the request to finish', (s) => s.requests_finished > start.requests_finished);
     expect(end.requests_cancelled).toBe(start.requests_cancelled);
   }, 120_000);
