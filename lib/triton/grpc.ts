@@ -87,7 +87,7 @@ export class TritonGrpcClient {
     const ctx: TritonErrorContext = { endpoint: this.endpoint, model, op: 'generate' };
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const { signal } = opts;
-    signal?.throwIfAborted();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<string>((resolve, reject) => {
       const call = (
         this.client as unknown as { ModelStreamInfer(): grpc.ClientDuplexStream<unknown, unknown> }

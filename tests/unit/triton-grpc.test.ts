@@ -5,7 +5,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tritonGrpc } from '../../cli/common.ts';
 import { grpcSetting } from '../../lib/cli-options.ts';
 import { buildStreamRequest, decodeRawBytes, parseStreamResponse } from '../../lib/triton/grpc-protocol.ts';
-import { defaultGrpcAddress, grpcAddresses, TritonCluster } from '../../lib/triton/index.ts';
+import {
+  defaultGrpcAddress,
+  grpcAddresses,
+  TritonCluster,
+  TritonConnectionError,
+  TritonGrpcClient,
+} from '../../lib/triton/index.ts';
 import { ResponseShapeError } from '../../lib/triton/protocol.ts';
 
 const rawBytes = (...values: string[]) =>
@@ -61,6 +67,29 @@ describe('gRPC messages of the synthesizer interface', () => {
     expect(() => parseStreamResponse(two)).toThrow(/2 values/);
     expect(() => decodeRawBytes(rawBytes('abc').subarray(0, 5))).toThrow(ResponseShapeError);
     expect(decodeRawBytes(rawBytes('', 'é')).map((b) => b.toString())).toEqual(['', 'é']);
+  });
+});
+
+describe('gRPC failures as Triton errors', () => {
+  it('a refused port is a connection error carrying its errno, so the cluster ejects the endpoint at once', async () => {
+    const client = new TritonGrpcClient('127.0.0.1:1');
+    try {
+      const err = await client.generate('m', 'x', {}, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TritonConnectionError);
+      expect((err as TritonConnectionError).code).toBe('ECONNREFUSED');
+    } finally {
+      client.close();
+    }
+  });
+
+  it("the caller's abort rejects with its reason", async () => {
+    const client = new TritonGrpcClient('127.0.0.1:1');
+    try {
+      const reason = new Error('mine');
+      await expect(client.generate('m', 'x', {}, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    } finally {
+      client.close();
+    }
   });
 });
 
