@@ -11,7 +11,7 @@ import type { OpsServer } from '../../lib/ops-server.ts';
 import { registryClient, topicSerde } from '../../lib/registry.ts';
 import { StreamApp } from '../../lib/streams/app.ts';
 import { TOPICS, type Topics } from '../../lib/topics.ts';
-import { DEFAULT_NEAR_DUP_THRESHOLD, lshShape } from '../ingest/near-dup.ts';
+import { DEFAULT_NEAR_DUP_THRESHOLD, lshShape } from '../ingest/minhash.ts';
 import type { DedupSettings } from './decide.ts';
 import { DedupMetrics, type DedupStats } from './metrics.ts';
 import { DedupProcessor } from './processor.ts';
@@ -112,4 +112,25 @@ export async function startDedup(options: DedupOptions): Promise<DedupService> {
       log.info({ stats: metrics.stats() }, 'dedup stopped');
     },
   };
+}
+
+/**
+ * Resolves once this instance has decided at least `candidates` documents (kept, dropped or
+ * malformed) and every verdict is committed on the topics.
+ */
+export async function waitDecided(
+  dedup: DedupService,
+  candidates: number,
+  timeoutMs = 300_000,
+): Promise<DedupStats> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = dedup.stats();
+    const decided = stats.kept + stats.duplicate + stats.nearDuplicate + stats.invalid;
+    // Counted when queued; the verdicts are on the topics once their transactions have committed.
+    if (decided >= candidates && dedup.settled()) return dedup.stats();
+    if (Date.now() > deadline)
+      throw new Error(`dedup decided ${decided} of ${candidates} documents in ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -12,12 +12,12 @@ import { DedupPartition, type DedupSettings, type Effect } from '../../services/
 import { contentHash } from '../../services/ingest/ids.ts';
 import {
   bandKeys,
+  lshShape,
   signature,
   signatureBytes,
   signatureFromBytes,
   similarity,
 } from '../../services/ingest/minhash.ts';
-import { lshShape } from '../../services/ingest/near-dup.ts';
 
 const settings: DedupSettings = {
   threshold: 0.8,
