@@ -14,7 +14,8 @@ export class LocalDedup {
   private readonly partition: DedupPartition;
 
   constructor(readonly settings: DedupSettings) {
-    this.partition = new DedupPartition(settings);
+    // One partition owns every band key: each document sends one CLAIM.
+    this.partition = new DedupPartition({ ...settings, partitionOf: () => 0 });
   }
 
   /** The verdict on one candidate (its records are not needed here). */

@@ -265,6 +265,7 @@ describe('the dedup stage', () => {
       origin: 'hand-made',
       band: null,
       band_key: null,
+      claims: [],
       peers: [],
       peer_hash: null,
       peer_doc_id: null,

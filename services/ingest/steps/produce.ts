@@ -97,6 +97,7 @@ export function candidateOf(doc: Doc, docId: string, hash: string, records: Buff
     origin: doc.origin,
     band: null,
     band_key: null,
+    claims: [],
     peers: [],
     peer_hash: null,
     peer_doc_id: null,
