@@ -1,5 +1,5 @@
 /**
- * The whole pipeline on a continuous-batching GPU (issue #15): `ipt ingest --serve` → `ipt synth`
+ * The whole pipeline on a continuous-batching GPU: `ipt ingest --serve` → `ipt synth`
  * → `ipt assemble` as child processes, synth on its DEFAULT concurrency flags, against the engine
  * simulator `instruction_synthesizer_engine_sim` (vLLM-like scheduling, prefix caching, its own
  * accounting on a stats port) started here on ports of --ports:

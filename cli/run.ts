@@ -13,6 +13,7 @@ import {
   resolveConnections,
   stopOnSignals,
   templateVersionOption,
+  tritonGrpc,
   tritonUrls,
   type VerboseFlags,
 } from './common.ts';
@@ -196,6 +197,7 @@ function addTapOptions(command: Command): Command {
 function pipelineSettings(flags: RunFlags): Omit<PipelineOptions, 'brokers' | 'registryUrl' | 'topics'> {
   return {
     tritonUrls: tritonUrls(flags),
+    tritonGrpc: tritonGrpc(flags),
     runId: flags.runId,
     ingest: {
       ...documentSettings(flags),

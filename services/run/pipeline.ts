@@ -13,6 +13,7 @@ import { type OpsServer, startOpsServer } from '../../lib/ops-server.ts';
 import { Shutdown } from '../../lib/streams/shutdown.ts';
 import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import type { Topics } from '../../lib/topics.ts';
+import type { TritonGrpcSetting } from '../../lib/triton/index.ts';
 import { type AssembleOptions, type AssembleService, startAssemble } from '../assemble/main.ts';
 import {
   type DedupOptions,
@@ -37,6 +38,7 @@ export interface PipelineOptions {
   brokers: string[];
   registryUrl: string;
   tritonUrls: string[];
+  tritonGrpc?: TritonGrpcSetting;
   topics: Topics;
   /** The run: synth's consumer group derives from it, and assemble assembles only its rounds. */
   runId: string;
@@ -48,7 +50,7 @@ export interface PipelineOptions {
     opsHost?: string;
   };
   dedup?: Omit<DedupOptions, Shared>;
-  synth?: Omit<SynthOptions, Shared | 'tritonUrls' | 'runId'>;
+  synth?: Omit<SynthOptions, Shared | 'tritonUrls' | 'tritonGrpc' | 'runId'>;
   assemble?: Omit<AssembleOptions, Shared | 'run' | 'asRun'>;
   /** The WebSocket tap and its page; absent: no tap. */
   tap?: Omit<TapOptions, Shared>;
@@ -102,6 +104,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       registryUrl,
       topics,
       tritonUrls: options.tritonUrls,
+      tritonGrpc: options.tritonGrpc,
       runId,
     });
     started.add('synth', () => synth.stop());

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseChainId } from '../../core/layout.ts';
+import { parseChainId } from '../../core/chain-id.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import { createLogger } from '../../lib/log.ts';

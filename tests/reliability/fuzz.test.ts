@@ -1,4 +1,4 @@
-// Fuzz run of `ipt ingest` (issue #10): random bytes under every name, compressed junk, truncated and
+// Fuzz run of `ipt ingest`: random bytes under every name, compressed junk, truncated and
 // corrupted Parquet, WARC and WET files, a JSON Lines file of mutated lines with a 100 000-level nested
 // value and a huge line. Ingest must exit cleanly every time and account for every input: each input it
 // read is accepted (and on the raw topic), a duplicate, skipped, or on the DLQ with a reason — and the
