@@ -62,7 +62,7 @@ afterAll(() => {
     [
       `ipt reliability — ingest fuzz (seed ${params.seed})`,
       `  ingest runs      ${totals.runs}, every one exited 0`,
-      `  inputs           ${totals.inputs} (${totals.accepted} accepted as ${totals.produced} records, ${totals.duplicates} of them dropped by the dedup stage, ${totals.skipped} skipped, ${totals.rejected} dead-lettered)`,
+      `  inputs           ${totals.inputs} (${totals.accepted} accepted in ${totals.produced} records, of those documents ${totals.duplicates} dropped by the dedup stage, ${totals.skipped} skipped, ${totals.rejected} dead-lettered)`,
       `  DLQ by reason    ${reasons || 'none'}`,
     ].join('\n'),
   );
