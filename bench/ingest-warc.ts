@@ -19,7 +19,6 @@ import { kafkaClient } from '../lib/kafka/client.ts';
 import { createLogger } from '../lib/log.ts';
 import {
   DEFAULT_MAX_RECORD_BYTES,
-  dedupWindows,
   type IngestorOptions,
   type IngestStats,
   stepOptions,
@@ -152,10 +151,10 @@ const CASES: { label: string; options: Partial<IngestorOptions> }[] = [
   },
   { label: 'language off', options: { languages: false } },
   { label: 'quality off (rules and lines)', options: { quality: false, cleanLines: 'off' } },
-  { label: 'near-duplicates off', options: { nearDupWindow: 0 } },
+  { label: 'near-duplicates off', options: { nearDup: false } },
   {
     label: 'all four off',
-    options: { extract: 'text', languages: false, quality: false, cleanLines: 'off', nearDupWindow: 0 },
+    options: { extract: 'text', languages: false, quality: false, cleanLines: 'off', nearDup: false },
   },
 ];
 
@@ -169,8 +168,7 @@ const run = (file: string, options: Partial<IngestorOptions>) =>
 /** Each step timed on its own: the pages through the steps on this thread, without Kafka. */
 async function stepTimes(file: string): Promise<{ step: string; docs: number; us: number }[]> {
   const all = { brokers: [], registryUrl: '', log };
-  const { dedup, nearDup } = dedupWindows(all);
-  const built = ingestSteps({ ...stepOptions(all, dedup, nearDup), language: await languageOptions({}) });
+  const built = ingestSteps({ ...stepOptions(all), language: await languageOptions({}) });
   const spent = new Map<string, number>();
   const timed = <In>(step: Step<In>): Step<In> => ({
     ...step,
