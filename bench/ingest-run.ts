@@ -11,7 +11,6 @@ import { createTopics, topicsFor } from '../lib/topics.ts';
 import {
   createIngestor,
   DEFAULT_MAX_RECORD_BYTES,
-  dedupWindows,
   type IngestorOptions,
   type IngestStats,
   stepOptions,
@@ -110,8 +109,7 @@ export async function dryIngest(
   { threads = 0, wrap = (step) => step, warmUp }: DryRun = {},
 ): Promise<Timed> {
   const all = { brokers: [], registryUrl: '', ...options };
-  const { dedup, nearDup } = dedupWindows(all);
-  const pipeline = { ...stepOptions(all, dedup, nearDup), language: await languageOptions(all) };
+  const pipeline = { ...stepOptions(all), language: await languageOptions(all) };
   const pool = threads > 0 ? await startStepPool(pipeline, threads) : undefined;
   const built = ingestSteps(pipeline);
   const tally = new Tally(emptyStats(), createIngestMetrics());

@@ -35,10 +35,10 @@ const CASES: { label: string; options: Partial<IngestorOptions> }[] = [
   },
   { label: 'language off', options: { languages: false } },
   { label: 'quality off (rules and lines)', options: { quality: false, cleanLines: 'off' } },
-  { label: 'near-duplicates off', options: { nearDupWindow: 0 } },
+  { label: 'near-duplicates off', options: { nearDup: false } },
   {
     label: 'all four off',
-    options: { extract: 'text', languages: false, quality: false, cleanLines: 'off', nearDupWindow: 0 },
+    options: { extract: 'text', languages: false, quality: false, cleanLines: 'off', nearDup: false },
   },
 ];
 

@@ -3,7 +3,6 @@ import { DEFAULT_BUDGET } from '../core/budget.ts';
 import { port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
 import { MissingTopicsError, type Topics } from '../lib/topics.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../services/ingest/index.ts';
-import { DEFAULT_NEAR_DUP_WINDOW } from '../services/ingest/near-dup.ts';
 import { type Pipeline, type PipelineOptions, startPipeline } from '../services/run/pipeline.ts';
 import { TAP_DEFAULTS } from '../services/tap/server.ts';
 import {
@@ -49,7 +48,7 @@ interface RunFlags
 
 const EPILOG = `
 One process runs the ingest HTTP endpoint (POST /documents, JSON or NDJSON), dedup, synth and
-assemble for one run; each is the same service as \`ipt ingest --serve --dedup-stage\`, \`ipt
+assemble for one run; each is the same service as \`ipt ingest --serve\`, \`ipt
 dedup\`, \`ipt synth\` and \`ipt assemble --run\` (same consumer groups, transactions and topics), so a deployment can split them later
 without losing its place. Each keeps its own ops server (/healthz, /readyz, /metrics) on the port
 it uses when run alone. SIGTERM/SIGINT stops accepting documents, flushes them to Kafka and
@@ -58,7 +57,7 @@ commits what synth and assemble have queued; a second signal exits at once.
 With a tap token (--tap-token, IPT_TAP_TOKEN or "tapToken" in --config) the process also runs
 the tap, as \`ipt tap\`: its page and WebSocket stream on --tap-port (default ${TAP_DEFAULTS.port}).
 
-Files are ingested with \`ipt ingest --dedup-stage <paths>\` against the same topics; exports with \`ipt export
+Files are ingested with \`ipt ingest <paths>\` against the same topics; exports with \`ipt export
 --run <id>\`.
 
 Example:
@@ -199,7 +198,7 @@ function pipelineSettings(flags: RunFlags): Omit<PipelineOptions, 'brokers' | 'r
     ingest: {
       ...documentSettings(flags),
       // The stage decides; ingest sends signatures when near-duplicates are checked.
-      nearDupWindow: flags.nearDup ? DEFAULT_NEAR_DUP_WINDOW : 0,
+      nearDup: flags.nearDup,
       threads: threadsOf(flags.ingestThreads, flags.tokenThreads, '--ingest-threads'),
       // Ingest chunks what would not fit a prompt on its own under the same budget synth uses.
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },

@@ -9,7 +9,6 @@ export {
 } from './http.ts';
 export {
   createIngestor,
-  DEFAULT_DEDUP_WINDOW,
   DEFAULT_MAX_RECORD_BYTES,
   DEFAULT_THREADS,
   type Ingestor,

@@ -1,5 +1,5 @@
 // The ingest service, top-down: inputs → source readers (read.ts) → the steps (steps/pipeline.ts:
-// decode → validity → normalize → length → dedup → chunk → produce), run by the step runner, which
+// decode → validity → normalize → length → … → dedup → chunk → produce), run by the step runner, which
 // counts each step and dead-letters what they reject; the steps that need only the document run on
 // worker threads (pool/). `createIngestor` is the programmatic API used by the CLI, the HTTP
 // endpoint and `ipt run`.
@@ -13,13 +13,10 @@ import { kafkaClient } from '../../lib/kafka/client.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { registerSchemas, registryClient, topicSerde } from '../../lib/registry.ts';
 import { requireTopics, type Topics, topicsFor } from '../../lib/topics.ts';
-import { DedupWindow } from './dedup.ts';
-import { restoreDedupWindow } from './dedup-restore.ts';
 import type { SourceEvent } from './events.ts';
 import type { ExtractMode } from './html.ts';
 import { DEFAULT_JSON_FIELDS, type JsonFields } from './json-doc.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
-import { DEFAULT_NEAR_DUP_THRESHOLD, DEFAULT_NEAR_DUP_WINDOW, NearDupWindow } from './near-dup.ts';
 import { DEFAULT_NORMALIZE, type NormalizeOptions } from './normalize.ts';
 import { DEFAULT_THREADS, type StepPool, startStepPool } from './pool/pool.ts';
 import { type InputReader, inputReader } from './read.ts';
@@ -46,17 +43,14 @@ export interface IngestorOptions {
   normalize?: Partial<NormalizeOptions>;
   /** Largest single input record (JSONL line, text file, WARC payload, HTTP document) in bytes. */
   maxRecordBytes?: number;
-  /** Documents remembered for exact-duplicate detection (0 turns it off). */
-  dedupWindow?: number;
-  /** Documents remembered for near-duplicate (MinHash) detection (0 turns it off). */
-  nearDupWindow?: number;
-  /** Estimated Jaccard similarity from which a document is a near-duplicate. */
-  nearDupThreshold?: number;
   /**
-   * Documents go to the dedup stage as candidates (ipt.dedup.candidates) instead of straight to the
-   * raw topic; the windows above are then not used (the stage has its own). ARCHITECTURE.md §9.
+   * true (default): documents go as candidates to the dedup stage (ipt.dedup.candidates), which
+   * decides across every ingest process and writes the kept ones to the raw topic (ARCHITECTURE.md
+   * §9). false: straight to the raw topic with no deduplication at all (`ipt ingest --no-dedup`).
    */
   dedupStage?: boolean;
+  /** Send each candidate's MinHash signature, so the stage can find near-duplicates (default true). */
+  nearDup?: boolean;
   /** Accepted languages (default `en`), `all` (identified, not filtered) or false (no language step). */
   languages?: LanguageSettings['languages'];
   /** Lowest language score kept (eld's scale; default DEFAULT_MIN_LANGUAGE_SCORE). */
@@ -82,7 +76,6 @@ export interface IngestorOptions {
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
-export const DEFAULT_DEDUP_WINDOW = 1_000_000;
 export { DEFAULT_THREADS } from './pool/pool.ts';
 
 /** A send unacknowledged for this long makes the service not ready. */
@@ -92,8 +85,6 @@ export interface Ingestor extends InputReader {
   readonly topics: Topics;
   readonly stats: IngestStats;
   readonly metrics: IngestMetrics;
-  readonly dedup: DedupWindow;
-  readonly nearDup: NearDupWindow;
   /** One event from any reader (the HTTP endpoint feeds its documents here). */
   handle(event: SourceEvent): Promise<Outcome>;
   /** Events worth handling at once: 1, or enough to keep the worker threads busy. */
@@ -105,18 +96,17 @@ export interface Ingestor extends InputReader {
   close(): Promise<void>;
 }
 
-/** Connects, checks topics, registers schemas, restores the dedup window; then ready to ingest. */
+/** Connects, checks topics, registers schemas; then ready to ingest. */
 export async function createIngestor(options: IngestorOptions): Promise<Ingestor> {
   const log = options.log ?? createLogger('ingest');
   const topics = options.topics ?? topicsFor();
   const metrics = options.metrics ?? createIngestMetrics();
   const kafka: Kafka = kafkaClient(options.clientId ?? 'ipt-ingest', options.brokers, log);
-  await checkTopics(kafka, options.dedupStage ? [topics.candidates, topics.dlq] : [topics.raw, topics.dlq]);
+  const stage = options.dedupStage ?? true;
+  await checkTopics(kafka, [stage ? topics.candidates : topics.raw, topics.dlq]);
   // As synth and assemble do: a user who created the topics can ingest (registering is idempotent).
   const registry = registryClient(options.registryUrl);
   await registerSchemas(registry, topics);
-  const { dedup, nearDup } = dedupWindows(options);
-  if (!options.dedupStage) await restoreWindows(kafka, topics, dedup, nearDup, log);
   const language = await languageOptions(options);
   const producer = await connectProducer(kafka);
   const sink = new BatchingSink(
@@ -128,7 +118,7 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     },
   );
   const tally = new Tally(emptyStats(), metrics);
-  const pipeline = { ...stepOptions(options, dedup, nearDup), language };
+  const pipeline = { ...stepOptions(options), language };
   // Started last, once nothing else can fail: a failure to start is the run's error.
   const pool = await startPool(options, pipeline, producer);
   const runner = new StepRunner({
@@ -138,7 +128,7 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
         sink,
         topic: topics.raw,
         serde: topicSerde<RawDocument>(registry, topics.raw),
-        ...(options.dedupStage
+        ...(stage
           ? {
               candidates: {
                 topic: topics.candidates,
@@ -154,15 +144,13 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     log,
     ...(pool ? { pool } : {}),
   });
-  return ingestorOver({ options, topics, metrics, dedup, nearDup, producer, sink, runner, tally, pool });
+  return ingestorOver({ options, topics, metrics, producer, sink, runner, tally, pool });
 }
 
 interface Parts {
   options: IngestorOptions;
   topics: Topics;
   metrics: IngestMetrics;
-  dedup: DedupWindow;
-  nearDup: NearDupWindow;
   producer: Producer;
   sink: BatchingSink;
   runner: StepRunner;
@@ -189,8 +177,6 @@ function ingestorOver(parts: Parts): Ingestor {
     topics: parts.topics,
     stats: tally.stats,
     metrics,
-    dedup: parts.dedup,
-    nearDup: parts.nearDup,
     handle: (event) => runner.run(event),
     parallelism: runner.parallelism,
     abort: () => {
@@ -215,31 +201,12 @@ function ingestorOver(parts: Parts): Ingestor {
   };
 }
 
-/** Empty dedup windows of the configured sizes. */
-export function dedupWindows(options: IngestorOptions): { dedup: DedupWindow; nearDup: NearDupWindow } {
-  return {
-    dedup: new DedupWindow(options.dedupWindow ?? DEFAULT_DEDUP_WINDOW),
-    nearDup: new NearDupWindow(
-      options.nearDupWindow ?? DEFAULT_NEAR_DUP_WINDOW,
-      options.nearDupThreshold ?? DEFAULT_NEAR_DUP_THRESHOLD,
-    ),
-  };
-}
-
 /** Every step's settings but produce's: shared by ingest and its dry run (`ipt ingest --explain`). */
-export function stepOptions(
-  options: IngestorOptions,
-  dedup: DedupWindow,
-  nearDup: NearDupWindow,
-): PipelineOptions {
+export function stepOptions(options: IngestorOptions): PipelineOptions {
   return {
     extract: options.extract ?? 'readability',
     normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
-    dedup,
-    nearDup,
-    ...(options.dedupStage
-      ? { stage: { nearDup: (options.nearDupWindow ?? DEFAULT_NEAR_DUP_WINDOW) > 0 } }
-      : {}),
+    ...((options.dedupStage ?? true) ? { stage: { nearDup: options.nearDup ?? true } } : {}),
     ...qualityOptions(options),
     chunk: chunkOptions(options),
   };
@@ -282,25 +249,6 @@ async function checkTopics(kafka: Kafka, names: string[]): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-}
-
-async function restoreWindows(
-  kafka: Kafka,
-  topics: Topics,
-  dedup: DedupWindow,
-  nearDup: NearDupWindow,
-  log: Logger,
-): Promise<void> {
-  const restored = await restoreDedupWindow(kafka, topics.raw, dedup, undefined, nearDup);
-  log.info(
-    {
-      topic: topics.raw,
-      hashes: restored.records,
-      signatures: restored.signatures,
-      ms: Math.round(restored.ms),
-    },
-    'dedup windows restored',
-  );
 }
 
 /**

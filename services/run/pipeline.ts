@@ -15,7 +15,13 @@ import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import type { Topics } from '../../lib/topics.ts';
 import type { TritonGrpcSetting } from '../../lib/triton/index.ts';
 import { type AssembleOptions, type AssembleService, startAssemble } from '../assemble/main.ts';
-import { type DedupOptions, type DedupService, type DedupStats, startDedup } from '../dedup/main.ts';
+import {
+  type DedupOptions,
+  type DedupService,
+  type DedupStats,
+  startDedup,
+  waitDecided,
+} from '../dedup/main.ts';
 import {
   createIngestor,
   type IngestHttpServer,
@@ -162,22 +168,5 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     // A service that could not start (missing topics, no Triton…): leave nothing running behind it.
     await started.stop().catch(() => {});
     throw error;
-  }
-}
-
-async function waitDecided(
-  dedup: DedupService,
-  candidates: number,
-  timeoutMs = 300_000,
-): Promise<DedupStats> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const stats = dedup.stats();
-    const decided = stats.kept + stats.duplicate + stats.nearDuplicate + stats.invalid;
-    // Counted when queued; the verdicts are on the topics once their transactions have committed.
-    if (decided >= candidates && dedup.settled()) return dedup.stats();
-    if (Date.now() > deadline)
-      throw new Error(`dedup decided ${decided} of ${candidates} documents in ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

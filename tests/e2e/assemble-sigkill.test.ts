@@ -81,6 +81,7 @@ describe('assemble killed mid-run', () => {
       brokers: endpoints.kafka.brokers,
       registryUrl: endpoints.registry.url,
       topics,
+      dedupStage: false, // straight to the raw topic: dedup is not what this tests
       threads: 1,
       log: quiet('ingest'),
     });
