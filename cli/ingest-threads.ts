@@ -15,7 +15,7 @@ export function addThreadsOptions(command: Command, flag: '--threads' | '--inges
         'worker threads running extraction, language, quality, MinHash and token counting (0: the main thread)',
       )
         .argParser(nonNegativeInt)
-        .default(DEFAULT_THREADS, 'one per core')
+        .default(DEFAULT_THREADS, 'one per core; none on 2 cores or fewer')
         .env('IPT_INGEST_THREADS'),
     )
     .addOption(

@@ -100,8 +100,8 @@ Until one runs, documents wait on the candidates topic (nothing is lost); the su
 --no-dedup writes straight to the raw topic with no deduplication at all (a corpus deduplicated
 upstream, or measuring ingest alone).
 
---threads worker threads (default one per core; 0: the main thread) run extraction, language,
-quality, MinHash and token counting; the main thread reads, deduplicates and produces, in the
+--threads worker threads (default one per core from 3 cores up, else 0: the main thread) run
+extraction, language, quality, MinHash and token counting; the main thread reads and produces, in the
 order the inputs were read, so the output does not depend on the number of threads.
 
 --explain runs the steps on the first --explain-limit inputs of the given files and prints what

@@ -1,5 +1,5 @@
 // `--threads` (ipt ingest) and `--ingest-threads` (ipt run): how many worker threads run ingest's
-// per-document steps, one per core unless told; the old `--token-threads` still sets it, with a
+// per-document steps, one per core (from three cores up) unless told; the old `--token-threads` still sets it, with a
 // warning, and is no longer in the help.
 
 import { availableParallelism } from 'node:os';
@@ -9,6 +9,7 @@ import { ingestCommand } from '../../cli/ingest.ts';
 import { addThreadsOptions, threadsOf } from '../../cli/ingest-threads.ts';
 import { runCommand } from '../../cli/run.ts';
 import { DEFAULT_THREADS } from '../../services/ingest/index.ts';
+import { defaultThreads } from '../../services/ingest/pool/pool.ts';
 
 function parsed(args: string[], env: Record<string, string> = {}) {
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
@@ -26,9 +27,10 @@ afterEach(() => {
 });
 
 describe('the threads flag', () => {
-  it('defaults to one thread per core', () => {
-    expect(DEFAULT_THREADS).toBe(availableParallelism());
-    expect(parsed([]).threads).toBe(availableParallelism());
+  it('defaults to one thread per core from three cores up, none on two or fewer', () => {
+    expect(DEFAULT_THREADS).toBe(defaultThreads(availableParallelism()));
+    expect([1, 2, 3, 16].map(defaultThreads)).toEqual([0, 0, 3, 16]);
+    expect(parsed([]).threads).toBe(DEFAULT_THREADS);
   });
 
   it('takes a count, 0 for the main thread, from the flag or IPT_INGEST_THREADS', () => {

@@ -13,8 +13,14 @@ import type { Doc } from '../steps/step.ts';
 import { copyable, type SegmentAnswer, type SegmentTask } from './segment.ts';
 import { workerSpec } from './spec.ts';
 
-/** One thread per core: the main thread's share (reading, producing) is small next to the steps'. */
-export const DEFAULT_THREADS = availableParallelism();
+/**
+ * One thread per core, from three cores up: the main thread's share (reading, producing) is small
+ * next to the steps'. On two cores or fewer, handing documents to threads costs more CPU than it
+ * frees while Kafka and the other services share those cores (bench/ingest-threads.ts, figures in
+ * bench/RESULTS.md), so the steps stay on the main thread there.
+ */
+export const defaultThreads = (cores: number): number => (cores > 2 ? cores : 0);
+export const DEFAULT_THREADS = defaultThreads(availableParallelism());
 /** Documents handed to the pool per thread at once: enough that a thread never waits for the next. */
 const TASKS_PER_THREAD = 4;
 
