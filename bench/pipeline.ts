@@ -15,7 +15,7 @@
  *   [--docs=4000] [--overhead-docs=20000,20000] [--overhead-texts=web,narrow] [--overhead-dedup=with,without]
  *   [--memory-docs=100000,1000000] [--memory-s=20] [--latency-s=30] [--growth-docs=2500]
  *   [--partitions=4] [--delay-ms=400] [--max-batch=32] [--instances=2] [--saturate-s=10]
- *   [--doc-bytes=2048] [--token-threads=0] [--write]   (--write: replace the section in bench/RESULTS.md)
+ *   [--doc-bytes=2048] [--threads=0] [--write]   (--write: replace the section in bench/RESULTS.md)
  * IPT_BENCH_CPU_PROF=<dir>: every service runs under `node --cpu-prof`, a directory per service.
  */
 import { parseArgs } from 'node:util';
@@ -54,7 +54,7 @@ const { values: argv } = parseArgs({
     instances: { type: 'string', default: '2' },
     'saturate-s': { type: 'string', default: '10' },
     'doc-bytes': { type: 'string', default: '2048' },
-    'token-threads': { type: 'string', default: '0' },
+    threads: { type: 'string', default: '0' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -73,9 +73,9 @@ const gpu: SimSettings = {
 // Zero-cost model: no simulated GPU time and answers cut from the text (no mining), so what is
 // measured is the pipeline's own cost. Bigger batches: fewer requests for the same work.
 const free: SimSettings = { delayMs: 0, maxBatch: 64, instances: 2, answer: 'echo' };
-const tokenThreads = Number(argv['token-threads']);
+const threads = Number(argv.threads);
 // A partial block at the end of the input closes 500 ms after its last record (default 5 s).
-const shape: RunShape = { partitions: PARTITIONS, idleMs: 500, tokenThreads };
+const shape: RunShape = { partitions: PARTITIONS, idleMs: 500, threads };
 
 const started = new Date();
 const host = machine();
@@ -213,11 +213,11 @@ try {
         'Model: `instruction_synthesizer_sim` with 0 ms per batch, 0 ms per token and `--sim-answer echo` ' +
           "(four pairs cut from the prompt's own text: parseable and different per document, but no mining — the CPU " +
           'miner costs ≈ 7 ms of Python per 2 KB prompt, which alone would cap this box near 140 rounds/s per core). ' +
-          `Distinct ${DOC_BYTES} B documents POSTed to \`ipt ingest --serve --token-threads ${tokenThreads}\` as NDJSON ` +
+          `Distinct ${DOC_BYTES} B documents POSTed to \`ipt ingest --serve --threads ${threads}\` as NDJSON ` +
           'through the dedup stage (`ipt dedup`, one instance) or straight to the raw topic (`--no-dedup`), ' +
           `bodies of 250, two requests at a time; M = 2, ${PARTITIONS} partitions, synth \`--max-batch ${free.maxBatch}\`. ` +
           'CPU = user + system time from /proc over the run (services measured after /readyz, so start-up is excluded). ' +
-          '`--token-threads 0` (ingest counts tokens on its main thread; every section runs so): on 2 cores shared by every ' +
+          '`--threads 0` (ingest runs its steps on its main thread; every section runs so): on 2 cores shared by every ' +
           'service, handing each document to a worker thread cost more CPU than counting it (ingest 0.88 → 0.46 ms per ' +
           'document on the 54-word text in a development run).',
         '',

@@ -54,8 +54,8 @@ export interface PipelineSettings {
   dedup?: boolean;
   /** Leave assemble out. */
   assemble?: boolean;
-  /** Ingest tokenizer threads (the service default when absent). */
-  tokenThreads?: number;
+  /** Ingest's worker threads (the service default when absent). */
+  threads?: number;
 }
 
 export interface RunningPipeline {
@@ -123,7 +123,7 @@ export async function startServices(topics: Topics, s: PipelineSettings): Promis
         '--no-language-filter',
         '--no-quality',
         ...(withStage ? [] : ['--no-dedup']),
-        ...(s.tokenThreads !== undefined ? ['--token-threads', String(s.tokenThreads)] : []),
+        ...(s.threads !== undefined ? ['--threads', String(s.threads)] : []),
       ]);
       ingest = { ...service, url: `http://127.0.0.1:${port}` };
     }

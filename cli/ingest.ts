@@ -10,11 +10,7 @@ import { dedupMembers, waitingNote } from '../services/dedup/members.ts';
 import { DEFAULT_EXPLAIN_LIMIT, explainIngest, explanationText } from '../services/ingest/explain.ts';
 import { EXTRACT_MODES, type ExtractMode } from '../services/ingest/html.ts';
 import { DEFAULT_MAX_BODY_BYTES, startIngestHttp } from '../services/ingest/http.ts';
-import {
-  createIngestor,
-  DEFAULT_MAX_RECORD_BYTES,
-  DEFAULT_TOKEN_THREADS,
-} from '../services/ingest/ingestor.ts';
+import { createIngestor, DEFAULT_MAX_RECORD_BYTES } from '../services/ingest/ingestor.ts';
 import { expandPaths, InputError } from '../services/ingest/input.ts';
 import {
   DEFAULT_NORMALIZE,
@@ -43,6 +39,7 @@ import {
 } from './common.ts';
 import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
 import { addQualityOptions, type QualityFlags, qualitySettings } from './ingest-quality.ts';
+import { addThreadsOptions, threadsOf } from './ingest-threads.ts';
 
 /** What addDocumentOptions declares. */
 export interface DocumentFlags extends LanguageFlags, QualityFlags {
@@ -64,7 +61,9 @@ interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags, HttpLimi
   explainLimit: number;
   maxModelLen: number;
   maxNewTokens: number;
-  tokenThreads: number;
+  threads: number;
+  tokenThreads?: number;
+  threadHeapMb?: number;
   batchSize: number;
   lingerMs: number;
   maxBufferedMb: number;
@@ -100,6 +99,10 @@ what any ingest process sent are dropped there. Start one: npx ipt dedup --topic
 Until one runs, documents wait on the candidates topic (nothing is lost); the summary says so.
 --no-dedup writes straight to the raw topic with no deduplication at all (a corpus deduplicated
 upstream, or measuring ingest alone).
+
+--threads worker threads (default one per core from 3 cores up, else 0: the main thread) run
+extraction, language, quality, MinHash and token counting; the main thread reads and produces, in the
+order the inputs were read, so the output does not depend on the number of threads.
 
 --explain runs the steps on the first --explain-limit inputs of the given files and prints what
 each step did (kept, or dropped with its reason and details); nothing is sent to Kafka. Its dedup
@@ -272,9 +275,17 @@ function addDedupOptions(command: Command): Command {
   );
 }
 
-/** The prompt budget that decides which texts are chunked, and who counts their tokens. */
+/** The prompt budget that decides which texts are chunked, and the threads that run the steps. */
 function addBudgetOptions(command: Command): Command {
-  return command
+  return addThreadsOptions(command, '--threads')
+    .addOption(
+      new Option(
+        '--thread-heap-mb <n>',
+        "each worker thread's heap limit: a document needing more is dead-lettered (step_failed), not the end of the run",
+      )
+        .argParser(positiveInt)
+        .env('IPT_INGEST_THREAD_HEAP_MB'),
+    )
     .addOption(
       new Option(
         '--max-model-len <n>',
@@ -289,12 +300,6 @@ function addBudgetOptions(command: Command): Command {
         .argParser(positiveInt)
         .default(DEFAULT_BUDGET.maxNewTokens)
         .env('IPT_MAX_NEW_TOKENS'),
-    )
-    .addOption(
-      new Option('--token-threads <n>', 'worker threads counting tokens (0: main thread)')
-        .argParser(nonNegativeInt)
-        .default(DEFAULT_TOKEN_THREADS)
-        .env('IPT_INGEST_TOKEN_THREADS'),
     );
 }
 
@@ -392,7 +397,8 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       topics,
       ...documentSettings(flags),
       dedupStage: flags.dedup,
-      tokenThreads: flags.tokenThreads,
+      threads: threadsOf(flags.threads, flags.tokenThreads, '--threads'),
+      ...(flags.threadHeapMb ? { threadHeapMb: flags.threadHeapMb } : {}),
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       sink: {
         maxBatchMessages: flags.batchSize,

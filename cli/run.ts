@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
-import { nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
 import { MissingTopicsError, type Topics } from '../lib/topics.ts';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_THREADS } from '../services/ingest/index.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../services/ingest/index.ts';
 import { type Pipeline, type PipelineOptions, startPipeline } from '../services/run/pipeline.ts';
 import { TAP_DEFAULTS } from '../services/tap/server.ts';
 import {
@@ -19,6 +19,7 @@ import {
 } from './common.ts';
 import { addDedupOptions, type DedupSettingFlags, dedupSettingsOf } from './dedup.ts';
 import { addDocumentOptions, type DocumentFlags, documentSettings } from './ingest.ts';
+import { addThreadsOptions, threadsOf } from './ingest-threads.ts';
 import { addRunOptions, addSynthOptions, type SynthFlags, synthSettings } from './synth.ts';
 
 interface RunFlags
@@ -33,7 +34,8 @@ interface RunFlags
   ingestPort: number;
   ingestToken?: string;
   maxBodyBytes: number;
-  tokenThreads: number;
+  ingestThreads: number;
+  tokenThreads?: number;
   dedupOpsPort: number;
   opsHost: string;
   ingestOpsPort: number;
@@ -109,7 +111,7 @@ export function runCommand(): Command {
 
 /** The ingest HTTP endpoint's flags: where POST /documents listens and how it reads a body. */
 function addIngestHttpOptions(command: Command): Command {
-  return command
+  return addThreadsOptions(command, '--ingest-threads')
     .addOption(
       new Option('--ingest-host <host>', 'address POST /documents binds')
         .env('IPT_INGEST_HOST')
@@ -131,12 +133,6 @@ function addIngestHttpOptions(command: Command): Command {
         .env('IPT_INGEST_MAX_BODY_BYTES')
         .argParser(positiveInt)
         .default(DEFAULT_MAX_BODY_BYTES),
-    )
-    .addOption(
-      new Option('--token-threads <n>', 'ingest worker threads counting tokens (0: main thread)')
-        .env('IPT_INGEST_TOKEN_THREADS')
-        .argParser(nonNegativeInt)
-        .default(DEFAULT_TOKEN_THREADS),
     );
 }
 
@@ -203,7 +199,7 @@ function pipelineSettings(flags: RunFlags): Omit<PipelineOptions, 'brokers' | 'r
       ...documentSettings(flags),
       // The stage decides; ingest sends signatures when near-duplicates are checked.
       nearDup: flags.nearDup,
-      tokenThreads: flags.tokenThreads,
+      threads: threadsOf(flags.ingestThreads, flags.tokenThreads, '--ingest-threads'),
       // Ingest chunks what would not fit a prompt on its own under the same budget synth uses.
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       http: {

@@ -10,7 +10,7 @@ export {
 export {
   createIngestor,
   DEFAULT_MAX_RECORD_BYTES,
-  DEFAULT_TOKEN_THREADS,
+  DEFAULT_THREADS,
   type Ingestor,
   type IngestorOptions,
   type IngestStats,

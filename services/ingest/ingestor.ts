@@ -1,7 +1,8 @@
 // The ingest service, top-down: inputs → source readers (read.ts) → the steps (steps/pipeline.ts:
 // decode → validity → normalize → length → … → dedup → chunk → produce), run by the step runner, which
-// counts each step and dead-letters what they reject. `createIngestor` is the programmatic API used
-// by the CLI, the HTTP endpoint and `ipt run`.
+// counts each step and dead-letters what they reject; the steps that need only the document run on
+// worker threads (pool/). `createIngestor` is the programmatic API used by the CLI, the HTTP
+// endpoint and `ipt run`.
 
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { type BudgetConfig, DEFAULT_BUDGET, maxTextTokens, promptTokenModel } from '../../core/budget.ts';
@@ -17,6 +18,7 @@ import type { ExtractMode } from './html.ts';
 import { DEFAULT_JSON_FIELDS, type JsonFields } from './json-doc.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { DEFAULT_NORMALIZE, type NormalizeOptions } from './normalize.ts';
+import { DEFAULT_THREADS, type StepPool, startStepPool } from './pool/pool.ts';
 import { type InputReader, inputReader } from './read.ts';
 import { BatchingSink, DEFAULT_SINK, type SinkOptions } from './sink.ts';
 import { deadLetterWriter } from './steps/dead-letters.ts';
@@ -62,19 +64,20 @@ export interface IngestorOptions {
   sink?: Partial<SinkOptions>;
   log?: Logger;
   metrics?: IngestMetrics;
-  /** Token counter (the Mistral tokenizer unless a test injects another; an injected one runs inline). */
+  /** Token counter (the Mistral tokenizer unless a test injects another; then every step runs inline). */
   tokenizer?: TokenCounter;
-  /** Worker threads that count tokens and chunk (0: on the calling thread). */
-  tokenThreads?: number;
+  /**
+   * Worker threads running the per-document steps (extraction, language, quality, MinHash, token
+   * counting); 0: all on the calling thread. Default one per core.
+   */
+  threads?: number;
+  /** Heap limit of each worker thread in MB: a document needing more is dead-lettered (default Node's). */
+  threadHeapMb?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
-/**
- * Count on the main thread: a 2 KB web text costs less to count than to hand to a worker thread
- * and back (bench/ingest.ts; figures in bench/RESULTS.md). Workers still help a slower tokenizer
- * or a box with idle cores.
- */
-export const DEFAULT_TOKEN_THREADS = 0;
+export { DEFAULT_THREADS } from './pool/pool.ts';
+
 /** A send unacknowledged for this long makes the service not ready. */
 const STALL_MS = 30_000;
 
@@ -84,6 +87,8 @@ export interface Ingestor extends InputReader {
   readonly metrics: IngestMetrics;
   /** One event from any reader (the HTTP endpoint feeds its documents here). */
   handle(event: SourceEvent): Promise<Outcome>;
+  /** Events worth handling at once: 1, or enough to keep the worker threads busy. */
+  readonly parallelism: number;
   /** Stops reading after the current record (Ctrl-C); what was read is still flushed by `close`. */
   abort(): void;
   flush(): Promise<void>;
@@ -113,11 +118,12 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     },
   );
   const tally = new Tally(emptyStats(), metrics);
+  const pipeline = { ...stepOptions(options), language };
+  // Started last, once nothing else can fail: a failure to start is the run's error.
+  const pool = await startPool(options, pipeline, producer);
   const runner = new StepRunner({
-    // Built last, once nothing else can fail: the chunk step may start worker threads.
     ...ingestSteps({
-      ...stepOptions(options),
-      language,
+      ...pipeline,
       produce: {
         sink,
         topic: topics.raw,
@@ -136,8 +142,9 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     deadLetters: deadLetterWriter(sink, topics.dlq, topicSerde<DeadLetter>(registry, topics.dlq), log),
     tally,
     log,
+    ...(pool ? { pool } : {}),
   });
-  return ingestorOver({ options, topics, metrics, producer, sink, runner, tally });
+  return ingestorOver({ options, topics, metrics, producer, sink, runner, tally, pool });
 }
 
 interface Parts {
@@ -148,11 +155,12 @@ interface Parts {
   sink: BatchingSink;
   runner: StepRunner;
   tally: Tally;
+  pool: StepPool | undefined;
 }
 
 /** The API over the connected parts: reading, one event at a time (HTTP), readiness and closing. */
 function ingestorOver(parts: Parts): Ingestor {
-  const { options, metrics, sink, runner, tally } = parts;
+  const { options, metrics, sink, runner, tally, pool } = parts;
   let closed = false;
   let aborted = false;
   const reader = inputReader({
@@ -162,7 +170,7 @@ function ingestorOver(parts: Parts): Ingestor {
     parallelism: runner.parallelism,
     tally,
     aborted: () => aborted,
-    failed: () => sink.failed,
+    failed: () => sink.failed ?? pool?.failed ?? null,
   });
   return {
     ...reader,
@@ -170,6 +178,7 @@ function ingestorOver(parts: Parts): Ingestor {
     stats: tally.stats,
     metrics,
     handle: (event) => runner.run(event),
+    parallelism: runner.parallelism,
     abort: () => {
       aborted = true;
     },
@@ -177,7 +186,7 @@ function ingestorOver(parts: Parts): Ingestor {
       await sink.flush();
       metrics.bufferedBytes.set(sink.bufferedBytes);
     },
-    ready: () => (closed ? 'closed' : sinkReadiness(sink)),
+    ready: () => (closed ? 'closed' : pool?.failed ? pool.failed.message : sinkReadiness(sink)),
     async close() {
       if (closed) return;
       closed = true;
@@ -210,9 +219,26 @@ function chunkOptions(options: IngestorOptions) {
   const maxTokens = maxTextTokens(budget, promptTokenModel(tokenizer));
   if (maxTokens < 1)
     throw new Error(`the token budget leaves no room for a text (max_model_len ${budget.maxModelLen})`);
-  // An injected tokenizer counts inline: the workers load the Mistral one.
-  const threads = options.tokenizer ? 0 : (options.tokenThreads ?? DEFAULT_TOKEN_THREADS);
-  return { maxTokens, tokenizer, threads };
+  return { maxTokens, tokenizer };
+}
+
+/**
+ * The worker threads, or none (`threads: 0`, or an injected tokenizer: the threads load the Mistral
+ * one). The producer is disconnected should they fail to start.
+ */
+async function startPool(
+  options: IngestorOptions,
+  pipeline: PipelineOptions,
+  producer: Producer,
+): Promise<StepPool | undefined> {
+  const threads = options.tokenizer ? 0 : (options.threads ?? DEFAULT_THREADS);
+  if (threads === 0) return undefined;
+  try {
+    return await startStepPool(pipeline, threads, options.threadHeapMb);
+  } catch (error) {
+    await producer.disconnect();
+    throw error;
+  }
 }
 
 async function checkTopics(kafka: Kafka, names: string[]): Promise<void> {

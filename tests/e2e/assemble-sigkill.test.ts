@@ -82,7 +82,7 @@ describe('assemble killed mid-run', () => {
       registryUrl: endpoints.registry.url,
       topics,
       dedupStage: false, // straight to the raw topic: dedup is not what this tests
-      tokenThreads: 1,
+      threads: 1,
       log: quiet('ingest'),
     });
     await ingestor.ingestPaths([join(dir, 'wave1.jsonl')]);

@@ -59,7 +59,7 @@ describe('permanent failure of a later round', () => {
       topics,
       runId,
       // Tokens counted inline: documents are produced in file order, so positions are the file's.
-      ingest: { log: quiet('ingest'), tokenThreads: 0 },
+      ingest: { log: quiet('ingest'), threads: 0 },
       synth: { chainsPerBlock: K, roundsPerChain: 2, idleMs: 1_500, maxAttempts: 2, log: quiet('synth') },
       assemble: { log: quiet('assemble') },
     });

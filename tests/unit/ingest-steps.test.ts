@@ -4,7 +4,6 @@
 // a remembering step's entry undone for a document that never reaches Kafka, and the dedup step
 // handing the stage one candidate per document.
 
-import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { TokenCounter } from '../../core/tokens.ts';
 import type { DeadLetter, DedupMessage, RawDocument } from '../../core/types.ts';
@@ -14,44 +13,15 @@ import { plainDoc } from '../../services/ingest/events.ts';
 import { contentHash, docIdFor } from '../../services/ingest/ids.ts';
 import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { DEFAULT_NORMALIZE, type NormalizeOptions } from '../../services/ingest/normalize.ts';
-import { deadLetterWriter, type RecordSink } from '../../services/ingest/steps/dead-letters.ts';
+import { deadLetterWriter } from '../../services/ingest/steps/dead-letters.ts';
 import { ingestSteps } from '../../services/ingest/steps/pipeline.ts';
 import { StepRunner } from '../../services/ingest/steps/runner.ts';
 import { docIdOf, keep, type Step } from '../../services/ingest/steps/step.ts';
 import { emptyStats, Tally } from '../../services/ingest/steps/tally.ts';
+import { FakeSink, keeping } from '../helpers/record-sink.ts';
 
 const words: TokenCounter = { count: (t) => t.split(/\s+/).filter(Boolean).length };
 const log = createLogger('ingest-steps-test', 'silent');
-
-/** Remembers every message; `fail` makes later deliveries (or pushes) fail like a dead broker. */
-class FakeSink implements RecordSink {
-  readonly pushed: { topic: string; message: Message }[] = [];
-  failDeliveries: Error | null = null;
-  failPushes: Error | null = null;
-  async push(topic: string, message: Message) {
-    if (this.failPushes) throw this.failPushes;
-    this.pushed.push({ topic, message });
-    const failure = this.failDeliveries;
-    const delivered = failure ? Promise.reject(failure) : Promise.resolve();
-    delivered.catch(() => {});
-    return { delivered };
-  }
-  on(topic: string) {
-    return this.pushed.filter((p) => p.topic === topic).map((p) => p.message);
-  }
-}
-
-/** A serde that keeps the records it was given, so tests read them back as objects. */
-function keeping<T>() {
-  const records: T[] = [];
-  return {
-    records,
-    serialize: async (value: T) => {
-      records.push(value);
-      return Buffer.from(String(records.length - 1));
-    },
-  };
-}
 
 interface HarnessOptions {
   normalize?: Partial<NormalizeOptions>;
@@ -72,7 +42,7 @@ function harness(options: HarnessOptions = {}) {
   const built = ingestSteps({
     normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
     ...(options.stage ? { stage: { nearDup: true } } : {}),
-    chunk: { maxTokens: options.maxTokens ?? 1000, tokenizer: words, threads: 0 },
+    chunk: { maxTokens: options.maxTokens ?? 1000, tokenizer: words },
     produce: {
       sink,
       topic: 'raw',
@@ -386,9 +356,7 @@ describe('parallelism', () => {
     expect((await second).status).toBe('duplicate');
   });
 
-  it('is the most any step can use', () => {
-    const wide: Step = { name: 'wide', parallelism: 8, process: (d) => ({ kind: 'keep', doc: d }) };
+  it('is one without worker threads', () => {
     expect(harness().runner.parallelism).toBe(1);
-    expect(harness({ insert: { after: 'length', steps: [wide] } }).runner.parallelism).toBe(8);
   });
 });
