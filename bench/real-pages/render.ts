@@ -1,7 +1,9 @@
-// Blog and wiki layouts of the real-page set: real site themes from Debian packages (Jekyll's
-// minima, Pelican's simple theme, ikiwiki's page template) rendered by their own generators around
-// real text, git's release notes (the git package's RelNotes), each note one post. ./build.ts runs
-// this for every layout of ./manifest.json that has `render`; the site lands in the layout's root.
+// Blog, wiki and mailing-list layouts of the real-page set: real site themes from Debian packages
+// (Jekyll's minima, Pelican's simple theme, ikiwiki's page template, MHonArc's archive pages)
+// rendered by their own generators around real text: git's release notes (the git package's
+// RelNotes), each note one post, and for the archive git's how-to mails (git-doc's howto/, with
+// their own From and Subject) beside the notes as release announcements. ./build.ts runs this for
+// every layout of ./manifest.json that has `render`; the site lands in the layout's root.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,9 +11,11 @@ import { dirname, join } from 'node:path';
 
 /** How a layout's site is made: which generator, and which of the notes become its posts. */
 export interface Render {
-  tool: 'jekyll' | 'pelican' | 'ikiwiki';
+  tool: 'jekyll' | 'pelican' | 'ikiwiki' | 'mhonarc';
   notes: string;
   include: string;
+  /** A folder of mails (headers, a blank line, the text) that join the notes, for the archive. */
+  mails?: string;
 }
 
 interface Post {
@@ -133,12 +137,45 @@ function ikiwiki(src: string, site: string, all: Post[]): void {
   );
 }
 
-const TOOLS = { jekyll, pelican, ikiwiki };
+/** The how-to mails that carry their own From and Subject, as an mbox's messages. */
+function mails(dir: string): { from: string; subject: string; body: string }[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .flatMap((file) => {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const split = text.indexOf('\n\n');
+      const head = text.slice(0, split);
+      const from = head.match(/^From:\s*(.+)$/m)?.[1];
+      const subject = head.match(/^Subject:\s*(.+)$/m)?.[1];
+      return from && subject ? [{ from, subject, body: text.slice(split + 2) }] : [];
+    });
+}
+
+function mhonarc(src: string, site: string, all: Post[], render: Render): void {
+  const announcements = all.map((p) => ({
+    from: 'Junio C Hamano <gitster@pobox.com>',
+    subject: `[ANNOUNCE] ${p.title}`,
+    body: p.body,
+  }));
+  const messages = [...(render.mails ? mails(render.mails) : []), ...announcements];
+  const mbox = messages.map((m, i) => {
+    const date = new Date(Date.UTC(2012, 0, 1 + i)).toUTCString().replace('GMT', '+0000');
+    // mbox quoting: a body line that starts with "From " would open a new message.
+    const body = m.body.replace(/^From /gm, '>From ');
+    return `From archive Thu Jan  1 00:00:00 2012\nFrom: ${m.from}\nSubject: ${m.subject}\nDate: ${date}\nMessage-ID: <${i}@example.org>\n\n${body}\n`;
+  });
+  write(join(src, 'mbox'), mbox.join('\n'));
+  mkdirSync(site, { recursive: true });
+  execFileSync('mhonarc', ['-quiet', '-outdir', site, join(src, 'mbox')], { stdio: 'inherit' });
+}
+
+const TOOLS = { jekyll, pelican, ikiwiki, mhonarc };
 
 /** Renders the layout's site into `root` (its sources beside it), replacing what was there. */
 export function renderSite(render: Render, root: string): void {
   const src = `${root}-src`;
   rmSync(src, { recursive: true, force: true });
   rmSync(root, { recursive: true, force: true });
-  TOOLS[render.tool](src, root, posts(render));
+  TOOLS[render.tool](src, root, posts(render), render);
 }

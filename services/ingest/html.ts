@@ -138,6 +138,20 @@ const CHROME = [
 
 function dropChrome(document: Document): void {
   for (const element of [...document.querySelectorAll(CHROME)]) element.remove();
+  for (const list of [...document.querySelectorAll('ul, ol')]) if (isPager(list)) list.remove();
+}
+
+/** An item that points to the page before or after this one ("Prev by Date: …", "Next topic: …"). */
+const PAGER_ITEM = /^[\s«←‹<]*(?:prev|previous|next|older|newer)\b/i;
+
+/**
+ * A list that is a pager rather than content: most of its items lead to the previous or next page.
+ * Archives, blogs and forums put one under each message or post, where no element marks it.
+ */
+function isPager(list: Element): boolean {
+  const items = [...list.children].filter((child) => child.tagName === 'LI');
+  const pointers = items.filter((item) => PAGER_ITEM.test(item.textContent ?? '') && item.querySelector('a'));
+  return pointers.length >= 2 && pointers.length * 2 >= items.length;
 }
 
 /**
