@@ -139,6 +139,35 @@ const CHROME = [
 function dropChrome(document: Document): void {
   for (const element of [...document.querySelectorAll(CHROME)]) element.remove();
   for (const list of [...document.querySelectorAll('ul, ol')]) if (isPager(list)) list.remove();
+  for (const node of linkBarOf(document.body)) node.remove();
+}
+
+/** Text between the links of a bar: brackets, bars, dots and spaces only. */
+const BAR_GLUE = /^[\s[\]|·•»«/,]*$/;
+
+/**
+ * Links set side by side straight in the body with nothing but brackets or bars between them
+ * ("[Prev][Next][Index]"): a navigation bar its generator put in no element, so no selector names it.
+ * Returns the nodes of each run of three or more such links.
+ */
+function linkBarOf(body: Element): Element['childNodes'][number][] {
+  const found: Element['childNodes'][number][] = [];
+  let run: Element['childNodes'][number][] = [];
+  let links = 0;
+  const close = () => {
+    if (links >= 3) found.push(...run);
+    run = [];
+    links = 0;
+  };
+  for (const node of [...body.childNodes]) {
+    if (node.nodeType === 1 && (node as Element).tagName === 'A') {
+      run.push(node);
+      links++;
+    } else if (node.nodeType === 3 && BAR_GLUE.test(node.textContent ?? '')) run.push(node);
+    else close();
+  }
+  close();
+  return found;
 }
 
 /** An item that points to the page before or after this one ("Prev by Date: …", "Next topic: …"). */

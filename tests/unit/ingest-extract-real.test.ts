@@ -55,17 +55,20 @@ describe('main-content extraction on real pages', () => {
   });
 });
 
-describe('pagers', () => {
-  // A mailing-list archive's message (MHonArc's page layout): the list under it that leads to the
-  // previous and next messages is chrome no element marks; the link bar above it stays (as in
-  // trafilatura's extraction), so this layout is not in PINNED.
-  it('leaves out the list of links to the previous and next messages', () => {
+describe('pagers and link bars', () => {
+  // A mailing-list archive's message (MHonArc's page layout): the link bar above it and the list
+  // under it that lead to the previous and next messages are chrome no element marks. Its header
+  // list (Subject, From, Date) stays, below the precision bar, so this layout is not in PINNED.
+  it('leaves out the bar and the list of links to the previous and next messages', () => {
     const p = page('mhonarc');
     const main = extractText(p.html, 'readability');
     const visible = extractText(p.html, 'text').text;
     expect(overlap(main.text, p.article).recall).toBeGreaterThanOrEqual(0.95);
     expect(visible).toMatch(/Prev by Date:[\s\S]*Next by thread:/);
     expect(main.text).not.toMatch(/Prev by Date|Next by Date|Previous by thread|Next by thread/);
+    expect(visible).toContain('[Date Prev][Date Next]');
+    expect(main.text).not.toMatch(/Date Prev|Thread Index/);
+    expect(chromeLeft(main.text, p)).toEqual([]);
   });
 });
 
