@@ -6,8 +6,8 @@
 #   docker run --rm ipt:local --help
 #
 # The CLI is TypeScript run through tsx (a runtime dependency), so there is no compile stage: the
-# build stage installs production dependencies and applies patches/ (patch-package fixes kafkajs's
-# read_committed fetches — without it exactly-once does not hold); the final stage copies only the
+# build stage installs production dependencies and applies patches/ (patch-package; without the
+# kafkajs patch exactly-once does not hold — ARCHITECTURE.md, "The kafkajs patch"); the final stage copies only the
 # installed modules and the sources, and runs as the unprivileged `node` user (uid 1000).
 
 ARG NODE_IMAGE=node:20-bookworm-slim

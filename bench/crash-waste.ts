@@ -9,10 +9,13 @@
  *
  * Variants, each on its own topics and documents against the same engines:
  * - `before`: `--no-keep-answers --no-keep-engines` (synth as it was);
- * - `after`: synth's defaults (answers kept outside the transaction, each chain's engine in its state).
+ * - `after`: answers kept outside the transaction, each chain's engine in its state, requests over
+ *   HTTP (`--triton-grpc off`): the requests in flight at a kill are generated to the end for nobody;
+ * - `grpc`: as `after`, requests over gRPC (`--triton-grpc auto`): the kill closes the connection,
+ *   Triton cancels the requests in flight and the engine drops them.
  *
  * node bin/run-ts.js bench/crash-waste.ts [--docs=3072] [--kills=3] [--partitions=4]
- *   [--time-scale=1] [--variants=before,after] [--ports=28400-28500] [--write]
+ *   [--time-scale=1] [--variants=before,after,grpc] [--ports=28400-28500] [--write]
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -37,8 +40,9 @@ import { benchKafka, endpoints, freePort, namespaceOf, withTopics } from './serv
 import { WebText } from './texts.ts';
 
 const VARIANTS = {
-  before: ['--no-keep-answers', '--no-keep-engines'],
-  after: [],
+  before: ['--no-keep-answers', '--no-keep-engines', '--triton-grpc', 'off'],
+  after: ['--triton-grpc', 'off'],
+  grpc: ['--triton-grpc', 'auto'],
 } as const;
 type Variant = keyof typeof VARIANTS;
 
@@ -48,7 +52,7 @@ const { values: argv } = parseArgs({
     kills: { type: 'string', default: '3' },
     partitions: { type: 'string', default: '4' },
     'time-scale': { type: 'string', default: '1' },
-    variants: { type: 'string', default: 'before,after' },
+    variants: { type: 'string', default: 'before,after,grpc' },
     ports: { type: 'string', default: '28400-28500' },
     write: { type: 'boolean', default: false },
   },
@@ -295,11 +299,14 @@ function report(results: VariantResult[]): string {
       `the engines' simulated H100-seconds (both engines together), attributed by the share of generated tokens ` +
       `not committed. Limits: per kill, the GPU time of one full batch on every engine (max_num_seqs requests of ` +
       `the run's mean prefill and output, from the engines' step cost — what the requests running at a kill ` +
-      `cost at most, since Triton's HTTP frontend does not cancel a request whose client is gone; figure ÷ limit, ` +
-      `≤ 1 passes), after-kill hit share ≥ ` +
+      `cost at most when they are generated to the end for nobody, as over HTTP, whose frontend does not cancel a ` +
+      `request whose client is gone; figure ÷ limit, ≤ 1 passes), after-kill hit share ≥ ` +
       `${LIMIT_HIT_SHARE} × steady (figure ÷ limit, ≥ 1 passes). The minute after a kill is cut at the next kill; ` +
       `the steady share is the rest of the run; the first 15 s after a restarted synth is ready are ` +
-      `when its restored chains send their rounds.`,
+      `when its restored chains send their rounds. Variants: before — synth without kept answers or engines; ` +
+      `after — answers and engines kept, requests over HTTP; grpc — as after, requests over gRPC, so the kill ` +
+      `closes the connection and Triton cancels what was in flight (the engine sim drops a cancelled request ` +
+      `between steps, asking every 100 ms).`,
     '',
     `### Before and after`,
     ranLine('bench/crash-waste.ts'),

@@ -24,11 +24,10 @@ import { avroCodec, registryClient, topicSerde } from '../lib/registry.ts';
 import type { Topics } from '../lib/topics.ts';
 import { dedupGroupId } from '../services/dedup/topology.ts';
 import { createIngestor } from '../services/ingest/ingestor.ts';
-import { bandKeys, signature, signatureBytes, similarity } from '../services/ingest/minhash.ts';
-import { lshShape } from '../services/ingest/near-dup.ts';
+import { bandKeys, lshShape, signature, signatureBytes, similarity } from '../services/ingest/minhash.ts';
 import { readCommitted } from '../tests/helpers/read-topic.ts';
 import { spawnIpt } from '../tests/helpers/service-process.ts';
-import { metric, sleep } from './proc.ts';
+import { groupCpuSeconds, metric, sleep } from './proc.ts';
 import { fmt, ranLine, writeResultsBlock } from './results.ts';
 import { benchKafka, endpoints, freePort, namespaceOf, withTopics } from './services.ts';
 import { WebText } from './texts.ts';
@@ -97,8 +96,9 @@ async function ingest(
   topics: Topics,
   files: string[],
   dedupStage = true,
-): Promise<{ docs: number; secs: number }> {
+): Promise<{ docs: number; secs: number; cpuSecs: number }> {
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   const counts = await Promise.all(
     files.map(async (file, i) => {
       const ingestor = await createIngestor({
@@ -115,11 +115,18 @@ async function ingest(
       return ingestor.stats.accepted;
     }),
   );
-  return { docs: counts.reduce((a, b) => a + b, 0), secs: (performance.now() - started) / 1000 };
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    docs: counts.reduce((a, b) => a + b, 0),
+    secs: (performance.now() - started) / 1000,
+    cpuSecs: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 interface Instance {
   port: number;
+  /** CPU seconds of its process group so far. */
+  cpu(): number;
   stop(): Promise<void>;
 }
 
@@ -137,7 +144,7 @@ async function startDedup(topics: Topics, name: string): Promise<Instance> {
     ],
     name,
   );
-  return { port, stop: () => proc.stop(60_000) };
+  return { port, cpu: () => groupCpuSeconds(proc.pid), stop: () => proc.stop(60_000) };
 }
 
 const decidedBy = async (instances: Instance[]) =>
@@ -224,14 +231,14 @@ async function pairsSection(): Promise<string> {
     );
     console.error(`pairs ${n}: ${JSON.stringify(row)}`);
   }
-  // The contrast: two ingestors with their own windows and no stage.
+  // The contrast: two ingestors without the stage (`--no-dedup`: nothing deduplicates).
   const without = await withTopics('bench-dedup-pairs', PARTITIONS, async (topics) => {
-    const files = [1, 2].map((i) => writeJsonl(`pairs-windows-${i}.jsonl`, shuffled(docs, i)));
+    const files = [1, 2].map((i) => writeJsonl(`pairs-nodedup-${i}.jsonl`, shuffled(docs, i)));
     const { docs: produced } = await ingest(topics, files, false);
     return { produced, ...(await rawPairs(topics)) };
   });
   rows.push(
-    `| 2, ingest's own windows, no stage | ${without.produced} | ${without.documents} | ${without.exact} | ${without.near} | ${without.distinct} | ${without.distinct - single} |`,
+    `| 2, \`--no-dedup\` (no stage) | ${without.produced} | ${without.documents} | ${without.exact} | ${without.near} | ${without.distinct} | ${without.distinct - single} |`,
   );
   return [
     '### Duplicates left in ipt.docs.raw with concurrent ingest processes',
@@ -256,19 +263,24 @@ async function throughputSection(): Promise<{ text: string; stateBytesPerDoc: nu
     await withTopics('bench-dedup-rate', PARTITIONS, async (topics) => {
       const fed = await ingest(topics, [file]);
       const ingestRate = fed.docs / fed.secs;
-      rows.push(`| ingest → candidates (no dedup running) | 1 process | ${fmt(ingestRate)} | 1 |`);
+      const ingestCpu = (fed.cpuSecs * 1000) / fed.docs;
+      rows.push(
+        `| ingest → candidates (no dedup running) | 1 process | ${fmt(ingestRate)} | 1 | ${fmt(ingestCpu, 2)} | 1 |`,
+      );
       const running = await Promise.all(
         Array.from({ length: instances }, (_, i) => startDedup(topics, `dedup-rate-${instances}-${i}`)),
       );
       try {
         await Promise.all(running.map((r) => ready(r)));
         const from = await decidedBy(running);
+        const cpuFrom = running.reduce((sum, r) => sum + r.cpu(), 0);
         const started = performance.now();
         await waitDecided(running, fed.docs);
         const secs = (performance.now() - started) / 1000;
+        const cpu = ((running.reduce((sum, r) => sum + r.cpu(), 0) - cpuFrom) * 1000) / (fed.docs - from);
         const rate = (fed.docs - from) / secs;
         rows.push(
-          `| dedup draining the backlog | ${instances} instance${instances > 1 ? 's' : ''} | ${fmt(rate)} | ${fmt(rate / ingestRate, 2)} |`,
+          `| dedup draining the backlog | ${instances} instance${instances > 1 ? 's' : ''} | ${fmt(rate)} | ${fmt(rate / ingestRate, 2)} | ${fmt(cpu, 2)} | ${fmt(cpu / ingestCpu, 2)} |`,
         );
         if (instances === 1) stateBytesPerDoc = (await stateBytes(topics)) / fed.docs;
       } finally {
@@ -282,10 +294,10 @@ async function throughputSection(): Promise<{ text: string; stateBytesPerDoc: nu
       '',
       ranLine('bench/dedup.ts'),
       '',
-      `${docs.length} documents of ≈ 2 KB (exact copies and near-duplicates as above), ${PARTITIONS} partitions; each dedup instance its own process; counted from the moment every instance is ready. Both instances share this machine's 2 cores with ingest's leftovers, Kafka, the registry and other work, so "2 instances" measures contention here, not scale-out.`,
+      `${docs.length} documents of ≈ 2 KB (exact copies and near-duplicates as above), ${PARTITIONS} partitions; each dedup instance its own process; counted from the moment every instance is ready. Both instances share this machine's 2 cores with ingest's leftovers, Kafka, the registry and other work, so "2 instances" measures contention here, not scale-out. CPU per document (ingest: this process's user + system time while ingesting; dedup: its processes' from /proc while draining; Kafka's own CPU in neither) is what contention moves least: one instance keeps up with one ingest process when its CPU per document is below ingest's.`,
       '',
-      '| what | how many | documents/s | × ingest (same run) |',
-      '| --- | ---: | ---: | ---: |',
+      '| what | how many | documents/s | × ingest (same run) | CPU ms per document | × ingest CPU (same run) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
     ].join('\n'),
     stateBytesPerDoc,

@@ -1,5 +1,5 @@
 /**
- * The whole pipeline on a continuous-batching GPU (issue #15): `ipt ingest --serve` → `ipt synth`
+ * The whole pipeline on a continuous-batching GPU: `ipt ingest --serve` → `ipt synth`
  * → `ipt assemble` as child processes, synth on its DEFAULT concurrency flags, against the engine
  * simulator `instruction_synthesizer_engine_sim` (vLLM-like scheduling, prefix caching, its own
  * accounting on a stats port) started here on ports of --ports:
@@ -74,7 +74,7 @@ const DOC_BYTES = Number(argv['doc-bytes']);
 const [firstPort, lastPort] = argv.ports.split('-').map(Number);
 const PORTS: PortRange = { first: firstPort as number, last: lastPort as number };
 // A partial block at the end of the input closes 500 ms after its last record (default 5 s).
-const shape: RunShape = { partitions: Number(argv.partitions), idleMs: 500, tokenThreads: 0 };
+const shape: RunShape = { partitions: Number(argv.partitions), idleMs: 500, threads: 0 };
 // Synth as an operator starts it for this model: no --max-batch, no --max-in-flight.
 const defaults = (synthInstances: number): Omit<PipelineSettings, 'tritonUrl'> => ({
   model: ENGINE_MODEL,

@@ -128,11 +128,13 @@ for (const run of runs) {
   );
 }
 
-console.log('\nPer layout: recall / precision / pages with chrome, ipt (readability) then trafilatura');
 console.log(
-  '| layout | pages | ipt recall | ipt precision | ipt chrome | trafilatura recall | trafilatura precision | trafilatura chrome |',
+  '\nPer layout: recall / precision / pages with chrome, ipt (readability) then trafilatura, and the lines of each the other has',
 );
-console.log('|---|---|---|---|---|---|---|---|');
+console.log(
+  '| layout | pages | ipt recall | ipt precision | ipt chrome | trafilatura recall | trafilatura precision | trafilatura chrome | lines of trafilatura kept | lines trafilatura has |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const layout of layouts()) {
   const idx = pages.flatMap((p, i) => (p.layout === layout.name ? [i] : []));
   const sub = idx.map((i) => pages[i] as RealPage);
@@ -144,8 +146,10 @@ for (const layout of layouts()) {
     sub,
     idx.map((i) => traf[i] ?? ''),
   );
+  const ours = idx.map((i) => runs[0]?.texts[i] ?? '');
+  const theirs = idx.map((i) => traf[i] ?? '');
   console.log(
-    `| ${layout.name} | ${sub.length} | ${pct(a.recall)} | ${pct(a.precision)} | ${a.pagesWithChrome} | ${pct(b.recall)} | ${pct(b.precision)} | ${b.pagesWithChrome} |`,
+    `| ${layout.name} | ${sub.length} | ${pct(a.recall)} | ${pct(a.precision)} | ${a.pagesWithChrome} | ${pct(b.recall)} | ${pct(b.precision)} | ${b.pagesWithChrome} | ${pct(lineCover(ours, theirs))} | ${pct(lineCover(theirs, ours))} |`,
   );
 }
 

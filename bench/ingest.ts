@@ -2,7 +2,7 @@
 // N distinct ~2 KB web-like documents (bench/texts.ts: Zipf over 200 000 word types), once as JSON
 // Lines and once as a RefinedWeb-style Parquet shard (row groups of 1 000), each ingested end to
 // end (read, normalize, hash, dedup, count tokens, Avro through the registry, batched produce,
-// acknowledged) into fresh namespaced topics that are deleted afterwards; tokens counted inline,
+// acknowledged) into fresh namespaced topics that are deleted afterwards; every step on the main thread,
 // then on worker threads. Also times token counting alone on the same texts, ingest's largest
 // single cost.
 
@@ -18,7 +18,7 @@ import { timedIngest } from './ingest-run.ts';
 import { WebText } from './texts.ts';
 
 const N = Number(process.argv[2] ?? 3000);
-// Tokenizer worker threads for the second pass (the first pass counts on the main thread).
+// Worker threads for the second pass (the first runs every step on the main thread).
 const THREADS = Number(process.argv[3] ?? 2);
 const DOC_BYTES = 2048;
 const web = new WebText(7);
@@ -29,9 +29,9 @@ const log = createLogger('bench-ingest', 'warn');
 const kafka = kafkaClient('ipt-bench-ingest', endpoints.kafka.brokers);
 const dir = mkdtempSync(join(os.tmpdir(), 'ipt-bench-ingest-'));
 
-async function bench(label: string, file: string, tokenThreads: number): Promise<void> {
+async function bench(label: string, file: string, threads: number): Promise<void> {
   const { secs, stats: s } = await timedIngest({ kafka, endpoints, log, prefix: 'bench-ingest' }, file, {
-    tokenThreads,
+    threads,
     // A third of these texts' words are made up (the tokenizer's long tail), so the language step
     // rightly calls most of them not English; bench/ingest-warc.ts measures that step on English.
     languages: false,
@@ -40,7 +40,7 @@ async function bench(label: string, file: string, tokenThreads: number): Promise
   const fileMb = statSync(file).size / 1024 / 1024;
   const textMb = (N * DOC_BYTES) / 1024 / 1024;
   console.log(
-    `${label.padEnd(8)} ${String(tokenThreads).padStart(2)} token threads: ${N} docs in ${secs.toFixed(2)} s: ${(N / secs).toFixed(0)} docs/s, ` +
+    `${label.padEnd(8)} ${String(threads).padStart(2)} threads: ${N} docs in ${secs.toFixed(2)} s: ${(N / secs).toFixed(0)} docs/s, ` +
       `${(textMb / secs).toFixed(2)} MB/s of text (${(fileMb / secs).toFixed(2)} MB/s of file, ${fileMb.toFixed(1)} MB)`,
   );
 }

@@ -33,8 +33,8 @@ export interface RunShape {
   partitions: number;
   /** A partial block at the end of a finite input closes this long after its last record. */
   idleMs: number;
-  /** Ingest tokenizer threads. */
-  tokenThreads: number;
+  /** Ingest's worker threads (0: its steps on the main thread). */
+  threads: number;
 }
 
 const registry = registryClient(endpoints.registry.url);
@@ -168,7 +168,7 @@ export async function throughput<P = undefined>(
       ...settings,
       tritonUrl: servers.map((s) => s.url).join(','),
       synthArgs: ['--idle-ms', String(shape.idleMs), ...(settings.synthArgs ?? [])],
-      tokenThreads: shape.tokenThreads,
+      threads: shape.threads,
     });
     const arrivals = await follow(topics, false);
     try {
@@ -260,7 +260,7 @@ export async function latencyRun(
       ...settings,
       tritonUrl: servers.map((s) => s.url).join(','),
       synthArgs: ['--idle-ms', String(shape.idleMs), ...(settings.synthArgs ?? [])],
-      tokenThreads: shape.tokenThreads,
+      threads: shape.threads,
     });
     const arrivals = await follow(topics, true);
     try {

@@ -5,16 +5,17 @@
  * - saturation: GPU-cost simulator at capacity C (measured first by saturating it directly); the
  *   pipeline at M = 2 must sustain ≥ 0.95·C; the paper's round-synchronous loop on the same server.
  * - overhead: a zero-cost model (the simulator with no delay, answers echoed from the text instead of
- *   mined); documents/s end to end for 2 KB documents and CPU time per document per process.
+ *   mined); documents/s end to end for 2 KB documents and CPU time per document per process, through
+ *   the dedup stage (`ipt dedup`) and without it (`ipt ingest --no-dedup`), so the extra hop's cost shows.
  * - memory: synth and assemble RSS against raw backlogs of two sizes (default 100 000 and 1 000 000).
  * - latency: documents fed through ingest at 0.5·C; ingested_at → augmented record arrival, p50/p99.
  * - growth: throughput with 1, 2, 4 synth instances (M = 2) and at M = 1, 2, 4 (one instance).
  *
  * node bin/run-ts.js bench/pipeline.ts [--sections=saturation,overhead,memory,latency,growth]
- *   [--docs=4000] [--overhead-docs=20000,20000] [--overhead-texts=web,narrow]
+ *   [--docs=4000] [--overhead-docs=20000,20000] [--overhead-texts=web,narrow] [--overhead-dedup=with,without]
  *   [--memory-docs=100000,1000000] [--memory-s=20] [--latency-s=30] [--growth-docs=2500]
  *   [--partitions=4] [--delay-ms=400] [--max-batch=32] [--instances=2] [--saturate-s=10]
- *   [--doc-bytes=2048] [--token-threads=0] [--write]   (--write: replace the section in bench/RESULTS.md)
+ *   [--doc-bytes=2048] [--threads=0] [--write]   (--write: replace the section in bench/RESULTS.md)
  * IPT_BENCH_CPU_PROF=<dir>: every service runs under `node --cpu-prof`, a directory per service.
  */
 import { parseArgs } from 'node:util';
@@ -42,6 +43,7 @@ const { values: argv } = parseArgs({
     docs: { type: 'string', default: '4000' },
     'overhead-docs': { type: 'string', default: '20000,20000' },
     'overhead-texts': { type: 'string', default: 'web,narrow' },
+    'overhead-dedup': { type: 'string', default: 'with,without' },
     'memory-docs': { type: 'string', default: '100000,1000000' },
     'memory-s': { type: 'string', default: '20' },
     'latency-s': { type: 'string', default: '30' },
@@ -52,7 +54,7 @@ const { values: argv } = parseArgs({
     instances: { type: 'string', default: '2' },
     'saturate-s': { type: 'string', default: '10' },
     'doc-bytes': { type: 'string', default: '2048' },
-    'token-threads': { type: 'string', default: '0' },
+    threads: { type: 'string', default: '0' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -71,9 +73,9 @@ const gpu: SimSettings = {
 // Zero-cost model: no simulated GPU time and answers cut from the text (no mining), so what is
 // measured is the pipeline's own cost. Bigger batches: fewer requests for the same work.
 const free: SimSettings = { delayMs: 0, maxBatch: 64, instances: 2, answer: 'echo' };
-const tokenThreads = Number(argv['token-threads']);
+const threads = Number(argv.threads);
 // A partial block at the end of the input closes 500 ms after its last record (default 5 s).
-const shape: RunShape = { partitions: PARTITIONS, idleMs: 500, tokenThreads };
+const shape: RunShape = { partitions: PARTITIONS, idleMs: 500, threads };
 
 const started = new Date();
 const host = machine();
@@ -173,25 +175,35 @@ try {
     try {
       const kinds = argv['overhead-texts'].split(',');
       const counts = argv['overhead-docs'].split(',').map(Number);
-      const results: { kind: string; r: RunResult }[] = [];
+      const variants = argv['overhead-dedup'].split(',').map((v) => v === 'with');
+      const results: { kind: string; dedup: boolean; r: RunResult }[] = [];
       for (const [k, kind] of kinds.entries()) {
         const n = counts[k] ?? (counts[0] as number);
         const docs = kind === 'narrow' ? narrowTexts(n) : TEXTS.slice(0, n);
-        const r = await throughput(
-          `overhead-${kind}`,
-          [server],
-          { model: SIM_MODEL, rounds: 2, maxBatch: free.maxBatch, maxInFlight: 4, synthInstances: 1 },
-          docs,
-          shape,
-        );
-        results.push({ kind, r });
-        if (!(r.docsPerSec >= 1000))
-          missed.push(`overhead (${kind} text) ${fmt(r.docsPerSec, 0)} docs/s < 1 000`);
+        for (const dedup of variants) {
+          const r = await throughput(
+            `overhead-${kind}-${dedup ? 'dedup' : 'nodedup'}`,
+            [server],
+            {
+              model: SIM_MODEL,
+              rounds: 2,
+              maxBatch: free.maxBatch,
+              maxInFlight: 4,
+              synthInstances: 1,
+              dedup,
+            },
+            docs,
+            shape,
+          );
+          results.push({ kind, dedup, r });
+          if (!(r.docsPerSec >= 1000))
+            missed.push(
+              `overhead (${kind} text, ${dedup ? 'with' : 'without'} dedup) ${fmt(r.docsPerSec, 0)} docs/s < 1 000`,
+            );
+        }
       }
-      const label = (kind: string) =>
-        kind === 'narrow'
-          ? '54-word vocabulary (token counts ≈ free)'
-          : 'web-like (Zipf, 200 000 word types)';
+      const label = ({ kind, dedup }: { kind: string; dedup: boolean }) =>
+        `${kind === 'narrow' ? '54-word vocabulary (token counts ≈ free)' : 'web-like (Zipf, 200 000 word types)'}, ${dedup ? 'through `ipt dedup`' : '`--no-dedup`'}`;
       const names = [...new Set(results.flatMap(({ r }) => Object.keys(r.cpuPerDoc)))];
       report.push(
         '### Overhead (zero-cost model)',
@@ -201,14 +213,15 @@ try {
         'Model: `instruction_synthesizer_sim` with 0 ms per batch, 0 ms per token and `--sim-answer echo` ' +
           "(four pairs cut from the prompt's own text: parseable and different per document, but no mining — the CPU " +
           'miner costs ≈ 7 ms of Python per 2 KB prompt, which alone would cap this box near 140 rounds/s per core). ' +
-          `Distinct ${DOC_BYTES} B documents POSTed to \`ipt ingest --serve --token-threads ${tokenThreads}\` as NDJSON ` +
+          `Distinct ${DOC_BYTES} B documents POSTed to \`ipt ingest --serve --threads ${threads}\` as NDJSON ` +
+          'through the dedup stage (`ipt dedup`, one instance) or straight to the raw topic (`--no-dedup`), ' +
           `bodies of 250, two requests at a time; M = 2, ${PARTITIONS} partitions, synth \`--max-batch ${free.maxBatch}\`. ` +
           'CPU = user + system time from /proc over the run (services measured after /readyz, so start-up is excluded). ' +
-          '`--token-threads 0` (ingest counts tokens on its main thread; every section runs so): on 2 cores shared by every ' +
+          '`--threads 0` (ingest runs its steps on its main thread; every section runs so): on 2 cores shared by every ' +
           'service, handing each document to a worker thread cost more CPU than counting it (ingest 0.88 → 0.46 ms per ' +
           'document on the 54-word text in a development run).',
         '',
-        `| figure | ${results.map(({ kind }) => label(kind)).join(' | ')} |`,
+        `| figure | ${results.map(label).join(' | ')} |`,
         `| --- | ${results.map(() => '---').join(' | ')} |`,
         `| documents | ${results.map(({ r }) => r.docs).join(' | ')} |`,
         `| **docs/s end to end** (first POST → last augmented record) | ${results.map(({ r }) => `**${fmt(r.docsPerSec, 0)}** (${fmt(r.docsPerSec / 1000, 2)}× the 1 000 floor)`).join(' | ')} |`,

@@ -13,9 +13,9 @@ interface ProcStat {
   cpuSeconds: number;
 }
 
-function procStat(pid: number): ProcStat | undefined {
+function procStat(pid: number, path = `/proc/${pid}/stat`): ProcStat | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(path, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: fields start after the last ')'.
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // rest[0] is field 3 (state): field n is rest[n - 3].
@@ -31,6 +31,10 @@ function procStat(pid: number): ProcStat | undefined {
 
 /** user + system CPU seconds of one live process (threads included), 0 if it is gone. */
 export const cpuSeconds = (pid: number): number => procStat(pid)?.cpuSeconds ?? 0;
+
+/** user + system CPU seconds of this process's main thread alone (its worker threads not counted). */
+export const mainThreadCpuSeconds = (): number =>
+  procStat(process.pid, `/proc/${process.pid}/task/${process.pid}/stat`)?.cpuSeconds ?? 0;
 
 /** `of` summed over every live process in a process group. */
 function groupSum(pgrp: number, of: (pid: number) => number): number {

@@ -1,6 +1,6 @@
-// The pipeline as an operator runs it, for benchmarks: `ipt ingest --serve`, N × `ipt synth` and
-// `ipt assemble`, each its own child process on fresh namespaced topics, so each service's CPU time
-// and RSS can be read from /proc and its progress from its /metrics.
+// The pipeline as an operator runs it, for benchmarks: `ipt ingest --serve`, `ipt dedup`, N × `ipt
+// synth` and `ipt assemble`, each its own child process on fresh namespaced topics, so each
+// service's CPU time and RSS can be read from /proc and its progress from its /metrics.
 
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -50,16 +50,19 @@ export interface PipelineSettings {
   synthArgs?: string[];
   /** Leave ingest out (documents are produced straight to the raw topic). */
   ingest?: boolean;
+  /** false: ingest writes straight to the raw topic (`--no-dedup`) and no `ipt dedup` runs. */
+  dedup?: boolean;
   /** Leave assemble out. */
   assemble?: boolean;
-  /** Ingest tokenizer threads (the service default when absent). */
-  tokenThreads?: number;
+  /** Ingest's worker threads (the service default when absent). */
+  threads?: number;
 }
 
 export interface RunningPipeline {
   topics: Topics;
   runId: string;
   ingest?: Service & { url: string };
+  dedup?: Service;
   synth: Service[];
   assemble?: Service;
   all(): Service[];
@@ -106,6 +109,8 @@ export async function startServices(topics: Topics, s: PipelineSettings): Promis
       );
     }
     let ingest: (Service & { url: string }) | undefined;
+    const withStage = s.ingest !== false && s.dedup !== false;
+    const dedup = withStage ? await start('dedup', ['dedup']) : undefined;
     if (s.ingest !== false) {
       const port = await freePort();
       const service = await start('ingest', [
@@ -117,7 +122,8 @@ export async function startServices(topics: Topics, s: PipelineSettings): Promis
         // drop them. These benches measure the synthesis path; bench/ingest-warc.ts measures the filters.
         '--no-language-filter',
         '--no-quality',
-        ...(s.tokenThreads !== undefined ? ['--token-threads', String(s.tokenThreads)] : []),
+        ...(withStage ? [] : ['--no-dedup']),
+        ...(s.threads !== undefined ? ['--threads', String(s.threads)] : []),
       ]);
       ingest = { ...service, url: `http://127.0.0.1:${port}` };
     }
@@ -126,6 +132,7 @@ export async function startServices(topics: Topics, s: PipelineSettings): Promis
       topics,
       runId,
       ...(ingest ? { ingest } : {}),
+      ...(dedup ? { dedup } : {}),
       synth,
       ...(assemble ? { assemble } : {}),
       all: () => started,

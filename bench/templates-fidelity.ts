@@ -5,19 +5,25 @@
 // malformed, and "no option fits" answers in the spellings the reference keeps and drops) go
 // through a model of the reference written from its code (bench/reference/: its rules and its
 // draws, CPython's random.Random per draw, seed = chain index + 12345 as its README does) and
-// through ipt-templates-3 (its rules; its draws from core/templates/v3/draws.ts with ipt's chain
-// seeds, over the reference's list shapes). Reports each figure with a two-proportion z-test, and
-// every pair whose keep/drop decision differs. Exit status 1 on a keep/drop disagreement or a gap
-// over 1 point with p < 0.001.
+// through the ipt-templates-3 renderer itself (core/templates/v3/render.ts with ipt's chain seeds;
+// its figures are read from the trace of what it wrote: each pair's pattern order, the cited
+// answer, the separators, openers and frames). Reports each figure with a two-proportion z-test,
+// and every pair whose keep/drop decision differs. Exit status 1 on a keep/drop disagreement or a
+// gap over 1 point with p < 0.001.
 
 import { Rng } from '../core/prng.ts';
 import { templateSeed } from '../core/templates/segments.ts';
-import { ReplayedDraws } from '../core/templates/v3/draws.ts';
 import { joinersOf, LIST_SHAPES, ordersOf } from '../core/templates/v3/layout.ts';
+import {
+  type Choices,
+  type PairTrace,
+  renderChainV3Traced,
+  type SegmentTrace,
+} from '../core/templates/v3/render.ts';
 import { judgePair } from '../core/templates/v3/rules.ts';
 import type { QAPair } from '../core/types.ts';
 import { machine } from './proc.ts';
-import { type Draw, pythonDraw, type RefSegment, referenceChain, referenceKeeps } from './reference/model.ts';
+import { pythonDraw, type RefSegment, referenceChain, referenceKeeps } from './reference/model.ts';
 import { REFERENCE_NONE } from './reference/none-answers.ts';
 import { fmt, ranLine, writeResultsBlock } from './results.ts';
 
@@ -86,6 +92,7 @@ function makePair(): QAPair {
 
 const makeChain = () => {
   const rounds = Array.from({ length: 1 + rng.int(3) }, () => ({
+    text: words(12),
     pairs: Array.from({ length: rng.pick([0, 1, 1, 2, 2, 3, 3, 4, 5]) }, makePair),
     inherit_from_prev: false,
   }));
@@ -159,15 +166,21 @@ const ROWS: [key: string, label: string, issue: string][] = [
   ['sameDraws', 'every segment of a chain rendered with the same draws', '100 %'],
 ];
 
-function figuresOf(source: (seed: number) => Draw, seedOf: (c: number) => number): Figures {
+type Count = (k: string, hit: boolean) => void;
+function tallies(): { f: Figures; count: Count } {
   const f: Figures = Object.fromEntries(ROWS.map(([k]) => [k, [0, 0]]));
   const count = (k: string, hit: boolean) => {
     const t = f[k] as Tally;
     t[0] += hit ? 1 : 0;
     t[1]++;
   };
+  return { f, count };
+}
+
+function referenceFigures(): Figures {
+  const { f, count } = tallies();
   chains.forEach((rounds, c) => {
-    const segs = referenceChain(rounds, seedOf(c), REFERENCE_NONE, source).filter((s) =>
+    const segs = referenceChain(rounds, c + 12345, REFERENCE_NONE, pythonDraw).filter((s) =>
       s.rounds.some((r) => r.length),
     );
     if (segs.length > 1)
@@ -242,14 +255,69 @@ function tallyPair(
 
 // ---- compare
 
+const failures: string[] = [];
+
+// ---- the same figures from what the ipt-templates-3 renderer wrote
+
+let written = 0;
+let referenceKept = 0;
+const signatureOf = (c: Choices) =>
+  [c.inverted, c.plain, c.options, c.cot, c.optionsCot, c.optionItems].join();
+
+function renderedFigures(): Figures {
+  const { f, count } = tallies();
+  chains.forEach((rounds, c) => {
+    const seed = templateSeed(`bench/fidelity/${c}`, 'ipt-templates-3');
+    const segs = renderChainV3Traced(rounds, seed).segments.filter((s) => s.choices !== null);
+    if (segs.length > 1) {
+      const first = signatureOf(segs[0]?.choices as Choices);
+      count(
+        'sameDraws',
+        segs.every((s) => signatureOf(s.choices as Choices) === first),
+      );
+    }
+    for (const s of segs) tallyRendered(s, count);
+  });
+  return f;
+}
+
+function tallyRendered(s: SegmentTrace, count: Count): void {
+  const mode = (s.choices as Choices).mode;
+  if (s.framing === 'classic') {
+    count('readingOpener', s.readingOpener === true);
+    count('comprehensionOpener', s.comprehensionOpener === true);
+  }
+  for (const round of s.rounds) {
+    if (mode === 'next_turn') count('nextTurnLastFirst', (round.frameOrder as string).startsWith('a'));
+    if (mode === 'numbered') count('numberedAnswersFirst', before(round.frameOrder as string, 'a', 'q'));
+    if (mode === 'classic' && round.pairSeparator !== null) {
+      count('sepTwoNewlines', round.pairSeparator === '\n\n');
+      count('sepRule', /[-*=+]/.test(round.pairSeparator));
+    }
+    for (const p of round.pairs) tallyWrittenPair(p, mode === 'fewshot', count);
+  }
+}
+
+function tallyWrittenPair(p: PairTrace, inline: boolean, count: Count): void {
+  written++;
+  if (p.kind === 'plain') {
+    count('plainAnswerFirst', before(p.order, 'a', 'q'));
+    count('plainQuestionOnly', !p.order.includes('a'));
+  } else if (p.kind === 'cot' && !inline) count('cotOtherOrder', p.order !== 'q|ra');
+  if (p.kind === 'options_cot' && !inline)
+    count('mcCotBefore', before(p.order, 'o', 'q') || before(p.order, 'r', 'q'));
+  if (!p.optionsShown) return;
+  if (p.kind === 'options' || inline) count('mcOptionsFirst', before(p.order, 'o', 'q'));
+  if (!p.none) count('citedByLabel', p.cited === 'label');
+}
+
 const started = process.hrtime.bigint();
-const reference = figuresOf(pythonDraw, (c) => c + 12345);
-const replayed = (seed: number): Draw => ({
-  choiceIndex: (n) => new ReplayedDraws(seed).index(n),
-  choicesIndex: (w) => new ReplayedDraws(seed).weighted(w),
-});
-const ours = figuresOf(replayed, (c) => templateSeed(`bench/fidelity/${c}`, 'ipt-templates-3'));
+const reference = referenceFigures();
+const ours = renderedFigures();
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+for (const rounds of chains)
+  for (const r of rounds) for (const p of r.pairs) if (referenceKeeps(p, REFERENCE_NONE)) referenceKept++;
+if (written !== referenceKept) failures.push('pairs written');
 
 /** Two-sided p-value of a two-proportion z-test. */
 function zTest([h1, n1]: Tally, [h2, n2]: Tally): { z: number; p: number } {
@@ -281,10 +349,9 @@ function erfc(x: number): number {
   return x >= 0 ? y : 2 - y;
 }
 
-const failures: string[] = [];
 const pct = ([h, n]: Tally) => (n === 0 ? '—' : `${fmt((100 * h) / n, 1)} % of ${n}`);
 const lines = [
-  '| what (share of the renderings where it applies) | issue (reference code) | reference model | ipt-templates-3 draws | z | p | ok |',
+  '| what (share of the renderings where it applies) | issue (reference code) | reference model | ipt-templates-3 rendered | z | p | ok |',
   '| --- | --- | --- | --- | --- | --- | --- |',
 ];
 for (const [key, label, issue] of ROWS) {
@@ -303,11 +370,11 @@ const m = machine();
 const report = [
   `## Template fidelity (bench/templates-fidelity.ts) — ${new Date().toISOString().slice(0, 10)}`,
   '',
-  `Machine: ${m.cores} cores, ${m.cpu}, Node ${m.node}. ${ranLine('bench/templates-fidelity.ts')} ${CHAINS} synthetic chains, ${pairs} pairs.`,
+  `Machine: ${m.cores} cores, ${m.cpu}, Node ${m.node}. ${ranLine('bench/templates-fidelity.ts')} ${CHAINS} synthetic chains, ${pairs} pairs (1–3 rounds of 12 random words, 0–5 pairs a round: 45 % plain, 14 % multiple choice, 6 % "no option fits" answers in kept and dropped spellings, 5 % malformed multiple choice, 14 % chain of thought, 6 % malformed chain of thought, 10 % both; a round inherits with chance 0.8 when both have pairs).`,
   '',
-  `Keep/drop: ${disagreements} of ${pairs} pairs decided differently from the reference model (${chainsDiffering.size} chains)${examples.size ? `, e.g. answers ${[...examples].join(', ')}` : ''}.`,
+  `Keep/drop: ${disagreements} of ${pairs} pairs decided differently from the reference model (${chainsDiffering.size} chains)${examples.size ? `, e.g. answers ${[...examples].join(', ')}` : ''}. Pairs written by the renderer: ${written}; kept by the reference model: ${referenceKept}.`,
   '',
-  'Reference model: bench/reference/ (its rules; CPython random.Random per draw, seed = chain index + 12345). ipt column: ipt-templates-3 rules and replayed draws (core/templates/v3/) over the reference list shapes; figures are read from the draws and shapes, not from rendered texts, since the v3 renderer is not built yet. The issue column used its own chain mix and definitions, so rows whose definition differs (options or reasoning first, cited by label, numbered, separators) are compared against the reference model only.',
+  "Reference model: bench/reference/ (its rules; CPython random.Random per draw, seed = chain index + 12345). ipt column: the ipt-templates-3 renderer (core/templates/v3/render.ts, seed = templateSeed of the chain id), read from the trace of what it wrote (each pair's pattern order, how the answer was cited, the separator between pairs, the openers, the numbered and next-turn frames), not from the draws. The z-test compares ipt with the reference model on the same chains. The issue column used its own chain mix and definitions, so rows whose definition differs (options or reasoning first, cited by label, numbered, separators) are compared against the reference model only.",
   '',
   ...lines,
   '',

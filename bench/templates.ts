@@ -3,9 +3,9 @@
 // in bench/RESULTS.md).
 //
 // Renders synthetic chains (1–3 rounds, 0–5 pairs a round, inheritance as synth records it) whose
-// pairs are drawn from a fixed mix of kinds, including the malformed ones the rules drop, with the
-// default template version, and compares what the renderer did with what the reference's rules
-// and weights say it should do: framing shares per pair-count class, pairs kept and dropped per
+// pairs are drawn from a fixed mix of kinds, including the malformed ones the rules drop, with
+// ipt-templates-2 (pinned; ipt-templates-3 has bench/templates-fidelity.ts), and compares what the
+// renderer did with what the reference's rules and weights say it should do: framing shares per pair-count class, pairs kept and dropped per
 // rule, multiple choice shown with and without options, "none" answers, inline reasoning, opener
 // and separator shares, distinct patterns used per family. Exit status 1 if a figure is outside
 // its tolerance. Deterministic apart from the timing line.
@@ -33,7 +33,10 @@ import {
   PLAIN_PATTERNS,
 } from '../core/templates/v2/pairs.ts';
 import { type Family, renderChainV2Traced, type SegmentTrace } from '../core/templates/v2/render.ts';
-import { TEMPLATE_VERSION } from '../core/templates/version.ts';
+
+/** This bench measures ipt-templates-2 (bench/templates-fidelity.ts measures ipt-templates-3). */
+const VERSION = 'ipt-templates-2';
+
 import type { QAPair } from '../core/types.ts';
 import { machine } from './proc.ts';
 import { fmt, ranLine, writeResultsBlock } from './results.ts';
@@ -165,7 +168,7 @@ let texts = 0;
 let plainTexts = 0;
 const started = process.hrtime.bigint();
 chains.forEach((rounds, i) => {
-  const out = renderChainV2Traced(rounds, templateSeed(`bench/templates/${i}`, TEMPLATE_VERSION));
+  const out = renderChainV2Traced(rounds, templateSeed(`bench/templates/${i}`, VERSION));
   texts += out.texts.length;
   plainTexts += out.texts.filter((t) => t.framing === 'plain').length;
   traces.push(...out.segments);
@@ -354,7 +357,7 @@ const m = machine();
 const head = [
   `## Templates (bench/templates.ts) — ${new Date().toISOString().slice(0, 10)}`,
   '',
-  `Machine: ${m.cores} cores, ${m.cpu}, Node ${m.node}. Template version ${TEMPLATE_VERSION}. ${ranLine('bench/templates.ts')}`,
+  `Machine: ${m.cores} cores, ${m.cpu}, Node ${m.node}. Template version ${VERSION}. ${ranLine('bench/templates.ts')}`,
 ].join('\n');
 const report = `${head}\n\n${lines.join('\n')}\n`;
 console.log(report);

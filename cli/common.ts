@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { TEMPLATE_VERSIONS } from '../core/templates/version.ts';
-import { commaList, port, positiveInt } from '../lib/cli-options.ts';
+import { commaList, grpcSetting, port, positiveInt } from '../lib/cli-options.ts';
 import { type Endpoints, loadEndpoints } from '../lib/endpoints.ts';
 import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../lib/http/limits.ts';
 import { DEFAULT_MAX_JSON_DEPTH } from '../lib/json-depth.ts';
 import { routeLogsToFile } from '../lib/log.ts';
 import { DEFAULT_TOKENIZER } from '../lib/tokenizer-file.ts';
 import { type Topics, topicsFor } from '../lib/topics.ts';
+import type { TritonGrpcSetting } from '../lib/triton/index.ts';
 import { stackConfig } from '../stack/config.ts';
 
 /** Where a service finds Kafka, the registry and Triton, and which topic namespace it uses. */
@@ -15,6 +16,8 @@ export interface ConnectionFlags {
   brokers?: string[];
   registry?: string;
   triton?: string[];
+  /** --triton-grpc: addresses in the order of --triton, true (Triton's layout) or false (HTTP only). */
+  tritonGrpc?: string[] | boolean;
   topicNamespace?: string;
 }
 
@@ -57,6 +60,17 @@ export function addConnectionOptions(command: Command, needs: ConnectionNeeds = 
       new Option('--triton <urls>', 'Triton HTTP endpoints, comma-separated (default: the local stack)')
         .env('IPT_TRITON_URLS')
         .argParser(commaList),
+    );
+    command.addOption(
+      new Option(
+        '--triton-grpc <addresses>',
+        "gRPC frontends of the Triton endpoints (host:port, comma-separated, in --triton's order), for " +
+          'one-prompt requests of continuous-batching models: a cancelled or abandoned call cancels its ' +
+          "request in Triton, which HTTP does not. 'auto': each endpoint's HTTP port + 1; 'off': HTTP only " +
+          "(default: the local stack's gRPC port, off when --triton is given)",
+      )
+        .env('IPT_TRITON_GRPC')
+        .argParser(grpcSetting),
     );
   }
   return command;
@@ -127,6 +141,13 @@ export function resolveConnections(flags: ConnectionFlags): Connections {
 
 export function tritonUrls(flags: ConnectionFlags): string[] {
   return flags.triton?.length ? flags.triton : loadEndpoints().triton.urls;
+}
+
+/** Where one-prompt requests go over gRPC: the flag, else the local stack's gRPC port (HTTP for --triton's endpoints). */
+export function tritonGrpc(flags: ConnectionFlags): TritonGrpcSetting {
+  if (flags.tritonGrpc !== undefined) return flags.tritonGrpc;
+  if (flags.triton?.length) return false;
+  return loadEndpoints().triton.grpc ?? false;
 }
 
 /** The first SIGINT/SIGTERM calls `first` (stop cleanly); a second one exits at once (130). */

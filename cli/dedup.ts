@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { positiveInt, similarityThreshold, withConfigFile } from '../lib/cli-options.ts';
 import { DEFAULT_DEDUP_WINDOW, startDedup } from '../services/dedup/main.ts';
-import { DEFAULT_NEAR_DUP_THRESHOLD } from '../services/ingest/near-dup.ts';
+import { DEFAULT_NEAR_DUP_THRESHOLD } from '../services/ingest/minhash.ts';
 import {
   addConnectionOptions,
   addOpsOptions,

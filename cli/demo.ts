@@ -55,6 +55,7 @@ export function demoCommand(): Command {
       brokers: stack.kafka.brokers,
       registryUrl: stack.registry.url,
       tritonUrls: stack.triton.urls,
+      tritonGrpc: stack.triton.grpc,
       corpus: flags.corpus,
       outDir: flags.out,
       namespace: flags.namespace,

@@ -1,28 +1,17 @@
 import { stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
-import {
-  commaList,
-  nonNegativeInt,
-  port,
-  positiveInt,
-  similarityThreshold,
-  withConfigFile,
-} from '../lib/cli-options.ts';
-import { createLogger } from '../lib/log.ts';
+import { commaList, nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { kafkaClient } from '../lib/kafka/client.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
 import { startOpsServer } from '../lib/ops-server.ts';
-import { MissingTopicsError } from '../lib/topics.ts';
+import { MissingTopicsError, type Topics } from '../lib/topics.ts';
+import { dedupMembers, waitingNote } from '../services/dedup/members.ts';
 import { DEFAULT_EXPLAIN_LIMIT, explainIngest, explanationText } from '../services/ingest/explain.ts';
 import { EXTRACT_MODES, type ExtractMode } from '../services/ingest/html.ts';
 import { DEFAULT_MAX_BODY_BYTES, startIngestHttp } from '../services/ingest/http.ts';
-import {
-  createIngestor,
-  DEFAULT_DEDUP_WINDOW,
-  DEFAULT_MAX_RECORD_BYTES,
-  DEFAULT_TOKEN_THREADS,
-} from '../services/ingest/ingestor.ts';
+import { createIngestor, DEFAULT_MAX_RECORD_BYTES } from '../services/ingest/ingestor.ts';
 import { expandPaths, InputError } from '../services/ingest/input.ts';
-import { DEFAULT_NEAR_DUP_THRESHOLD, DEFAULT_NEAR_DUP_WINDOW } from '../services/ingest/near-dup.ts';
 import {
   DEFAULT_NORMALIZE,
   NORMALIZE_STEPS,
@@ -50,6 +39,7 @@ import {
 } from './common.ts';
 import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
 import { addQualityOptions, type QualityFlags, qualitySettings } from './ingest-quality.ts';
+import { addThreadsOptions, threadsOf } from './ingest-threads.ts';
 import { addWorkerOptions, runWorker, type WorkerFlags } from './ingest-worker.ts';
 
 /** What addDocumentOptions declares. */
@@ -67,16 +57,14 @@ export interface DocumentFlags extends LanguageFlags, QualityFlags {
 interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags, HttpLimitFlags, WorkerFlags {
   serve?: boolean;
   format: Format | 'auto';
-  dedupWindow: number;
-  dedupStage: boolean;
-  nearDup: boolean;
-  nearDupWindow: number;
-  nearDupThreshold: number;
+  dedup: boolean;
   explain?: boolean;
   explainLimit: number;
   maxModelLen: number;
   maxNewTokens: number;
-  tokenThreads: number;
+  threads: number;
+  tokenThreads?: number;
+  threadHeapMb?: number;
   batchSize: number;
   lingerMs: number;
   maxBufferedMb: number;
@@ -103,14 +91,23 @@ page's main content and title (Readability; the visible text if it finds none; -
 always the visible text). --normalize opts into named clean-ups
 (${NORMALIZE_STEPS.join(', ')};
 or all); a record they changed names them in metadata.normalized. Invalid UTF-8 is rejected,
-never repaired. Exact duplicates (the same stored text) within the last --dedup-window documents
-are dropped; the window is rebuilt from the raw topic at start, so re-running on the same files
-produces nothing new. Near-duplicates (MinHash estimate of word 5-gram Jaccard similarity ≥
---near-dup-threshold) of the last --near-dup-window documents go to the DLQ as near_duplicate,
-naming the kept document; that window is rebuilt from the raw topic too.
+never repaired.
+
+Deduplication is the dedup stage's: documents go to the candidates topic (ipt.dedup.candidates,
+with the namespace's prefix) and reach the raw topic only once \`ipt dedup\` (or \`ipt run\`)
+for the same topics has kept them; exact copies and near-duplicates (MinHash, word 5-grams) of
+what any ingest process sent are dropped there. Start one: npx ipt dedup --topic-namespace …
+Until one runs, documents wait on the candidates topic (nothing is lost); the summary says so.
+--no-dedup writes straight to the raw topic with no deduplication at all (a corpus deduplicated
+upstream, or measuring ingest alone).
+
+--threads worker threads (default one per core from 3 cores up, else 0: the main thread) run
+extraction, language, quality, MinHash and token counting; the main thread reads and produces, in the
+order the inputs were read, so the output does not depend on the number of threads.
 
 --explain runs the steps on the first --explain-limit inputs of the given files and prints what
-each step did (kept, or dropped with its reason and details); nothing is sent to Kafka.
+each step did (kept, or dropped with its reason and details); nothing is sent to Kafka. Its dedup
+verdict applies the stage's rules to those inputs alone, marked decided_by the dedup stage.
 
 --worker reads the inputs \`ipt crawl add\` and \`ipt crawl follow\` publish (see \`ipt crawl --help\`),
 sharing them with any number of other workers, until SIGINT/SIGTERM; documents go to the dedup
@@ -135,7 +132,7 @@ export function ingestCommand(): Command {
     addSourceOptions,
     addConnectionOptions,
     addDocumentOptions,
-    addDedupWindowOptions,
+    addDedupOptions,
     addBudgetOptions,
     addSinkOptions,
     addReportOptions,
@@ -284,44 +281,27 @@ export function documentSettings(flags: DocumentFlags) {
   };
 }
 
-/** Ingest's own dedup windows, or the dedup stage instead. */
-function addDedupWindowOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option('--dedup-window <n>', 'recent documents remembered for exact-duplicate drops (0: off)')
-        .argParser(nonNegativeInt)
-        .default(DEFAULT_DEDUP_WINDOW)
-        .env('IPT_INGEST_DEDUP_WINDOW'),
-    )
-    .addOption(
-      new Option('--near-dup-window <n>', 'recent documents remembered for near-duplicate drops (0: off)')
-        .argParser(nonNegativeInt)
-        .default(DEFAULT_NEAR_DUP_WINDOW)
-        .env('IPT_INGEST_NEAR_DUP_WINDOW'),
-    )
-    .addOption(
-      new Option(
-        '--near-dup-threshold <x>',
-        'estimated Jaccard similarity (0–1] from which a text is a near-duplicate',
-      )
-        .argParser(similarityThreshold)
-        .default(DEFAULT_NEAR_DUP_THRESHOLD)
-        .env('IPT_INGEST_NEAR_DUP_THRESHOLD'),
-    )
-    .addOption(
-      new Option('--no-near-dup', 'keep near-duplicates (no MinHash step)').env('IPT_INGEST_NO_NEAR_DUP'),
-    )
-    .addOption(
-      new Option(
-        '--dedup-stage',
-        'send documents to the dedup stage (`ipt dedup`) instead of the raw topic: duplicates across every ingest process are dropped there; the windows above are not used',
-      ).env('IPT_INGEST_DEDUP_STAGE'),
-    );
+/** Whether the dedup stage decides (the default) or documents go straight to the raw topic. */
+function addDedupOptions(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--no-dedup',
+      'write straight to the raw topic, no deduplication at all (default: candidates for `ipt dedup`)',
+    ).env('IPT_INGEST_NO_DEDUP'),
+  );
 }
 
-/** The prompt budget that decides which texts are chunked, and who counts their tokens. */
+/** The prompt budget that decides which texts are chunked, and the threads that run the steps. */
 function addBudgetOptions(command: Command): Command {
-  return command
+  return addThreadsOptions(command, '--threads')
+    .addOption(
+      new Option(
+        '--thread-heap-mb <n>',
+        "each worker thread's heap limit: a document needing more is dead-lettered (step_failed), not the end of the run",
+      )
+        .argParser(positiveInt)
+        .env('IPT_INGEST_THREAD_HEAP_MB'),
+    )
     .addOption(
       new Option(
         '--max-model-len <n>',
@@ -336,12 +316,6 @@ function addBudgetOptions(command: Command): Command {
         .argParser(positiveInt)
         .default(DEFAULT_BUDGET.maxNewTokens)
         .env('IPT_MAX_NEW_TOKENS'),
-    )
-    .addOption(
-      new Option('--token-threads <n>', 'worker threads counting tokens (0: main thread)')
-        .argParser(nonNegativeInt)
-        .default(DEFAULT_TOKEN_THREADS)
-        .env('IPT_INGEST_TOKEN_THREADS'),
     );
 }
 
@@ -438,11 +412,9 @@ function ingestorOptions(flags: IngestFlags, level: string) {
       registryUrl,
       topics,
       ...documentSettings(flags),
-      dedupWindow: flags.dedupWindow,
-      dedupStage: flags.dedupStage,
-      nearDupWindow: flags.nearDup ? flags.nearDupWindow : 0,
-      nearDupThreshold: flags.nearDupThreshold,
-      tokenThreads: flags.tokenThreads,
+      dedupStage: flags.dedup,
+      threads: threadsOf(flags.threads, flags.tokenThreads, '--threads'),
+      ...(flags.threadHeapMb ? { threadHeapMb: flags.threadHeapMb } : {}),
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       sink: {
         maxBatchMessages: flags.batchSize,
@@ -493,9 +465,10 @@ async function ingestFiles(files: string[] | null, flags: IngestFlags): Promise<
   }
   const seconds = (performance.now() - started) / 1000;
   log.info({ stats: ingestor.stats, seconds }, 'ingest finished');
-  const topic = flags.dedupStage ? ingestor.topics.candidates : ingestor.topics.raw;
+  const topic = flags.dedup ? ingestor.topics.candidates : ingestor.topics.raw;
   if (flags.json) console.log(JSON.stringify({ ...ingestor.stats, seconds, topic }));
   else console.log(summaryText(ingestor.stats, seconds));
+  if (flags.dedup) await noteWaiting(flags, ingestor.topics, log);
   if (interrupted) process.exitCode = 130;
 }
 
@@ -510,7 +483,7 @@ async function explainFiles(files: string[], flags: IngestFlags): Promise<void> 
   if (flags.json) console.log(JSON.stringify({ explanations, steps: stats.steps }));
   else
     console.log(
-      `${explanationText(explanations)}\n\n(dry run: nothing was sent to Kafka; ${flags.dedupStage ? 'duplicates are decided by the dedup stage' : 'the dedup windows started empty'})`,
+      `${explanationText(explanations)}\n\n(dry run: nothing was sent to Kafka; ${flags.dedup ? "dedup applied the stage's rules to these inputs only" : 'no dedup (--no-dedup)'})`,
     );
 }
 
@@ -539,10 +512,11 @@ async function serve(flags: IngestFlags): Promise<void> {
     {
       documents: `${http.url}/documents`,
       ops: ops.url,
-      topic: flags.dedupStage ? ingestor.topics.candidates : ingestor.topics.raw,
+      topic: flags.dedup ? ingestor.topics.candidates : ingestor.topics.raw,
     },
     'ingest serving',
   );
+  if (flags.dedup) await noteWaiting(flags, ingestor.topics, log);
   console.log(
     `POST ${http.url}/documents  (health: ${ops.url}/healthz, ${ops.url}/readyz, ${ops.url}/metrics)`,
   );
@@ -552,4 +526,18 @@ async function serve(flags: IngestFlags): Promise<void> {
   await ingestor.close();
   await ops.close();
   log.info({ stats: ingestor.stats }, 'ingest stopped');
+}
+
+/** Tells on stderr when no dedup stage consumes the candidates (documents would wait unseen). */
+async function noteWaiting(flags: IngestFlags, topics: Topics, log: Logger): Promise<void> {
+  const { brokers } = resolveConnections(flags);
+  try {
+    const note = waitingNote(
+      await dedupMembers(kafkaClient('ipt-ingest-check', brokers, log), topics),
+      topics,
+    );
+    if (note) process.stderr.write(`note: ${note}\n`);
+  } catch (error) {
+    log.warn({ err: error }, 'could not tell whether a dedup stage is running');
+  }
 }

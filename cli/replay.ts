@@ -14,6 +14,7 @@ import {
   resolveConnections,
   templateVersionOption,
   tokenizerOption,
+  tritonGrpc,
   tritonUrls,
   type VerboseFlags,
 } from './common.ts';
@@ -104,6 +105,7 @@ export function replayCommand(): Command {
     const report = await runReplay({
       ...connections,
       tritonUrls: tritonUrls(flags),
+      tritonGrpc: tritonGrpc(flags),
       runId: flags.runId,
       from: flags.from,
       to: flags.to,

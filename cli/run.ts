@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_BUDGET } from '../core/budget.ts';
-import { nonNegativeInt, port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
+import { port, positiveInt, withConfigFile } from '../lib/cli-options.ts';
 import { MissingTopicsError, type Topics } from '../lib/topics.ts';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_THREADS } from '../services/ingest/index.ts';
-import { DEFAULT_NEAR_DUP_WINDOW } from '../services/ingest/near-dup.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../services/ingest/index.ts';
 import { type Pipeline, type PipelineOptions, startPipeline } from '../services/run/pipeline.ts';
 import { TAP_DEFAULTS } from '../services/tap/server.ts';
 import {
@@ -14,11 +13,13 @@ import {
   resolveConnections,
   stopOnSignals,
   templateVersionOption,
+  tritonGrpc,
   tritonUrls,
   type VerboseFlags,
 } from './common.ts';
 import { addDedupOptions, type DedupSettingFlags, dedupSettingsOf } from './dedup.ts';
 import { addDocumentOptions, type DocumentFlags, documentSettings } from './ingest.ts';
+import { addThreadsOptions, threadsOf } from './ingest-threads.ts';
 import { addRunOptions, addSynthOptions, type SynthFlags, synthSettings } from './synth.ts';
 
 interface RunFlags
@@ -33,7 +34,8 @@ interface RunFlags
   ingestPort: number;
   ingestToken?: string;
   maxBodyBytes: number;
-  tokenThreads: number;
+  ingestThreads: number;
+  tokenThreads?: number;
   dedupOpsPort: number;
   opsHost: string;
   ingestOpsPort: number;
@@ -46,7 +48,7 @@ interface RunFlags
 
 const EPILOG = `
 One process runs the ingest HTTP endpoint (POST /documents, JSON or NDJSON), dedup, synth and
-assemble for one run; each is the same service as \`ipt ingest --serve --dedup-stage\`, \`ipt
+assemble for one run; each is the same service as \`ipt ingest --serve\`, \`ipt
 dedup\`, \`ipt synth\` and \`ipt assemble --run\` (same consumer groups, transactions and topics), so a deployment can split them later
 without losing its place. Each keeps its own ops server (/healthz, /readyz, /metrics) on the port
 it uses when run alone. SIGTERM/SIGINT stops accepting documents, flushes them to Kafka and
@@ -55,7 +57,7 @@ commits what synth and assemble have queued; a second signal exits at once.
 With a tap token (--tap-token, IPT_TAP_TOKEN or "tapToken" in --config) the process also runs
 the tap, as \`ipt tap\`: its page and WebSocket stream on --tap-port (default ${TAP_DEFAULTS.port}).
 
-Files are ingested with \`ipt ingest --dedup-stage <paths>\` against the same topics; exports with \`ipt export
+Files are ingested with \`ipt ingest <paths>\` against the same topics; exports with \`ipt export
 --run <id>\`.
 
 Example:
@@ -109,7 +111,7 @@ export function runCommand(): Command {
 
 /** The ingest HTTP endpoint's flags: where POST /documents listens and how it reads a body. */
 function addIngestHttpOptions(command: Command): Command {
-  return command
+  return addThreadsOptions(command, '--ingest-threads')
     .addOption(
       new Option('--ingest-host <host>', 'address POST /documents binds')
         .env('IPT_INGEST_HOST')
@@ -131,12 +133,6 @@ function addIngestHttpOptions(command: Command): Command {
         .env('IPT_INGEST_MAX_BODY_BYTES')
         .argParser(positiveInt)
         .default(DEFAULT_MAX_BODY_BYTES),
-    )
-    .addOption(
-      new Option('--token-threads <n>', 'ingest worker threads counting tokens (0: main thread)')
-        .env('IPT_INGEST_TOKEN_THREADS')
-        .argParser(nonNegativeInt)
-        .default(DEFAULT_TOKEN_THREADS),
     );
 }
 
@@ -197,12 +193,13 @@ function addTapOptions(command: Command): Command {
 function pipelineSettings(flags: RunFlags): Omit<PipelineOptions, 'brokers' | 'registryUrl' | 'topics'> {
   return {
     tritonUrls: tritonUrls(flags),
+    tritonGrpc: tritonGrpc(flags),
     runId: flags.runId,
     ingest: {
       ...documentSettings(flags),
       // The stage decides; ingest sends signatures when near-duplicates are checked.
-      nearDupWindow: flags.nearDup ? DEFAULT_NEAR_DUP_WINDOW : 0,
-      tokenThreads: flags.tokenThreads,
+      nearDup: flags.nearDup,
+      threads: threadsOf(flags.ingestThreads, flags.tokenThreads, '--ingest-threads'),
       // Ingest chunks what would not fit a prompt on its own under the same budget synth uses.
       budget: { ...DEFAULT_BUDGET, maxModelLen: flags.maxModelLen, maxNewTokens: flags.maxNewTokens },
       http: {

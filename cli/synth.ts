@@ -10,6 +10,7 @@ import {
   resolveConnections,
   stopOnSignals,
   tokenizerOption,
+  tritonGrpc,
   tritonUrls,
 } from './common.ts';
 
@@ -185,6 +186,7 @@ export function synthCommand(): Command {
       ...connections,
       ...synthSettings(flags),
       tritonUrls: tritonUrls(flags),
+      tritonGrpc: tritonGrpc(flags),
       runId: flags.runId,
       opsPort: flags.opsPort,
       opsHost: flags.opsHost,

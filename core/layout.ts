@@ -78,32 +78,3 @@ export function paperLayout(n: number, roundsPerChain: number = DEFAULT_ROUNDS_P
   const b = Math.ceil(n / roundsPerChain);
   return b === 0 ? [] : blockChains(n, { chainsPerBlock: b, roundsPerChain });
 }
-
-export interface ChainIdParts {
-  runId: string;
-  topic: string;
-  partition: number;
-  block: number;
-  chainIndex: number;
-}
-
-/** A chain id that is stable under replay and unique across runs, topics and partitions. */
-export function formatChainId(p: ChainIdParts): string {
-  return `${p.runId}/${p.topic}/${p.partition}/${p.block}/${p.chainIndex}`;
-}
-
-export function parseChainId(id: string): ChainIdParts {
-  const parts = id.split('/');
-  // run ids and topics never contain '/', so the last three fields are numeric.
-  if (parts.length !== 5) throw new Error(`not a chain id: ${id}`);
-  const [runId, topic, partition, block, chainIndex] = parts as [string, string, string, string, string];
-  const nums = [partition, block, chainIndex].map((s) => Number.parseInt(s, 10));
-  if (nums.some((x) => !Number.isSafeInteger(x) || x < 0)) throw new Error(`not a chain id: ${id}`);
-  return {
-    runId,
-    topic,
-    partition: nums[0] as number,
-    block: nums[1] as number,
-    chainIndex: nums[2] as number,
-  };
-}

@@ -5,7 +5,7 @@
 // Hugging Face AutoTokenizer, which for Mistral-7B-v0.1 is the fast tokenizer built from
 // tokenizer.json (byte-fallback BPE, merges ranked by the SentencePiece piece scores). ipt encodes
 // with its own BPE over the same vocabulary and the same merge order (core/bpe.ts);
-// tests/unit/tokenizer-reference.test.ts holds it to that tokenizer and to SentencePiece.
+// tests/integration/tokenizer-reference.test.ts holds it to that tokenizer and to SentencePiece.
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

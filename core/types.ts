@@ -254,6 +254,12 @@ export interface DedupPeer {
   doc_id: string;
 }
 
+/** One LSH band key a document claims. */
+export interface DedupClaim {
+  band: number;
+  key: number;
+}
+
 export const DEDUP_MESSAGE_KINDS = ['CANDIDATE', 'CLAIM', 'REPLY', 'QUERY', 'ANSWER'] as const;
 export type DedupMessageKind = (typeof DEDUP_MESSAGE_KINDS)[number];
 export const DEDUP_ANSWERS = ['KEPT', 'DROPPED', 'DISSIMILAR', 'LOWER', 'DEFERS'] as const;
@@ -269,6 +275,7 @@ export interface DedupMessage {
   origin: string | null;
   band: number | null;
   band_key: number | null;
+  claims: DedupClaim[];
   peers: DedupPeer[];
   peer_hash: string | null;
   peer_doc_id: string | null;

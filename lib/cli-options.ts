@@ -32,6 +32,23 @@ export const commaList = (value: string): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/**
+ * --triton-grpc: `auto` (each endpoint's HTTP port + 1, Triton's layout), `off`, or host:port
+ * addresses, comma-separated.
+ */
+export function grpcSetting(value: string): string[] | boolean {
+  if (value === 'auto') return true;
+  if (value === 'off') return false;
+  const addresses = commaList(value);
+  for (const a of addresses) {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(a)) {
+      throw new InvalidArgumentError(`${a} is not host:port (or give auto / off)`);
+    }
+  }
+  if (addresses.length === 0) throw new InvalidArgumentError('no address given (or give auto / off)');
+  return addresses;
+}
+
 const requiredSettings = new WeakSet<Option>();
 
 /** Whether a command of withConfigFile needs this option from a flag, the environment or the file. */

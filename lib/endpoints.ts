@@ -6,7 +6,8 @@ import { endpointsFile } from '../stack/stack.ts';
 export interface Endpoints {
   kafka: { brokers: string[] };
   registry: { url: string };
-  triton: { urls: string[] };
+  /** grpc: the gRPC frontend of each URL, in the same order (absent in files of older stacks). */
+  triton: { urls: string[]; grpc?: string[] };
 }
 
 export function loadEndpoints(file = process.env.IPT_ENDPOINTS ?? endpointsFile(stackConfig())): Endpoints {

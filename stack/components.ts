@@ -279,6 +279,7 @@ function triton(cfg: StackConfig): Component {
     },
     endpoint: () => ({
       urls: [url],
+      grpc: [`127.0.0.1:${grpcPort}`],
       metrics: `http://127.0.0.1:${metricsPort}/metrics`,
       engineStats: `http://127.0.0.1:${engineStatsPort}/`,
     }),

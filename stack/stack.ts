@@ -30,7 +30,7 @@ export interface StackStatus {
   /** The cluster as a whole (running and ready when every node is), and each node of it. */
   kafka: ComponentStatus & { brokers: string[]; nodes: (ComponentStatus & { name: string; id: number })[] };
   registry: ComponentStatus & { url: string };
-  triton: ComponentStatus & { urls: string[] };
+  triton: ComponentStatus & { urls: string[]; grpc: string[] };
 }
 
 export class ComponentStartError extends Error {

@@ -1,11 +1,13 @@
 // Builds the real-page set on this machine: `node bin/run-ts.js bench/real-pages/build.ts` installs
 // the Debian -doc packages ./manifest.json names that are missing (apt-get, as root; needs the
-// Debian mirror) and lists each layout's pages with their sizes. The pages stay where the packages
-// put them; ./pages.ts reads them at bench time.
+// Debian mirror), renders the layouts that are site themes (./render.ts) and lists each layout's
+// pages with their sizes. The pages stay where the packages or the renderer put them; ./pages.ts
+// reads them at bench time.
 
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { layouts, missingPackages, pagePaths } from './pages.ts';
+import { renderSite } from './render.ts';
 
 const missing = missingPackages();
 if (missing.length > 0) {
@@ -15,6 +17,7 @@ if (missing.length > 0) {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
 }
+for (const layout of layouts()) if (layout.render) renderSite(layout.render, layout.root);
 let total = 0;
 for (const layout of layouts()) {
   const paths = pagePaths(layout);

@@ -1,7 +1,8 @@
 // The real-page evaluation set: pages of real documentation sites, read from the Debian -doc
 // packages that ./manifest.json names (./build.ts installs them), with each page's main content
 // and chrome lines taken from its generator's layout (CSS selectors checked by hand on sample
-// pages). Nothing third-party is stored in the repository: the set is rebuilt from the packages.
+// pages). Nothing third-party is stored in the repository: the set is rebuilt from the packages
+// (the blog and wiki layouts rendered by ./render.ts).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,10 +11,12 @@ import { parseHTML } from 'linkedom';
 import { htmlToText } from '../../services/ingest/html.ts';
 import type { ChromePage } from '../../tests/helpers/chrome-pages.ts';
 import { bareLine } from '../../tests/helpers/extraction-score.ts';
+import type { Render } from './render.ts';
 
 export interface Layout {
   name: string;
   generator: string;
+  /** The Debian packages it needs, space-separated. */
   package: string;
   licence: string;
   root: string;
@@ -23,6 +26,8 @@ export interface Layout {
   main: string;
   drop: string[];
   chrome: string[];
+  /** A site rendered into `root` by ./build.ts, where the layout is a theme rather than pages. */
+  render?: Render;
 }
 
 /** A page of the set: its file, its layout, and its main content and chrome as its layout marks them. */
@@ -39,7 +44,7 @@ export function layouts(): Layout[] {
 
 /** Packages of the manifest that dpkg does not have installed. */
 export function missingPackages(all: readonly Layout[] = layouts()): string[] {
-  return [...new Set(all.map((l) => l.package))].filter((pkg) => {
+  return [...new Set(all.flatMap((l) => l.package.split(' ')))].filter((pkg) => {
     try {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
       const status = execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });

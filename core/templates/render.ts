@@ -2,7 +2,7 @@
 // each segment gets one pattern set drawn from a PRNG seeded per chain, so (rounds, seed,
 // version) fully determine the output. The order of PRNG draws is part of the template version.
 // This file holds ipt-templates-1 (kept byte for byte so old runs render as they did) and
-// renderChain, which picks the version; ipt-templates-2 lives in ./v2/.
+// renderChain, which picks the version; ipt-templates-2 lives in ./v2/, ipt-templates-3 in ./v3/.
 
 import { Rng } from '../prng.ts';
 import type { QAPair } from '../types.ts';
@@ -32,7 +32,13 @@ import {
 import { type Framing, type Rendered, type RenderRound, segmentsOf } from './segments.ts';
 import { analyzePair } from './structure.ts';
 import { renderChainV2 } from './v2/render.ts';
-import { TEMPLATE_VERSION, unknownTemplateVersion } from './version.ts';
+import { renderChainV3 } from './v3/render.ts';
+import {
+  isTemplateVersion,
+  TEMPLATE_VERSION,
+  type TemplateVersion,
+  unknownTemplateVersion,
+} from './version.ts';
 
 export { type Framing, type Rendered, type RenderRound, segmentsOf, templateSeed } from './segments.ts';
 
@@ -189,6 +195,15 @@ function renderChainV1(rounds: readonly RenderRound[], seed: number): Rendered[]
   });
 }
 
+/** The renderer of each template set: the one place a version is wired to its code. */
+const RENDERERS: Readonly<
+  Record<TemplateVersion, (rounds: readonly RenderRound[], seed: number) => Rendered[]>
+> = {
+  'ipt-templates-1': renderChainV1,
+  'ipt-templates-2': renderChainV2,
+  'ipt-templates-3': renderChainV3,
+};
+
 /**
  * Pre-training texts of a chain, rendered with template set `version`. Pure: the same (rounds,
  * seed, version) always gives the same texts. Throws for a version this build does not have.
@@ -198,12 +213,6 @@ export function renderChain(
   seed: number,
   version: string = TEMPLATE_VERSION,
 ): Rendered[] {
-  switch (version) {
-    case 'ipt-templates-1':
-      return renderChainV1(rounds, seed);
-    case 'ipt-templates-2':
-      return renderChainV2(rounds, seed);
-    default:
-      throw new Error(unknownTemplateVersion(version));
-  }
+  if (!isTemplateVersion(version)) throw new Error(unknownTemplateVersion(version));
+  return RENDERERS[version](rounds, seed);
 }

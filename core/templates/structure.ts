@@ -5,6 +5,7 @@
 
 import type { QAPair } from '../types.ts';
 import { keptFragments } from './v2/rules.ts';
+import { keptQuestion } from './v3/rules.ts';
 import { TEMPLATE_VERSION } from './version.ts';
 
 export const OPTIONS_MARKER = '\nOptions:\n';
@@ -67,9 +68,10 @@ export function analyzePair(pair: QAPair): PairStructure {
 
 /**
  * Substrings of a pair that every rendering with template set `version` contains verbatim (used
- * by the tests). ipt-templates-2 drops some pairs: none for those.
+ * by the tests). ipt-templates-2 and 3 drop some pairs: none for those.
  */
 export function pairFragments(pair: QAPair, version: string = TEMPLATE_VERSION): string[] {
+  if (version === 'ipt-templates-3') return keptQuestion(pair);
   if (version !== 'ipt-templates-1') return keptFragments(pair);
   const s = analyzePair(pair);
   const out = [s.stem, ...(s.options ?? []), s.final];

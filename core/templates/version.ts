@@ -4,11 +4,11 @@
  * are only reproducible from (chain, seed, version). Old versions stay so old runs can be
  * rendered again exactly as they were.
  */
-export const TEMPLATE_VERSIONS = ['ipt-templates-1', 'ipt-templates-2'] as const;
+export const TEMPLATE_VERSIONS = ['ipt-templates-1', 'ipt-templates-2', 'ipt-templates-3'] as const;
 export type TemplateVersion = (typeof TEMPLATE_VERSIONS)[number];
 
 /** The set new runs record (the one default for every service and command). */
-export const TEMPLATE_VERSION: TemplateVersion = 'ipt-templates-2';
+export const TEMPLATE_VERSION: TemplateVersion = 'ipt-templates-3';
 
 export function isTemplateVersion(v: string): v is TemplateVersion {
   return (TEMPLATE_VERSIONS as readonly string[]).includes(v);

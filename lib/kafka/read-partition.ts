@@ -203,10 +203,13 @@ async function readAttempt(
     const now = Date.now();
     if (now - lastProgress > hooks.stallMs || now > hooks.deadline) settle('stalled');
   }, 500);
-  try {
+  let finished = false;
+  // Connecting and joining are not awaited either: a connect stuck on a dead broker's metadata would
+  // otherwise hold the read past every deadline; the watchdog gives up on it like on a silent fetch.
+  const begin = async () => {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    // Not awaited: the watchdog must be able to give up on a consumer stuck joining its group.
+    if (finished) return;
     consumer
       .run({
         autoCommit: false,
@@ -222,8 +225,12 @@ async function readAttempt(
     // run() has created the consumer group synchronously, so the seek is accepted; it applies once
     // the partition is assigned.
     consumer.seek({ topic, partition, offset: String(start) });
+  };
+  try {
+    begin().catch((error: Error) => fail(error));
     return await outcome;
   } finally {
+    finished = true;
     clearInterval(watchdog);
     // A wedged kafkajs consumer may never finish disconnecting; don't let it hold the read up.
     await Promise.race([

@@ -51,7 +51,7 @@ export async function connectConsumer(
   return consumer;
 }
 
-/** Starts fetching. Separate from runConsumer so the runtime holds the consumer before batches arrive. */
+/** Starts fetching. Separate from connectConsumer so the runtime holds the consumer before batches arrive. */
 export function fetchBatches(consumer: Consumer, handlers: ConsumerHandlers): Promise<void> {
   return consumer.run({
     autoCommit: false,

@@ -25,6 +25,21 @@ export interface TaskManagerOptions<I extends TopicRole, O extends TopicRole, S 
   stopped(): boolean;
   /** A partition failed to start for another reason than fencing: rebuild everything. */
   onFatal(reason: string): void;
+  /** How long a partition may take to start before the member gives up and rebuilds; default 5 min. */
+  startTimeoutMs?: number;
+}
+
+/**
+ * As Kafka Streams' task.timeout.ms: fencing, the offset lookup and the restore each retry on their
+ * own, but a kafkajs request to a broker that died mid-call can stay pending for ever, and a member
+ * waiting on it would hold its partitions without processing them while looking healthy.
+ */
+const START_TIMEOUT_MS = 5 * 60_000;
+
+/** An abandoned start's end: the member has rebuilt since and its producers are new, so the committer is left alone. */
+function abandon(task: { close(): unknown }): undefined {
+  task.close();
+  return undefined;
 }
 
 type Task<I extends TopicRole, O extends TopicRole, S extends TopicRole> = StreamTask<I, O, S>;
@@ -98,14 +113,40 @@ export class TaskManager<I extends TopicRole, O extends TopicRole, S extends Top
 
   /**
    * Fence first (so no earlier owner can still move the offset or append to the changelog), then
-   * read the committed offset and restore the changelog, then hand the state to the processor.
+   * read the committed offset and restore the changelog, then hand the state to the processor. A
+   * start that outlasts the timeout is abandoned (it installs nothing if it ever finishes) and the
+   * member rebuilds.
    */
   private async start(partition: number): Promise<Task<I, O, S> | undefined> {
+    const attempt = { abandoned: false };
+    const limitMs = this.options.startTimeoutMs ?? START_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        attempt.abandoned = true;
+        this.options.log.error({ partition, limitMs }, 'partition did not start in time');
+        this.options.onFatal(`partition ${partition} did not start within ${limitMs} ms`);
+        resolve(undefined);
+      }, limitMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([this.build(partition, attempt), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async build(
+    partition: number,
+    attempt: { abandoned: boolean },
+  ): Promise<Task<I, O, S> | undefined> {
     const { options } = this;
     const task = new StreamTask(partition, options.createProcessor(partition), options.deps);
     try {
       options.log.debug({ partition }, 'fencing earlier owners');
       await options.committer.open(partition);
+      if (attempt.abandoned) return abandon(task);
       task.state.to('restoring');
       const position = await committedOffset(options.kafka, options.groupId, options.inputTopic, partition);
       const restored = await restorePartition(options.kafka, options.changelogTopic, partition);
@@ -121,6 +162,7 @@ export class TaskManager<I extends TopicRole, O extends TopicRole, S extends Top
         'partition restored',
       );
       await task.init(position, restored.state);
+      if (attempt.abandoned) return abandon(task);
       if (options.stopped() || !this.assigned.has(partition)) {
         task.close();
         await options.committer.close(partition);
@@ -131,6 +173,7 @@ export class TaskManager<I extends TopicRole, O extends TopicRole, S extends Top
       return task;
     } catch (error) {
       task.close();
+      if (attempt.abandoned) return undefined;
       if (error instanceof FencedError || isFencedError(error)) {
         options.log.warn({ partition }, 'partition fenced by another member while starting');
         this.assigned.delete(partition);

@@ -11,7 +11,8 @@ import {
   TritonError,
   TritonRequestFailedError,
 } from './errors.ts';
-import { type CallOptions, TritonHttpClient, type TritonHttpOptions } from './http.ts';
+import { grpcAddresses, TritonGrpcClient, type TritonGrpcSetting } from './grpc.ts';
+import { type CallOptions, type InferOptions, TritonHttpClient, type TritonHttpOptions } from './http.ts';
 import type { TritonMetrics } from './metrics.ts';
 import {
   continuousBatching,
@@ -65,6 +66,13 @@ export interface TritonClusterOptions {
   /** Consecutive retryable failures that eject an endpoint (a refused connection ejects at once). */
   ejectAfterFailures?: number;
   http?: TritonHttpOptions;
+  /**
+   * Where an endpoint's gRPC frontend is, for one-prompt (generate) requests: a cancelled gRPC call
+   * cancels its request in Triton, which the HTTP frontend does not do when a client goes away.
+   * Their host:port in the order of `urls`, or true for Triton's layout (HTTP port + 1); false or
+   * absent: HTTP only. Health checks and model configs always go over HTTP.
+   */
+  grpc?: TritonGrpcSetting;
   metrics?: TritonMetrics;
   random?: () => number;
 }
@@ -91,10 +99,23 @@ export interface EndpointState {
   lastError: string | undefined;
   /** Requests it may have in flight now. */
   limit: number;
+  /** How one-prompt requests reach it. */
+  transport: 'http' | 'grpc';
 }
 
-interface Endpoint extends EndpointState {
-  client: TritonHttpClient;
+/** What answers one prompt: the HTTP generate extension, or a gRPC stream. */
+export interface TritonGenerator {
+  generate(model: string, prompt: string, params?: GenerationParams, opts?: InferOptions): Promise<string>;
+}
+
+/** An endpoint's clients, as a request attempt uses them. */
+export interface EndpointClients {
+  readonly client: TritonHttpClient;
+  readonly generator: TritonGenerator;
+}
+
+interface Endpoint extends EndpointState, EndpointClients {
+  grpc: TritonGrpcClient | undefined;
   /** Set once the model turns out to batch continuously. */
   limiter: AdaptiveLimit | undefined;
 }
@@ -199,9 +220,35 @@ export class TritonCluster extends EventEmitter {
     // HTTP/1.1 carries one request per socket at a time, so the pool must reach the highest limit
     // (sockets open only as requests need them); health checks need sockets of their own beside.
     const sockets = Math.max(limit, this.cap ?? ADAPTIVE_CEILING) + 2;
-    this.endpoints = [...new Set(options.urls)].map((url) => ({
+    const addresses = grpcAddresses(options.urls, options.grpc);
+    const grpcOf = new Map(options.urls.map((url, i) => [url, addresses[i]]));
+    this.endpoints = [...new Set(options.urls)].map((url) => {
+      const client = new TritonHttpClient(url, { connections: sockets, ...options.http });
+      const address = grpcOf.get(url);
+      const grpc = address === undefined ? undefined : new TritonGrpcClient(address);
+      return this.endpoint(url, client, grpc, limit);
+    });
+    for (const ep of this.endpoints) {
+      this.metrics?.endpointHealthy.set({ endpoint: ep.url }, 0);
+      this.metrics?.concurrencyLimit.set({ endpoint: ep.url }, ep.limit);
+    }
+    this.firstHealth = this.checkHealth();
+    this.healthTimer = setInterval(() => void this.checkHealth(), this.opts.healthIntervalMs);
+    this.healthTimer.unref();
+  }
+
+  private endpoint(
+    url: string,
+    client: TritonHttpClient,
+    grpc: TritonGrpcClient | undefined,
+    limit: number,
+  ): Endpoint {
+    return {
       url,
-      client: new TritonHttpClient(url, { connections: sockets, ...options.http }),
+      client,
+      grpc,
+      generator: grpc ?? client,
+      transport: grpc === undefined ? 'http' : 'grpc',
       limiter: undefined,
       limit,
       // Nothing gets traffic before its first health check passes.
@@ -211,14 +258,7 @@ export class TritonCluster extends EventEmitter {
       failed: 0,
       consecutiveFailures: 0,
       lastError: undefined,
-    }));
-    for (const ep of this.endpoints) {
-      this.metrics?.endpointHealthy.set({ endpoint: ep.url }, 0);
-      this.metrics?.concurrencyLimit.set({ endpoint: ep.url }, ep.limit);
-    }
-    this.firstHealth = this.checkHealth();
-    this.healthTimer = setInterval(() => void this.checkHealth(), this.opts.healthIntervalMs);
-    this.healthTimer.unref();
+    };
   }
 
   /** Resolves after the first health check of every endpoint (none may be available yet). */
@@ -265,7 +305,9 @@ export class TritonCluster extends EventEmitter {
   }
 
   endpointStates(): EndpointState[] {
-    return this.endpoints.map(({ client: _c, limiter: _l, ...state }) => ({ ...state }));
+    return this.endpoints.map(({ client: _c, limiter: _l, grpc: _g, generator: _t, ...state }) => ({
+      ...state,
+    }));
   }
 
   /** Rounds routed by chain affinity so far: to their last endpoint (hits) or elsewhere (misses). */
@@ -312,7 +354,7 @@ export class TritonCluster extends EventEmitter {
   modelConfig(model: string, opts: RequestOptions = {}): Promise<ModelConfig> {
     let cfg = this.configs.get(model);
     if (cfg === undefined) {
-      cfg = this.run(model, 'config', (c, call) => c.config(model, call), opts).then((config) => {
+      cfg = this.run(model, 'config', (ep, call) => ep.client.config(model, call), opts).then((config) => {
         this.adopt(config);
         return config;
       });
@@ -399,7 +441,7 @@ export class TritonCluster extends EventEmitter {
     return this.run(
       model,
       'infer',
-      (c, call) => c.infer(model, prompts, params, { ...call, plan: opts.plan }),
+      (ep, call) => ep.client.infer(model, prompts, params, { ...call, plan: opts.plan }),
       opts,
     );
   }
@@ -413,7 +455,7 @@ export class TritonCluster extends EventEmitter {
     return this.run(
       model,
       'generate',
-      (c, call) => c.generate(model, prompt, params, { ...call, plan: opts.plan }),
+      (ep, call) => ep.generator.generate(model, prompt, params, { ...call, plan: opts.plan }),
       opts,
     );
   }
@@ -426,7 +468,7 @@ export class TritonCluster extends EventEmitter {
   async run<T>(
     model: string,
     op: string,
-    fn: (client: TritonHttpClient, call: CallOptions) => Promise<T>,
+    fn: (endpoint: EndpointClients, call: CallOptions) => Promise<T>,
     opts: RequestOptions = {},
   ): Promise<T> {
     const request = new RequestAttempts(model, op, opts.deadlineMs ?? this.opts.deadlineMs, this.metrics);
@@ -474,7 +516,7 @@ export class TritonCluster extends EventEmitter {
   private async attempt<T>(
     ep: Endpoint,
     request: RequestAttempts,
-    fn: (client: TritonHttpClient, call: CallOptions) => Promise<T>,
+    fn: (endpoint: EndpointClients, call: CallOptions) => Promise<T>,
     opts: RequestOptions,
   ): Promise<{ ok: true; value: T } | { ok: false }> {
     const { model, op } = request;
@@ -484,7 +526,7 @@ export class TritonCluster extends EventEmitter {
     const started = performance.now();
     this.metrics?.requests.inc({ endpoint: ep.url, model, op });
     try {
-      const value = await fn(ep.client, { timeoutMs, signal: opts.signal });
+      const value = await fn(ep, { timeoutMs, signal: opts.signal });
       this.observe(ep, model, op, started, 'ok');
       this.sample(ep, op, started, true);
       this.succeeded(ep);
@@ -534,6 +576,7 @@ export class TritonCluster extends EventEmitter {
     if (this.engineTimer) clearInterval(this.engineTimer);
     for (const w of this.waiters.splice(0)) w.reject(new TritonClosedError());
     this.emit('close');
+    for (const ep of this.endpoints) ep.grpc?.close();
     await Promise.all(this.endpoints.map((ep) => ep.client.destroy()));
   }
 

@@ -85,6 +85,28 @@ export class TritonHttpError extends TritonError {
   }
 }
 
+/**
+ * A gRPC call failed with a status Triton chose, or the request's own error came back on the
+ * stream (`model`: what the model reported, a sick engine as much as a bad prompt).
+ */
+export class TritonGrpcError extends TritonError {
+  readonly kind: 'server' | 'client' | 'model';
+  /** The call's gRPC status code; undefined for an error the model reported on the stream. */
+  readonly grpcCode: number | undefined;
+
+  constructor(
+    ctx: TritonErrorContext,
+    kind: 'server' | 'client' | 'model',
+    detail: string,
+    grpcCode?: number,
+  ) {
+    const status = grpcCode === undefined ? 'model error' : `gRPC status ${grpcCode}`;
+    super(`Triton ${where(ctx)}: ${status}: ${detail.slice(0, 500)}`, ctx);
+    this.kind = kind;
+    this.grpcCode = grpcCode;
+  }
+}
+
 /** A 2xx answer we cannot use: not JSON, missing output, wrong count. */
 export class TritonBadResponseError extends TritonError {
   readonly kind = 'bad_response';

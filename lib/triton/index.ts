@@ -6,10 +6,12 @@ export {
   ADAPTIVE_START,
   type AffinityStats,
   type Availability,
+  type EndpointClients,
   type EndpointState,
   type RequestOptions,
   TritonCluster,
   type TritonClusterOptions,
+  type TritonGenerator,
 } from './cluster.ts';
 export {
   AdaptiveLimit,
@@ -26,9 +28,17 @@ export {
   TritonDeadlineError,
   TritonError,
   type TritonErrorKind,
+  TritonGrpcError,
   TritonHttpError,
   TritonRequestFailedError,
 } from './errors.ts';
+export {
+  defaultGrpcAddress,
+  grpcAddresses,
+  TritonGrpcClient,
+  type TritonGrpcOptions,
+  type TritonGrpcSetting,
+} from './grpc.ts';
 export {
   type CallOptions,
   type InferOptions,

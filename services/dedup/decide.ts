@@ -6,13 +6,20 @@
 
 import type {
   DedupAnswer,
+  DedupClaim,
   DedupConflict,
   DedupDoc,
   DedupMessage,
   DedupPeer,
   DedupState,
 } from '../../core/types.ts';
-import { bandKeys, type MinHashParams, signatureFromBytes, similarity } from '../ingest/minhash.ts';
+import {
+  bandKeys,
+  type MinHashParams,
+  type Signature,
+  signatureFromBytes,
+  similarity,
+} from '../ingest/minhash.ts';
 
 export interface DedupSettings {
   /** Estimated Jaccard similarity from which a document is a near-duplicate. */
@@ -23,6 +30,11 @@ export interface DedupSettings {
   docWindow: number;
   /** Band keys a partition remembers. */
   bandWindow: number;
+  /**
+   * The candidates partition a key goes to (the producers' partitioner): a document's band keys
+   * owned by one partition travel in one CLAIM. Absent: one CLAIM per band.
+   */
+  partitionOf?: (key: string) => number;
 }
 
 /** Claimants kept per band key: more than a handful means a crowd of copies, all answered by the first. */
@@ -63,6 +75,7 @@ const message = (
   origin: null,
   band: null,
   band_key: null,
+  claims: [],
   peers: [],
   peer_hash: null,
   peer_doc_id: null,
@@ -171,10 +184,8 @@ export class DedupPartition {
         return;
       }
       out.push({ kind: 'put', key: recordsKey(m.hash), state: { seq: created.seq, doc, band: null } });
-      bandKeys(sig, this.settings.params).forEach((key, band) => {
-        const claim = message('CLAIM', m.hash, m.doc_id, { band, band_key: key });
-        out.push({ kind: 'send', key: bandKey(band, key), message: claim });
-      });
+      for (const [key, claims] of this.claimsByOwner(sig))
+        out.push({ kind: 'send', key, message: message('CLAIM', m.hash, m.doc_id, { claims }) });
       this.putDoc(m.hash, created, out);
       return;
     }
@@ -197,21 +208,46 @@ export class DedupPartition {
     });
   }
 
-  /** A band key's owner answers with who claimed it before, then remembers the claimant. */
-  private claim(m: DedupMessage, out: Effect[]): void {
-    const key = bandKey(m.band ?? 0, m.band_key ?? 0);
-    const entry = this.bands.get(key) ?? { seq: this.seq++, peers: [] };
-    const before = entry.peers.filter((p) => p.hash !== m.hash);
-    out.push({
-      kind: 'send',
-      key: m.hash,
-      message: message('REPLY', m.hash, m.doc_id, { band: m.band, peers: before }),
+  /**
+   * The document's band keys grouped by the partition that owns them, each group under the state
+   * key of its first band (the message key that reaches that partition).
+   */
+  private claimsByOwner(sig: Signature): Map<string, DedupClaim[]> {
+    const groups = new Map<string | number, { key: string; claims: DedupClaim[] }>();
+    bandKeys(sig, this.settings.params).forEach((key, band) => {
+      const stateKey = bandKey(band, key);
+      const owner = this.settings.partitionOf ? this.settings.partitionOf(stateKey) : stateKey;
+      const group = groups.get(owner) ?? { key: stateKey, claims: [] };
+      group.claims.push({ band, key });
+      groups.set(owner, group);
     });
-    entry.peers = [...before, { hash: m.hash, doc_id: m.doc_id }].slice(-MAX_CLAIMANTS);
+    return new Map([...groups.values()].map((g) => [g.key, g.claims]));
+  }
+
+  /** The band keys' owner answers with who claimed them before, then remembers the claimant. */
+  private claim(m: DedupMessage, out: Effect[]): void {
+    // A CLAIM of the older form names one band in `band` and `band_key`.
+    const claims = m.claims.length > 0 ? m.claims : [{ band: m.band ?? 0, key: m.band_key ?? 0 }];
+    const before = new Map<string, DedupPeer>();
+    for (const claim of claims) this.claimOne(m, bandKey(claim.band, claim.key), before, out);
+    const reply = message('REPLY', m.hash, m.doc_id, { claims, peers: [...before.values()] });
+    out.push({ kind: 'send', key: m.hash, message: reply });
+    this.forgetOldBands(out);
+  }
+
+  /** Adds the band key's earlier claimants to `before` and records this document as its latest. */
+  private claimOne(m: DedupMessage, key: string, before: Map<string, DedupPeer>, out: Effect[]): void {
+    const entry = this.bands.get(key) ?? { seq: this.seq++, peers: [] };
+    const others = entry.peers.filter((p) => p.hash !== m.hash);
+    for (const peer of others) before.set(peer.hash, peer);
+    entry.peers = [...others, { hash: m.hash, doc_id: m.doc_id }].slice(-MAX_CLAIMANTS);
     this.bands.set(key, entry);
     this.bandOrder.delete(key);
     this.bandOrder.set(key, true);
     out.push({ kind: 'put', key, state: { seq: entry.seq, doc: null, band: entry.peers } });
+  }
+
+  private forgetOldBands(out: Effect[]): void {
     while (this.bandOrder.size > this.settings.bandWindow) {
       const oldest = this.bandOrder.keys().next().value as string;
       this.bandOrder.delete(oldest);
@@ -220,12 +256,13 @@ export class DedupPartition {
     }
   }
 
-  /** A band's answer to the document's claim: every earlier claimant is asked where it stands. */
+  /** The answer to one of the document's claims: every earlier claimant is asked where it stands. */
   private reply(m: DedupMessage, out: Effect[]): void {
     const entry = this.pendingEntry(m.hash);
     if (!entry) return;
     const doc = entry.doc;
-    doc.replies++;
+    // `replies` counts bands answered; a REPLY of the older form answers one.
+    doc.replies += Math.max(1, m.claims.length);
     for (const peer of m.peers) {
       if (peer.hash === m.hash || doc.conflicts.some((c) => c.hash === peer.hash)) continue;
       doc.conflicts.push({ hash: peer.hash, doc_id: peer.doc_id, state: 'ASKED', similarity: null });

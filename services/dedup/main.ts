@@ -6,14 +6,16 @@
 
 import type { Registry } from 'prom-client';
 import type { RawDocument } from '../../core/types.ts';
+import { kafkaClient } from '../../lib/kafka/client.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import type { OpsServer } from '../../lib/ops-server.ts';
 import { registryClient, topicSerde } from '../../lib/registry.ts';
 import { StreamApp } from '../../lib/streams/app.ts';
 import { TOPICS, type Topics } from '../../lib/topics.ts';
-import { DEFAULT_NEAR_DUP_THRESHOLD, lshShape } from '../ingest/near-dup.ts';
+import { DEFAULT_NEAR_DUP_THRESHOLD, lshShape } from '../ingest/minhash.ts';
 import type { DedupSettings } from './decide.ts';
 import { DedupMetrics, type DedupStats } from './metrics.ts';
+import { keyPartitioner } from './partitioner.ts';
 import { DedupProcessor } from './processor.ts';
 import { dedupGroupId, dedupTopology } from './topology.ts';
 
@@ -77,10 +79,15 @@ export async function startDedup(options: DedupOptions): Promise<DedupService> {
     ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
     ...(options.opsPort !== undefined ? { opsPort: options.opsPort, opsHost: options.opsHost } : {}),
   });
+  // After open, which has checked that the topics exist.
+  const partitions = await partitionCount(options.brokers, topics.candidates, log).catch(async (error) => {
+    await app.stop().catch(() => {});
+    throw error;
+  });
   const metrics = new DedupMetrics(app.registry);
   const raw = topicSerde<RawDocument>(registryClient(options.registryUrl), topics.raw);
   const deps = {
-    settings,
+    settings: { ...settings, partitionOf: keyPartitioner(partitions) },
     metrics,
     nearDup: options.nearDup ?? true,
     decodeRaw: (bytes: Buffer) => raw.deserialize(bytes),
@@ -112,4 +119,42 @@ export async function startDedup(options: DedupOptions): Promise<DedupService> {
       log.info({ stats: metrics.stats() }, 'dedup stopped');
     },
   };
+}
+
+/**
+ * The candidates topic's partitions: band keys are grouped by the partition that owns them, so the
+ * count must not change while the stage's state is in use (as for any partitioned store).
+ */
+async function partitionCount(brokers: string[], topic: string, log: Logger): Promise<number> {
+  const admin = kafkaClient('ipt-dedup-metadata', brokers, log).admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const count = topics[0]?.partitions.length ?? 0;
+    if (count < 1) throw new Error(`topic ${topic} has no partitions`);
+    return count;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Resolves once this instance has decided at least `candidates` documents (kept, dropped or
+ * malformed) and every verdict is committed on the topics.
+ */
+export async function waitDecided(
+  dedup: DedupService,
+  candidates: number,
+  timeoutMs = 300_000,
+): Promise<DedupStats> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = dedup.stats();
+    const decided = stats.kept + stats.duplicate + stats.nearDuplicate + stats.invalid;
+    // Counted when queued; the verdicts are on the topics once their transactions have committed.
+    if (decided >= candidates && dedup.settled()) return dedup.stats();
+    if (Date.now() > deadline)
+      throw new Error(`dedup decided ${decided} of ${candidates} documents in ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -24,6 +24,7 @@ import { kafkaClient } from '../../lib/kafka/client.ts';
 import { createLogger } from '../../lib/log.ts';
 import { registerSchemas, registryClient } from '../../lib/registry.ts';
 import { createTopics, type Topics, topicsFor } from '../../lib/topics.ts';
+import type { TritonGrpcSetting } from '../../lib/triton/index.ts';
 import { REPO_ROOT } from '../../stack/config.ts';
 import { docKey, type RawDoc, RunOutputs, readRawDocuments } from '../accounting/run-outputs.ts';
 import { type ExportManifest, exportRun, MANIFEST_FILE } from '../export/export.ts';
@@ -52,6 +53,7 @@ export interface DemoOptions {
   brokers: string[];
   registryUrl: string;
   tritonUrls: string[];
+  tritonGrpc?: TritonGrpcSetting;
   corpus?: string;
   outDir?: string;
   namespace?: string;
@@ -122,6 +124,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     brokers: o.brokers,
     registryUrl: o.registryUrl,
     tritonUrls: o.tritonUrls,
+    tritonGrpc: o.tritonGrpc,
     topics,
     runId: o.runId,
     ingest: { log: createLogger('ingest') },

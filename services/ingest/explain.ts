@@ -1,11 +1,14 @@
 // `ipt ingest --explain`: a dry run of ingest's steps over the first few inputs, telling for each
 // what every step did (kept, with what it found; or dropped, with the reason and details). Nothing
-// reaches Kafka and nothing connects: the pipeline has no produce step, dead letters are only
-// recorded, and the dedup windows start empty (a real run's windows hold the raw topic's tail).
+// reaches Kafka and nothing connects: the pipeline has no produce step and dead letters are only
+// recorded. The dedup verdict is the stage's rules run here on these inputs alone (the running
+// stage's state is not read), marked as decided by the stage.
 
 import { createLogger } from '../../lib/log.ts';
+import { LocalDedup } from '../dedup/local.ts';
+import { dedupSettings } from '../dedup/main.ts';
 import type { SourceEvent } from './events.ts';
-import { DEFAULT_MAX_RECORD_BYTES, dedupWindows, type IngestorOptions, stepOptions } from './ingestor.ts';
+import { DEFAULT_MAX_RECORD_BYTES, type IngestorOptions, stepOptions } from './ingestor.ts';
 import { DEFAULT_JSON_FIELDS } from './json-doc.ts';
 import { createIngestMetrics } from './metrics.ts';
 import { inputReader } from './read.ts';
@@ -13,8 +16,9 @@ import type { Format } from './sniff.ts';
 import { DECIDED_BY_STAGE } from './steps/dedup-stage.ts';
 import { languageOptions } from './steps/language.ts';
 import { ingestSteps } from './steps/pipeline.ts';
-import { type Outcome, StepRunner } from './steps/runner.ts';
-import { docIdOf, type Verdict } from './steps/step.ts';
+import { candidateOf } from './steps/produce.ts';
+import { type Outcome, StepRunner, type Steps } from './steps/runner.ts';
+import { contentHashOf, docIdOf, type Step, type Verdict } from './steps/step.ts';
 import { emptyStats, type IngestStats, Tally } from './steps/tally.ts';
 
 export const DEFAULT_EXPLAIN_LIMIT = 5;
@@ -53,12 +57,9 @@ export function traceOf(step: string, verdict: Verdict): StepTrace {
     case 'skip':
       return { step, outcome: 'skipped', reason: verdict.why };
     case 'duplicate':
-      return { step, outcome: 'duplicate', message: 'the same text was produced within the window' };
+      return { step, outcome: 'duplicate', message: 'the same text as a document before it' };
   }
 }
-
-/** The steps whose verdict the dedup stage gives when ingest runs with it. */
-const DEDUP_STEPS = new Set(['dedup', 'near_dup']);
 
 const whereOf = (event: SourceEvent) =>
   event.kind === 'skip'
@@ -73,14 +74,11 @@ export async function explainIngest(
 ): Promise<{ explanations: Explanation[]; stats: IngestStats }> {
   const limit = run.limit ?? DEFAULT_EXPLAIN_LIMIT;
   const all = { brokers: [], registryUrl: '', ...options };
-  const { dedup, nearDup } = dedupWindows(all);
   const language = await languageOptions(all);
   const tally = new Tally(emptyStats(), createIngestMetrics());
-  // With the dedup stage the dry run still shows its verdict among these inputs: the windows decide
-  // here as the stage would, and their steps are marked as the stage's.
-  const stage = options.dedupStage === true;
+  const keptOf = new Map<string, string>();
   const runner = new StepRunner({
-    ...ingestSteps({ ...stepOptions({ ...all, dedupStage: false }, dedup, nearDup), language }),
+    ...withLocalDedup(ingestSteps({ ...stepOptions(all), language }), keptOf),
     deadLetters: async () => ({ delivered: Promise.resolve() }),
     tally,
     log: options.log ?? createLogger('ingest-explain', 'warn'),
@@ -100,7 +98,8 @@ export async function explainIngest(
       explanations.push(explanation);
       const outcome = await runner.run(event, (step, verdict) => {
         const trace = traceOf(step, verdict);
-        if (stage && DEDUP_STEPS.has(step)) trace.detail = { ...trace.detail, decided_by: DECIDED_BY_STAGE };
+        if (verdict.kind === 'duplicate')
+          trace.detail = { decided_by: DECIDED_BY_STAGE, kept_doc_id: keptOf.get(verdict.docId) ?? '' };
         steps.push(trace);
         if (verdict.kind === 'keep' && step === 'decode') explanation.docId = docIdOf(verdict.doc);
       });
@@ -113,6 +112,39 @@ export async function explainIngest(
     await runner.close();
   }
   return { explanations, stats: tally.stats };
+}
+
+/**
+ * The pipeline's dedup step (which only prepares a candidate: the stage decides) followed here by
+ * the stage's verdict on it among the inputs explained, so every step still shows what it did.
+ */
+function withLocalDedup(built: Steps, keptOf: Map<string, string>): Steps {
+  const local = new LocalDedup(dedupSettings({}));
+  const steps = built.steps.map((step): Step => {
+    if (step.name !== 'dedup') return step;
+    return {
+      name: step.name,
+      async process(doc) {
+        const prepared = await step.process(doc);
+        if (prepared.kind !== 'keep') return prepared;
+        const docId = docIdOf(doc);
+        const verdict = local.decide(candidateOf(doc, docId, contentHashOf(doc), []));
+        if (verdict.kind === 'kept') return prepared;
+        const similarity = verdict.similarity.toFixed(3);
+        if (verdict.kind === 'duplicate') {
+          keptOf.set(docId, verdict.keptDocId);
+          return { kind: 'duplicate', docId };
+        }
+        return {
+          kind: 'reject',
+          reason: 'near_duplicate',
+          message: `${doc.origin}: near-duplicate of ${verdict.keptDocId} (estimated similarity ${similarity})`,
+          detail: { ...prepared.detail, kept_doc_id: verdict.keptDocId, similarity },
+        };
+      },
+    };
+  });
+  return { ...built, steps };
 }
 
 const detailText = (detail: Record<string, string> | undefined): string =>

@@ -1,12 +1,15 @@
 // WARC response records and HTML posted to the HTTP endpoint hold pages; the pipeline wants the
 // article a reader came for. Readability (Firefox's reader view) on a linkedom DOM picks the main
-// content and the title; the page's visible text is the fallback when it finds nothing. html-to-text
+// content and the title, after the chrome the page marks is removed and within the main landmark
+// the page names; the landmark's whole text replaces an article that kept too little of it, and
+// the page's visible text is the fallback when Readability finds nothing. html-to-text
 // renders either as text: it drops <script>/<style>/<head>; we also drop what is never shown as text
 // (images, <noscript>, <template>, inline SVG) and keep link text without the href. Pure functions.
 
 import { Readability } from '@mozilla/readability';
 import { compile, type HtmlToTextOptions } from 'html-to-text';
 import { parseHTML } from 'linkedom';
+import { dropChrome } from './chrome.ts';
 import { normalizeWhitespace } from './normalize.ts';
 
 const OPTIONS: HtmlToTextOptions = {
@@ -83,10 +86,16 @@ function articleOf(html: string): { text: string; title: string | null } | undef
   const pageTitleText = normalizeWhitespace(document.title ?? '');
   dropChrome(document);
   const headings = [...document.querySelectorAll('h1')].map((h) => normalizeWhitespace(h.textContent ?? ''));
+  const landmark = mainLandmark(document);
+  const landmarkWords = wordCount(landmark?.textContent ?? '');
+  // A page that says which part is its main content is read there only: on a short page Readability
+  // otherwise widens its search to the whole body, headers and action bars included.
+  if (landmark?.matches(EXPLICIT_MAIN)) document.body.replaceChildren(landmark);
   // linkedom implements the part of the DOM Readability walks; its types are its own.
   const article = new Readability(document as unknown as ReadabilityDocument).parse();
   if (!article?.content) return undefined;
-  const body = htmlToText(article.content);
+  let body = htmlToText(article.content);
+  if (wordCount(body) < MIN_LANDMARK_SHARE * landmarkWords) body = landmarkText(html) ?? body;
   if (body.length < MIN_ARTICLE_CHARS) return undefined;
   const title = pageTitle(normalizeWhitespace(article.title ?? ''), pageTitleText, headings);
   // An article that opens with its own heading has its title line; otherwise the page's is put first.
@@ -95,42 +104,37 @@ function articleOf(html: string): { text: string; title: string | null } | undef
 }
 
 /**
- * A site's chrome, marked as such by the page: HTML's sectioning for navigation, page headers and
- * footers and asides, ARIA landmark roles, and the class names generators give their navigation
- * bars, sidebars and footers. Readability scores these like text when they hold many words (a
- * documentation sidebar, a theme picker, a footer of licence lines); taken out first, they cannot
- * win or join the article.
+ * Where the page says its main content is: its one `<main>` or ARIA main landmark, else the one
+ * element that a site generator's common content id names. Readability scores paragraphs and their
+ * near ancestors, so a document of many sections each wrapped twice (manual pages with a long
+ * option list) can make one section win alone; the page's own mark holds them all.
  */
-const CHROME = [
-  'nav',
-  'aside',
-  'body > header',
-  'body > footer',
-  '[role=navigation]',
-  '[role=banner]',
-  '[role=contentinfo]',
-  '[role=search]',
-  '[role=complementary]',
-  '[role=dialog]',
-  '[aria-hidden=true]',
-  '.sphinxsidebar',
-  '.related',
-  '.footer',
-  '#footer',
-  '.navheader',
-  '.navfooter',
-  '.navbar',
-  '.breadcrumb',
-  '.breadcrumbs',
-  // Permalink anchors beside headings (Sphinx, MkDocs) and a page's language bar (Apache's manual).
-  '.headerlink',
-  '.toplang',
-  '.bottomlang',
-].join(',');
+const EXPLICIT_MAIN = 'main, [role=main]';
+const LANDMARKS = [EXPLICIT_MAIN, '#content', '#main-content', '#main'];
 
-function dropChrome(document: ReturnType<typeof parseHTML>['document']): void {
-  for (const element of [...document.querySelectorAll(CHROME)]) element.remove();
+/** Readability keeping fewer of the landmark's words than this share is taken as a section won alone. */
+const MIN_LANDMARK_SHARE = 0.7;
+
+type Document = ReturnType<typeof parseHTML>['document'];
+type Element = NonNullable<ReturnType<Document['querySelector']>>;
+
+function mainLandmark(document: Document): Element | undefined {
+  for (const selector of LANDMARKS) {
+    const found = document.querySelectorAll(selector);
+    if (found.length === 1) return found[0];
+  }
+  return undefined;
 }
+
+/** The visible text of the page's main landmark, the page's chrome removed first. */
+function landmarkText(html: string): string | undefined {
+  const { document } = parseHTML(html);
+  dropChrome(document);
+  const landmark = mainLandmark(document);
+  return landmark ? htmlToText(landmark.innerHTML) : undefined;
+}
+
+const wordCount = (text: string): number => text.match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
 
 /**
  * The title without the site's name: an <h1> the page's <title> starts with ("Ownership" of

@@ -252,8 +252,7 @@ async function documents(endpoint: Endpoint, req: IncomingMessage, res: ServerRe
         ? await ndjsonEvents(endpoint, body, n)
         : await jsonEvents(endpoint, body, n, res);
   if (!events) return;
-  const outcomes: Outcome[] = [];
-  for (const event of events) outcomes.push(await endpoint.ingestor.handle(event));
+  const outcomes = await handleAll(endpoint.ingestor, events);
   // Durable before we answer: the caller may delete its copy once it sees 200.
   await Promise.all(
     outcomes.map((o) => (o.status === 'accepted' || o.status === 'rejected' ? o.delivered : undefined)),
@@ -266,6 +265,24 @@ async function documents(endpoint: Endpoint, req: IncomingMessage, res: ServerRe
     rejected: count('rejected'),
     results,
   });
+}
+
+/**
+ * A body's documents through the ingestor, as many at once as its worker threads can use (the
+ * runner takes them up in body order, so duplicates within a body are found as before); the
+ * outcomes in body order. A failure of one (the sink or the threads broken) fails the request.
+ */
+async function handleAll(ingestor: Ingestor, events: readonly SourceEvent[]): Promise<Outcome[]> {
+  const outcomes: Promise<Outcome>[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  for (const event of events) {
+    const outcome = ingestor.handle(event);
+    outcomes.push(outcome);
+    const settled: Promise<unknown> = outcome.catch(() => {}).finally(() => inFlight.delete(settled));
+    inFlight.add(settled);
+    if (inFlight.size >= ingestor.parallelism) await Promise.race(inFlight);
+  }
+  return Promise.all(outcomes);
 }
 
 /**

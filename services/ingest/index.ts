@@ -9,9 +9,8 @@ export {
 } from './http.ts';
 export {
   createIngestor,
-  DEFAULT_DEDUP_WINDOW,
   DEFAULT_MAX_RECORD_BYTES,
-  DEFAULT_TOKEN_THREADS,
+  DEFAULT_THREADS,
   type Ingestor,
   type IngestorOptions,
   type IngestStats,

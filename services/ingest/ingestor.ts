@@ -1,7 +1,8 @@
 // The ingest service, top-down: inputs → source readers (read.ts) → the steps (steps/pipeline.ts:
-// decode → validity → normalize → length → dedup → chunk → produce), run by the step runner, which
-// counts each step and dead-letters what they reject. `createIngestor` is the programmatic API used
-// by the CLI, the HTTP endpoint and `ipt run`.
+// decode → validity → normalize → length → … → dedup → chunk → produce), run by the step runner, which
+// counts each step and dead-letters what they reject; the steps that need only the document run on
+// worker threads (pool/). `createIngestor` is the programmatic API used by the CLI, the HTTP
+// endpoint and `ipt run`.
 
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { type BudgetConfig, DEFAULT_BUDGET, maxTextTokens, promptTokenModel } from '../../core/budget.ts';
@@ -12,14 +13,12 @@ import { kafkaClient } from '../../lib/kafka/client.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { registerSchemas, registryClient, topicSerde } from '../../lib/registry.ts';
 import { requireTopics, type Topics, topicsFor } from '../../lib/topics.ts';
-import { DedupWindow } from './dedup.ts';
-import { restoreDedupWindow } from './dedup-restore.ts';
 import type { SourceEvent } from './events.ts';
 import type { ExtractMode } from './html.ts';
 import { DEFAULT_JSON_FIELDS, type JsonFields } from './json-doc.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
-import { DEFAULT_NEAR_DUP_THRESHOLD, DEFAULT_NEAR_DUP_WINDOW, NearDupWindow } from './near-dup.ts';
 import { DEFAULT_NORMALIZE, type NormalizeOptions } from './normalize.ts';
+import { DEFAULT_THREADS, type StepPool, startStepPool } from './pool/pool.ts';
 import { type InputReader, inputReader } from './read.ts';
 import { BatchingSink, DEFAULT_SINK, type SinkOptions } from './sink.ts';
 import { deadLetterWriter } from './steps/dead-letters.ts';
@@ -44,17 +43,14 @@ export interface IngestorOptions {
   normalize?: Partial<NormalizeOptions>;
   /** Largest single input record (JSONL line, text file, WARC payload, HTTP document) in bytes. */
   maxRecordBytes?: number;
-  /** Documents remembered for exact-duplicate detection (0 turns it off). */
-  dedupWindow?: number;
-  /** Documents remembered for near-duplicate (MinHash) detection (0 turns it off). */
-  nearDupWindow?: number;
-  /** Estimated Jaccard similarity from which a document is a near-duplicate. */
-  nearDupThreshold?: number;
   /**
-   * Documents go to the dedup stage as candidates (ipt.dedup.candidates) instead of straight to the
-   * raw topic; the windows above are then not used (the stage has its own). ARCHITECTURE.md §9.
+   * true (default): documents go as candidates to the dedup stage (ipt.dedup.candidates), which
+   * decides across every ingest process and writes the kept ones to the raw topic (ARCHITECTURE.md
+   * §9). false: straight to the raw topic with no deduplication at all (`ipt ingest --no-dedup`).
    */
   dedupStage?: boolean;
+  /** Send each candidate's MinHash signature, so the stage can find near-duplicates (default true). */
+  nearDup?: boolean;
   /** Accepted languages (default `en`), `all` (identified, not filtered) or false (no language step). */
   languages?: LanguageSettings['languages'];
   /** Lowest language score kept (eld's scale; default DEFAULT_MIN_LANGUAGE_SCORE). */
@@ -73,20 +69,19 @@ export interface IngestorOptions {
   transport?: IngestTransport;
   log?: Logger;
   metrics?: IngestMetrics;
-  /** Token counter (the Mistral tokenizer unless a test injects another; an injected one runs inline). */
+  /** Token counter (the Mistral tokenizer unless a test injects another; then every step runs inline). */
   tokenizer?: TokenCounter;
-  /** Worker threads that count tokens and chunk (0: on the calling thread). */
-  tokenThreads?: number;
+  /**
+   * Worker threads running the per-document steps (extraction, language, quality, MinHash, token
+   * counting); 0: all on the calling thread. Default one per core.
+   */
+  threads?: number;
+  /** Heap limit of each worker thread in MB: a document needing more is dead-lettered (default Node's). */
+  threadHeapMb?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
-export const DEFAULT_DEDUP_WINDOW = 1_000_000;
-/**
- * Count on the main thread: a 2 KB web text costs less to count than to hand to a worker thread
- * and back (bench/ingest.ts; figures in bench/RESULTS.md). Workers still help a slower tokenizer
- * or a box with idle cores.
- */
-export const DEFAULT_TOKEN_THREADS = 0;
+export { DEFAULT_THREADS } from './pool/pool.ts';
 /** What the ingestor needs of the sink its records go to. */
 export type IngestTransport = Pick<
   BatchingSink,
@@ -100,10 +95,10 @@ export interface Ingestor extends InputReader {
   readonly topics: Topics;
   readonly stats: IngestStats;
   readonly metrics: IngestMetrics;
-  readonly dedup: DedupWindow;
-  readonly nearDup: NearDupWindow;
   /** One event from any reader (the HTTP endpoint feeds its documents here). */
   handle(event: SourceEvent): Promise<Outcome>;
+  /** Events worth handling at once: 1, or enough to keep the worker threads busy. */
+  readonly parallelism: number;
   /** Stops reading after the current record (Ctrl-C); what was read is still flushed by `close`. */
   abort(): void;
   flush(): Promise<void>;
@@ -111,18 +106,17 @@ export interface Ingestor extends InputReader {
   close(): Promise<void>;
 }
 
-/** Connects, checks topics, registers schemas, restores the dedup window; then ready to ingest. */
+/** Connects, checks topics, registers schemas; then ready to ingest. */
 export async function createIngestor(options: IngestorOptions): Promise<Ingestor> {
   const log = options.log ?? createLogger('ingest');
   const topics = options.topics ?? topicsFor();
   const metrics = options.metrics ?? createIngestMetrics();
   const kafka: Kafka = kafkaClient(options.clientId ?? 'ipt-ingest', options.brokers, log);
-  await checkTopics(kafka, options.dedupStage ? [topics.candidates, topics.dlq] : [topics.raw, topics.dlq]);
+  const stage = options.dedupStage ?? true;
+  await checkTopics(kafka, [stage ? topics.candidates : topics.raw, topics.dlq]);
   // As synth and assemble do: a user who created the topics can ingest (registering is idempotent).
   const registry = registryClient(options.registryUrl);
   await registerSchemas(registry, topics);
-  const { dedup, nearDup } = dedupWindows(options);
-  if (!options.dedupStage) await restoreWindows(kafka, topics, dedup, nearDup, log);
   const language = await languageOptions(options);
   const producer = options.transport ? null : await connectProducer(kafka);
   const sink =
@@ -136,16 +130,17 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
       },
     );
   const tally = new Tally(emptyStats(), metrics);
+  const pipeline = { ...stepOptions(options), language };
+  // Started last, once nothing else can fail: a failure to start is the run's error.
+  const pool = await startPool(options, pipeline, producer);
   const runner = new StepRunner({
-    // Built last, once nothing else can fail: the chunk step may start worker threads.
     ...ingestSteps({
-      ...stepOptions(options, dedup, nearDup),
-      language,
+      ...pipeline,
       produce: {
         sink,
         topic: topics.raw,
         serde: topicSerde<RawDocument>(registry, topics.raw),
-        ...(options.dedupStage
+        ...(stage
           ? {
               candidates: {
                 topic: topics.candidates,
@@ -159,25 +154,25 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
     deadLetters: deadLetterWriter(sink, topics.dlq, topicSerde<DeadLetter>(registry, topics.dlq), log),
     tally,
     log,
+    ...(pool ? { pool } : {}),
   });
-  return ingestorOver({ options, topics, metrics, dedup, nearDup, producer, sink, runner, tally });
+  return ingestorOver({ options, topics, metrics, producer, sink, runner, tally, pool });
 }
 
 interface Parts {
   options: IngestorOptions;
   topics: Topics;
   metrics: IngestMetrics;
-  dedup: DedupWindow;
-  nearDup: NearDupWindow;
   producer: Producer | null;
   sink: IngestTransport;
   runner: StepRunner;
   tally: Tally;
+  pool: StepPool | undefined;
 }
 
 /** The API over the connected parts: reading, one event at a time (HTTP), readiness and closing. */
 function ingestorOver(parts: Parts): Ingestor {
-  const { options, metrics, sink, runner, tally } = parts;
+  const { options, metrics, sink, runner, tally, pool } = parts;
   let closed = false;
   let aborted = false;
   const reader = inputReader({
@@ -187,16 +182,15 @@ function ingestorOver(parts: Parts): Ingestor {
     parallelism: runner.parallelism,
     tally,
     aborted: () => aborted,
-    failed: () => sink.failed,
+    failed: () => sink.failed ?? pool?.failed ?? null,
   });
   return {
     ...reader,
     topics: parts.topics,
     stats: tally.stats,
     metrics,
-    dedup: parts.dedup,
-    nearDup: parts.nearDup,
     handle: (event) => runner.run(event),
+    parallelism: runner.parallelism,
     abort: () => {
       aborted = true;
     },
@@ -204,7 +198,7 @@ function ingestorOver(parts: Parts): Ingestor {
       await sink.flush();
       metrics.bufferedBytes.set(sink.bufferedBytes);
     },
-    ready: () => (closed ? 'closed' : sinkReadiness(sink)),
+    ready: () => (closed ? 'closed' : pool?.failed ? pool.failed.message : sinkReadiness(sink)),
     async close() {
       if (closed) return;
       closed = true;
@@ -219,31 +213,12 @@ function ingestorOver(parts: Parts): Ingestor {
   };
 }
 
-/** Empty dedup windows of the configured sizes. */
-export function dedupWindows(options: IngestorOptions): { dedup: DedupWindow; nearDup: NearDupWindow } {
-  return {
-    dedup: new DedupWindow(options.dedupWindow ?? DEFAULT_DEDUP_WINDOW),
-    nearDup: new NearDupWindow(
-      options.nearDupWindow ?? DEFAULT_NEAR_DUP_WINDOW,
-      options.nearDupThreshold ?? DEFAULT_NEAR_DUP_THRESHOLD,
-    ),
-  };
-}
-
 /** Every step's settings but produce's: shared by ingest and its dry run (`ipt ingest --explain`). */
-export function stepOptions(
-  options: IngestorOptions,
-  dedup: DedupWindow,
-  nearDup: NearDupWindow,
-): PipelineOptions {
+export function stepOptions(options: IngestorOptions): PipelineOptions {
   return {
     extract: options.extract ?? 'readability',
     normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
-    dedup,
-    nearDup,
-    ...(options.dedupStage
-      ? { stage: { nearDup: (options.nearDupWindow ?? DEFAULT_NEAR_DUP_WINDOW) > 0 } }
-      : {}),
+    ...((options.dedupStage ?? true) ? { stage: { nearDup: options.nearDup ?? true } } : {}),
     ...qualityOptions(options),
     chunk: chunkOptions(options),
   };
@@ -256,9 +231,26 @@ function chunkOptions(options: IngestorOptions) {
   const maxTokens = maxTextTokens(budget, promptTokenModel(tokenizer));
   if (maxTokens < 1)
     throw new Error(`the token budget leaves no room for a text (max_model_len ${budget.maxModelLen})`);
-  // An injected tokenizer counts inline: the workers load the Mistral one.
-  const threads = options.tokenizer ? 0 : (options.tokenThreads ?? DEFAULT_TOKEN_THREADS);
-  return { maxTokens, tokenizer, threads };
+  return { maxTokens, tokenizer };
+}
+
+/**
+ * The worker threads, or none (`threads: 0`, or an injected tokenizer: the threads load the Mistral
+ * one). The producer is disconnected should they fail to start.
+ */
+async function startPool(
+  options: IngestorOptions,
+  pipeline: PipelineOptions,
+  producer: Producer | null,
+): Promise<StepPool | undefined> {
+  const threads = options.tokenizer ? 0 : (options.threads ?? DEFAULT_THREADS);
+  if (threads === 0) return undefined;
+  try {
+    return await startStepPool(pipeline, threads, options.threadHeapMb);
+  } catch (error) {
+    await producer?.disconnect();
+    throw error;
+  }
 }
 
 async function checkTopics(kafka: Kafka, names: string[]): Promise<void> {
@@ -269,25 +261,6 @@ async function checkTopics(kafka: Kafka, names: string[]): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-}
-
-async function restoreWindows(
-  kafka: Kafka,
-  topics: Topics,
-  dedup: DedupWindow,
-  nearDup: NearDupWindow,
-  log: Logger,
-): Promise<void> {
-  const restored = await restoreDedupWindow(kafka, topics.raw, dedup, undefined, nearDup);
-  log.info(
-    {
-      topic: topics.raw,
-      hashes: restored.records,
-      signatures: restored.signatures,
-      ms: Math.round(restored.ms),
-    },
-    'dedup windows restored',
-  );
 }
 
 /**

@@ -111,11 +111,31 @@ export function bandKeys(sig: Signature, params: MinHashParams): number[] {
   return keys;
 }
 
+/** Estimated Jaccard similarity from which a document is a near-duplicate (RefinedWeb/DataTrove use ~0.8). */
+export const DEFAULT_NEAR_DUP_THRESHOLD = 0.8;
+
+/**
+ * Bands × rows for a threshold, from the signature's fixed length (so a signature made under one
+ * threshold is compared under another): the most rows per band whose S-curve midpoint (1/b)^(1/r)
+ * stays at least 0.05 below the threshold, so documents at the threshold are found with high
+ * probability (0.92 at 0.8 with DataTrove's 14 × 8) and the signature then decides.
+ */
+export function lshShape(threshold: number, base: MinHashParams = DEFAULT_MINHASH): MinHashParams {
+  const hashes = base.bands * base.rows;
+  let best = { bands: hashes, rows: 1 };
+  for (let rows = 1; rows <= hashes; rows++) {
+    if (hashes % rows !== 0) continue;
+    const bands = hashes / rows;
+    if ((1 / bands) ** (1 / rows) <= threshold - 0.05) best = { bands, rows };
+  }
+  return { ...base, ...best };
+}
+
 /** Probability that texts of Jaccard similarity `s` share a band (the LSH S-curve). */
 export const candidateProbability = (s: number, params: MinHashParams): number =>
   1 - (1 - s ** params.rows) ** params.bands;
 
-/** Signature ↔ bytes (a Kafka header): little-endian uint32s. */
+/** Signature ↔ bytes (a candidate's field): little-endian uint32s. */
 export function signatureBytes(sig: Signature): Buffer {
   const out = Buffer.alloc(4 * sig.length);
   for (let i = 0; i < sig.length; i++) out.writeUInt32LE(sig[i] as number, 4 * i);

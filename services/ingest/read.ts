@@ -1,7 +1,7 @@
 // Reading inputs: files, directories, globs and streams, sniffed and decompressed, each handed to
 // the reader of its format (sources/). Every event a reader yields goes to `run` (the step
-// runner), several at once so tokenizer threads stay busy while this thread reads ahead; each
-// document's records are still produced in order, documents may interleave.
+// runner), several at once so the worker threads stay busy while this thread reads ahead; the
+// runner takes their answers up in reading order, so documents are produced in the order read.
 
 import { open } from 'node:fs/promises';
 import type { SourceEvent } from './events.ts';

@@ -65,28 +65,12 @@ export interface ReassembleReport {
 
 export async function runReassemble(options: ReassembleOptions): Promise<ReassembleReport> {
   const started = Date.now();
-  checkRunId(options.fromRun, '--from-run');
-  checkRunId(options.runId, '--run-id');
-  if (options.fromRun === options.runId) throw new Error('--run-id must differ from --from-run');
-  const templateVersion = checkTemplateVersion(
-    options.templateVersion ?? TEMPLATE_VERSION,
-    '--template-version',
-  );
+  const templateVersion = checkOptions(options);
   const { topics, runId, fromRun } = options;
   const say = options.say ?? (() => {});
   const log = options.log ?? createLogger('reassemble');
   const kafka = kafkaClient(`ipt-reassemble-${runId}`, options.brokers, log);
-  const group = assembleGroupId({ run: fromRun, asRun: runId });
-
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await requireTopics(admin, [topics.rounds, topics.augmented, topics.dlq, topics.assembleState]);
-    await requireNewGroups(admin, [{ groupId: group, topic: topics.rounds }], runId);
-  } finally {
-    await admin.disconnect();
-  }
-  await registerSchemas(registryClient(options.registryUrl), topics);
+  await prepare(kafka, options);
 
   const source = await completeChains(kafka, options.registryUrl, topics.rounds, fromRun);
   if (!source.run) throw new Error(`run "${fromRun}" has no rounds on ${topics.rounds}`);
@@ -96,8 +80,6 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
   );
 
   const outputs = await RunOutputs.start(kafka, options.registryUrl, topics, runId, { from: 'latest', log });
-  let assemble: Awaited<ReturnType<typeof startAssemble>> | undefined;
-  let stoppedBy: ReassembleReport['stoppedBy'] = 'done';
   const progressNow = (): RunProgress => {
     outputs.check();
     let done = 0;
@@ -110,34 +92,9 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
       elapsedMs: Date.now() - started,
     };
   };
-  try {
-    assemble = await startAssemble({
-      brokers: options.brokers,
-      registryUrl: options.registryUrl,
-      topics,
-      run: fromRun,
-      asRun: runId,
-      templateVersion,
-      tokenCounter: loadTokenizer(options.tokenizer),
-      log: log.child({ service: 'assemble' }),
-    });
-    say(`assemble (group ${group}) started`);
-    stoppedBy = await waitForProgress(progressNow, options);
-  } finally {
-    // Reverse start order, each stopped even if one before it fails to.
-    const shutdown = new Shutdown(log);
-    shutdown.add('outputs', () => outputs.stop());
-    if (assemble) shutdown.add('assemble', () => assemble?.stop());
-    await shutdown.stop();
-  }
+  const stoppedBy = await assembleUntilDone(options, templateVersion, outputs, progressNow, log);
   // What was committed by the time everything stopped (after Ctrl-C, more than the last poll saw).
   options.onProgress?.(progressNow());
-
-  const records = [...outputs.records.values()];
-  const framings: Record<string, number> = {};
-  for (const r of records) for (const t of r.texts) framings[t.framing] = (framings[t.framing] ?? 0) + 1;
-  const emitted = records.filter((r) => source.chains.has(r.chain_id)).length;
-  const seconds = (Date.now() - started) / 1000;
   return {
     runId,
     fromRun,
@@ -145,15 +102,87 @@ export async function runReassemble(options: ReassembleOptions): Promise<Reassem
     sourceRun: source.run,
     chains: source.chains.size,
     openChains: source.open,
-    emitted,
+    ...tally(outputs, source.chains),
+    seconds: (Date.now() - started) / 1000,
+    stoppedBy,
+  };
+}
+
+/** The run ids and the template version, checked before anything touches Kafka; returns the version. */
+function checkOptions(options: ReassembleOptions): string {
+  checkRunId(options.fromRun, '--from-run');
+  checkRunId(options.runId, '--run-id');
+  if (options.fromRun === options.runId) throw new Error('--run-id must differ from --from-run');
+  return checkTemplateVersion(options.templateVersion ?? TEMPLATE_VERSION, '--template-version');
+}
+
+/** The topics exist, the new run's assemble group is unused, and the schemas are registered. */
+async function prepare(kafka: Kafka, options: ReassembleOptions): Promise<void> {
+  const { topics } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await requireTopics(admin, [topics.rounds, topics.augmented, topics.dlq, topics.assembleState]);
+    const groupId = assembleGroupId({ run: options.fromRun, asRun: options.runId });
+    await requireNewGroups(admin, [{ groupId, topic: topics.rounds }], options.runId);
+  } finally {
+    await admin.disconnect();
+  }
+  await registerSchemas(registryClient(options.registryUrl), topics);
+}
+
+/** An assembler over the source run's rounds, emitting as the new run, until the progress is complete. */
+async function assembleUntilDone(
+  options: ReassembleOptions,
+  templateVersion: string,
+  outputs: RunOutputs,
+  progressNow: () => RunProgress,
+  log: Logger,
+): Promise<ReassembleReport['stoppedBy']> {
+  let assemble: Awaited<ReturnType<typeof startAssemble>> | undefined;
+  try {
+    assemble = await startAssemble({
+      brokers: options.brokers,
+      registryUrl: options.registryUrl,
+      topics: options.topics,
+      run: options.fromRun,
+      asRun: options.runId,
+      templateVersion,
+      tokenCounter: loadTokenizer(options.tokenizer),
+      log: log.child({ service: 'assemble' }),
+    });
+    options.say?.(
+      `assemble (group ${assembleGroupId({ run: options.fromRun, asRun: options.runId })}) started`,
+    );
+    return await waitForProgress(progressNow, options);
+  } finally {
+    // Reverse start order, each stopped even if one before it fails to.
+    const shutdown = new Shutdown(log);
+    shutdown.add('outputs', () => outputs.stop());
+    if (assemble) shutdown.add('assemble', () => assemble?.stop());
+    await shutdown.stop();
+  }
+}
+
+/** What the new run committed, counted against the chains it had to emit. */
+function tally(
+  outputs: RunOutputs,
+  chains: Set<string>,
+): Pick<
+  ReassembleReport,
+  'emitted' | 'deadLettered' | 'documents' | 'texts' | 'pairs' | 'framings' | 'complete'
+> {
+  const records = [...outputs.records.values()];
+  const framings: Record<string, number> = {};
+  for (const r of records) for (const t of r.texts) framings[t.framing] = (framings[t.framing] ?? 0) + 1;
+  return {
+    emitted: records.filter((r) => chains.has(r.chain_id)).length,
     deadLettered: outputs.deadLetters.length,
     documents: records.reduce((n, r) => n + r.doc_ids.length, 0),
     texts: records.reduce((n, r) => n + r.texts.length, 0),
     pairs: records.reduce((n, r) => n + r.rounds.reduce((k, x) => k + x.pairs.length, 0), 0),
     framings,
-    seconds,
-    complete: [...source.chains].every((id) => outputs.chains.has(id)),
-    stoppedBy,
+    complete: [...chains].every((id) => outputs.chains.has(id)),
   };
 }
 

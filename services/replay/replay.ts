@@ -23,6 +23,7 @@ import { avroCodec, registerSchemas, registryClient } from '../../lib/registry.t
 import { Shutdown } from '../../lib/streams/shutdown.ts';
 import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import { requireTopics, type Topics } from '../../lib/topics.ts';
+import type { TritonGrpcSetting } from '../../lib/triton/index.ts';
 import { RunOutputs, rawKey } from '../accounting/run-outputs.ts';
 import { assembleGroupId, startAssemble } from '../assemble/main.ts';
 import { type SynthOptions, startSynth, synthGroupId } from '../synth/service.ts';
@@ -36,13 +37,22 @@ import {
 
 export type ReplaySynthSettings = Omit<
   SynthOptions,
-  'brokers' | 'registryUrl' | 'tritonUrls' | 'topics' | 'runId' | 'endOffsets' | 'idleMs' | 'log'
+  | 'brokers'
+  | 'registryUrl'
+  | 'tritonUrls'
+  | 'tritonGrpc'
+  | 'topics'
+  | 'runId'
+  | 'endOffsets'
+  | 'idleMs'
+  | 'log'
 >;
 
 export interface ReplayOptions {
   brokers: string[];
   registryUrl: string;
   tritonUrls: string[];
+  tritonGrpc?: TritonGrpcSetting;
   topics: Topics;
   /** The new run. */
   runId: string;
@@ -248,6 +258,7 @@ async function runServices(
       ...common,
       ...options.synth,
       tritonUrls: options.tritonUrls,
+      tritonGrpc: options.tritonGrpc,
       runId,
       endOffsets,
       // Never close by time: block boundaries must depend on the records only (see above).

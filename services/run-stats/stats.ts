@@ -6,6 +6,7 @@
 // is how it is recognised (derived_from) and how its prompts and outputs are found for a diff.
 
 import { createHash } from 'node:crypto';
+import { chainPlace, chainRun } from '../../core/chain-id.ts';
 import type { AugmentedRecord, DeadLetter, QAPair, Run, SynthRound } from '../../core/types.ts';
 
 export interface LengthStats {
@@ -37,15 +38,6 @@ export function lengthStats(values: readonly number[]): LengthStats {
 
 /** Characters (code points) of an answer. */
 export const answerLength = (answer: string): number => [...answer].length;
-
-/** A chain's place independent of the run that made it: `<topic>/<partition>/<block>/<chain>`. */
-export function chainPlace(chainId: string): string {
-  const slash = chainId.indexOf('/');
-  return slash < 0 ? chainId : chainId.slice(slash + 1);
-}
-
-/** The run a chain id was made by (its first segment). */
-export const chainRun = (chainId: string): string => chainId.split('/', 1)[0] as string;
 
 const digest = (text: string): string => createHash('sha256').update(text).digest('base64').slice(0, 24);
 

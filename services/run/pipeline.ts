@@ -13,8 +13,15 @@ import { type OpsServer, startOpsServer } from '../../lib/ops-server.ts';
 import { Shutdown } from '../../lib/streams/shutdown.ts';
 import { loadTokenizer } from '../../lib/tokenizer-file.ts';
 import type { Topics } from '../../lib/topics.ts';
+import type { TritonGrpcSetting } from '../../lib/triton/index.ts';
 import { type AssembleOptions, type AssembleService, startAssemble } from '../assemble/main.ts';
-import { type DedupOptions, type DedupService, type DedupStats, startDedup } from '../dedup/main.ts';
+import {
+  type DedupOptions,
+  type DedupService,
+  type DedupStats,
+  startDedup,
+  waitDecided,
+} from '../dedup/main.ts';
 import {
   createIngestor,
   type IngestHttpServer,
@@ -31,6 +38,7 @@ export interface PipelineOptions {
   brokers: string[];
   registryUrl: string;
   tritonUrls: string[];
+  tritonGrpc?: TritonGrpcSetting;
   topics: Topics;
   /** The run: synth's consumer group derives from it, and assemble assembles only its rounds. */
   runId: string;
@@ -42,7 +50,7 @@ export interface PipelineOptions {
     opsHost?: string;
   };
   dedup?: Omit<DedupOptions, Shared>;
-  synth?: Omit<SynthOptions, Shared | 'tritonUrls' | 'runId'>;
+  synth?: Omit<SynthOptions, Shared | 'tritonUrls' | 'tritonGrpc' | 'runId'>;
   assemble?: Omit<AssembleOptions, Shared | 'run' | 'asRun'>;
   /** The WebSocket tap and its page; absent: no tap. */
   tap?: Omit<TapOptions, Shared>;
@@ -96,6 +104,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       registryUrl,
       topics,
       tritonUrls: options.tritonUrls,
+      tritonGrpc: options.tritonGrpc,
       runId,
     });
     started.add('synth', () => synth.stop());
@@ -159,22 +168,5 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     // A service that could not start (missing topics, no Triton…): leave nothing running behind it.
     await started.stop().catch(() => {});
     throw error;
-  }
-}
-
-async function waitDecided(
-  dedup: DedupService,
-  candidates: number,
-  timeoutMs = 300_000,
-): Promise<DedupStats> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const stats = dedup.stats();
-    const decided = stats.kept + stats.duplicate + stats.nearDuplicate + stats.invalid;
-    // Counted when queued; the verdicts are on the topics once their transactions have committed.
-    if (decided >= candidates && dedup.settled()) return dedup.stats();
-    if (Date.now() > deadline)
-      throw new Error(`dedup decided ${decided} of ${candidates} documents in ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -3,10 +3,16 @@
 
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
-import { MicroBatcher, TritonCluster, TritonMetrics } from '../../lib/triton/index.ts';
+import {
+  MicroBatcher,
+  TritonCluster,
+  type TritonGrpcSetting,
+  TritonMetrics,
+} from '../../lib/triton/index.ts';
 
 export interface InferenceSettings {
   tritonUrls: string[];
+  tritonGrpc?: TritonGrpcSetting | undefined;
   model: string;
   maxNewTokens: number;
   maxInFlightPerEndpoint?: number | undefined;
@@ -38,6 +44,7 @@ export async function startInference(
 ): Promise<Inference> {
   const cluster = await new TritonCluster({
     urls: o.tritonUrls,
+    grpc: o.tritonGrpc,
     models: [o.model],
     maxInFlightPerEndpoint: o.maxInFlightPerEndpoint,
     maxAttempts: o.maxAttempts,

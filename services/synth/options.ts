@@ -5,11 +5,17 @@ import { DEFAULT_BUDGET } from '../../core/budget.ts';
 import type { Logger } from '../../lib/log.ts';
 import { DEFAULT_TOKENIZER } from '../../lib/tokenizer-file.ts';
 import type { Topics } from '../../lib/topics.ts';
+import type { TritonGrpcSetting } from '../../lib/triton/index.ts';
 
 export interface SynthOptions {
   brokers: string[];
   registryUrl: string;
   tritonUrls: string[];
+  /**
+   * Endpoints whose one-prompt requests go over gRPC (see TritonClusterOptions.grpc): a synth that
+   * dies then takes its requests in flight with it instead of leaving them to be generated for nobody.
+   */
+  tritonGrpc?: TritonGrpcSetting;
   topics?: Topics;
   /** Names the run; the consumer group and transactional ids derive from it. */
   runId: string;

@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
 
 import type { BudgetConfig, PromptTokenModel } from '../../core/budget.ts';
 import { compactRound, inheritFromPrev, type PromptPlan, planPrompt } from '../../core/chain.ts';
-import { formatChainId, type LayoutConfig, seqOf, slotOf } from '../../core/layout.ts';
+import { formatChainId, partitionScope } from '../../core/chain-id.ts';
+import { type LayoutConfig, seqOf, slotOf } from '../../core/layout.ts';
 import { parseOutput } from '../../core/parse.ts';
 import type {
   ChainClose,
@@ -152,7 +153,7 @@ export class PartitionChains {
 
   /** Key of the partition's counters in the changelog; chain ids extend it with `/<block>/<j>`. */
   get countersKey(): string {
-    return `${this.config.runId}/${this.config.topic}/${this.config.partition}`;
+    return partitionScope(this.config.runId, this.config.topic, this.config.partition);
   }
 
   get nextOffset(): number {

@@ -4,6 +4,7 @@
 // kept at once, outside the transaction, so a crash before that transaction costs no GPU work for
 // it; and a chain's engine is saved with the chain, so a restored chain goes back to that engine.
 
+import { chainKeyInScope } from '../../core/chain-id.ts';
 import type { TokenCounter } from '../../core/tokens.ts';
 import type {
   KeptAnswer,
@@ -202,7 +203,7 @@ export class SynthProcessor implements Processor<'raw', 'rounds', 'synthState'> 
 
   /** Chain ids extend the partition's scope with `/<block>/<j>`; the store key is that tail. */
   private chainKey(chainId: string): string {
-    return chainId.slice(this.placement().countersKey.length + 1);
+    return chainKeyInScope(chainId);
   }
 
   private answerKey(chainId: string, roundIndex: number): string {

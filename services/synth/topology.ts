@@ -2,6 +2,7 @@
 // under `<run>/<raw topic>/<partition>`; the consumer group and transactional ids derive from the run.
 
 import { DEFAULT_TOKEN_MARGIN } from '../../core/budget.ts';
+import { chainIdOfKey, partitionScope } from '../../core/chain-id.ts';
 import { TEMPLATE_VERSION } from '../../core/templates/version.ts';
 import type { Run } from '../../core/types.ts';
 import type { Topology } from '../../lib/streams/topology.ts';
@@ -19,12 +20,9 @@ export function synthTopology(run: Run, topics: Topics): SynthTopology {
     outputs: ['rounds'],
     state: {
       role: 'synthState',
-      scope: (partition) => `${run.run_id}/${topics.raw}/${partition}`,
+      scope: (partition) => partitionScope(run.run_id, topics.raw, partition),
       // Chain keys are `<block>/<j>`; a kept answer's is `<block>/<j>/answer/<round>`.
-      chainOf: (key, partition) =>
-        key === ''
-          ? undefined
-          : `${run.run_id}/${topics.raw}/${partition}/${key.split('/').slice(0, 2).join('/')}`,
+      chainOf: (key, partition) => chainIdOfKey(partitionScope(run.run_id, topics.raw, partition), key),
     },
     stage: 'SYNTH',
     runId: run.run_id,

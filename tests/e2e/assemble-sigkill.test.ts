@@ -81,7 +81,8 @@ describe('assemble killed mid-run', () => {
       brokers: endpoints.kafka.brokers,
       registryUrl: endpoints.registry.url,
       topics,
-      tokenThreads: 1,
+      dedupStage: false, // straight to the raw topic: dedup is not what this tests
+      threads: 1,
       log: quiet('ingest'),
     });
     await ingestor.ingestPaths([join(dir, 'wave1.jsonl')]);

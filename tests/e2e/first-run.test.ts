@@ -29,6 +29,8 @@ describe('a first run by hand', () => {
     });
     expect(ingest.code, ingest.stderr).toBe(0);
     expect(ingest.stdout).toMatch(/ingested 51 documents/);
+    // Nothing runs `ipt dedup` here: the user is told the documents wait for one.
+    expect(ingest.stderr).toContain('no dedup stage is running for these topics');
     const after = await checkSchemas(registry, topicsFor(namespace));
     expect(after.map((c) => c.status)).toEqual(after.map(() => 'same'));
   });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseChainId } from '../../core/layout.ts';
+import { parseChainId } from '../../core/chain-id.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -59,7 +59,7 @@ describe('permanent failure of a later round', () => {
       topics,
       runId,
       // Tokens counted inline: documents are produced in file order, so positions are the file's.
-      ingest: { log: quiet('ingest'), tokenThreads: 0 },
+      ingest: { log: quiet('ingest'), threads: 0 },
       synth: { chainsPerBlock: K, roundsPerChain: 2, idleMs: 1_500, maxAttempts: 2, log: quiet('synth') },
       assemble: { log: quiet('assemble') },
     });

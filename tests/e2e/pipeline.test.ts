@@ -62,7 +62,7 @@ describe('the whole pipeline on the real stack', () => {
       tritonUrls: endpoints.triton.urls,
       topics,
       runId,
-      ingest: { log: quiet('ingest'), tokenThreads: 1 },
+      ingest: { log: quiet('ingest'), threads: 1 },
       synth: { chainsPerBlock: 4, idleMs: 1_500, log: quiet('synth') },
       assemble: { log: quiet('assemble') },
     });

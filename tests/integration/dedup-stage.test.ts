@@ -19,8 +19,7 @@ import type { Topics } from '../../lib/topics.ts';
 import { type DedupService, startDedup } from '../../services/dedup/main.ts';
 import { contentHash } from '../../services/ingest/ids.ts';
 import { createIngestor } from '../../services/ingest/ingestor.ts';
-import { bandKeys, signature, similarity } from '../../services/ingest/minhash.ts';
-import { lshShape } from '../../services/ingest/near-dup.ts';
+import { bandKeys, lshShape, signature, similarity } from '../../services/ingest/minhash.ts';
 import { producedOn } from '../helpers/ingest-fixtures.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
 import { spawnIpt } from '../helpers/service-process.ts';
@@ -266,6 +265,7 @@ describe('the dedup stage', () => {
       origin: 'hand-made',
       band: null,
       band_key: null,
+      claims: [],
       peers: [],
       peer_hash: null,
       peer_doc_id: null,

@@ -37,6 +37,7 @@ async function ingestor(topics: Topics, extract: 'readability' | 'text'): Promis
     brokers: endpoints.kafka.brokers,
     registryUrl: endpoints.registry.url,
     topics,
+    dedupStage: false, // straight to the raw topic: dedup is not what this tests
     log,
     extract,
   });

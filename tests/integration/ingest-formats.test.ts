@@ -45,6 +45,7 @@ beforeAll(async () => {
     brokers: endpoints.kafka.brokers,
     registryUrl: endpoints.registry.url,
     topics,
+    dedupStage: false, // straight to the raw topic: dedup is not what this tests
   });
 
   writeJsonlGz(join(dir, 'docs.jsonl.gz'), [
@@ -96,14 +97,14 @@ beforeAll(async () => {
   await ingestor.ingestPaths([dir]);
   await ingestor.ingestStream(Readable.from([Buffer.from(`${JSON.stringify({ text: prose(15) })}\n`)]));
   await ingestor.close();
-  // The same odd text again through an ingestor that opts into two steps (its near-duplicate window
-  // off: the normalized text is a near-duplicate of the one produced above, its words being equal).
+  // The same odd text again through an ingestor that opts into two steps (without dedup, as above:
+  // the normalized text is a near-duplicate of the one produced above, its words being equal).
   const normalizing = await createIngestor({
     brokers: endpoints.kafka.brokers,
     registryUrl: endpoints.registry.url,
     topics,
     normalize: { steps: ['nfc', 'line-breaks'] },
-    nearDupWindow: 0,
+    dedupStage: false,
   });
   await normalizing.ingestStream(Readable.from([`${JSON.stringify({ id: 'n-1', text: ODD })}\n`]));
   await normalizing.close();

@@ -30,6 +30,7 @@ beforeAll(async () => {
     brokers: endpoints.kafka.brokers,
     registryUrl: endpoints.registry.url,
     topics,
+    dedupStage: false, // straight to the raw topic: dedup is not what this tests
   });
   http = await startIngestHttp({
     ingestor,

@@ -37,6 +37,7 @@ beforeAll(async () => {
     brokers: endpoints.kafka.brokers,
     registryUrl: endpoints.registry.url,
     topics,
+    dedupStage: false, // straight to the raw topic, so a reply can be checked there at once
     log,
   });
   http = await startIngestHttp({ ingestor, port: 0, token: TOKEN, maxBodyBytes: MAX_BODY, log });
@@ -91,12 +92,12 @@ describe('POST /documents', () => {
     expect(raw.every((r) => r.source === 'http')).toBe(true);
   });
 
-  it('takes NDJSON, reports each line, dead-letters the bad ones and drops duplicates', async () => {
+  it('takes NDJSON, reports each line, dead-letters the bad ones; repeats are left to the dedup stage', async () => {
     const ndjson = [
       JSON.stringify({ text: prose(3) }),
       '{"text": oops}',
       JSON.stringify({ text: '   ' }),
-      JSON.stringify({ text: prose(1) }), // sent before as h-1
+      JSON.stringify({ text: prose(1) }), // sent before as h-1: only the dedup stage drops repeats
     ].join('\n');
     const res = await post(ndjson, { 'content-type': 'application/x-ndjson' });
     expect(res.status).toBe(200);
@@ -109,9 +110,9 @@ describe('POST /documents', () => {
       'accepted',
       'malformed_json',
       'empty_text',
-      'duplicate',
+      'accepted',
     ]);
-    expect(body).toMatchObject({ duplicates: 1, rejected: 2 });
+    expect(body).toMatchObject({ duplicates: 0, rejected: 2 });
     const { dlq } = await producedOn(topics);
     expect(dlq.map((d) => d.context.reason).sort()).toEqual(['empty_text', 'malformed_json']);
     expect(dlq.every((d) => d.source_topic === 'http' && d.stage === 'INGEST')).toBe(true);
@@ -165,7 +166,7 @@ describe('ops endpoints', () => {
     expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${ops.url}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${ops.url}/metrics`)).text();
-    expect(metrics).toMatch(/ipt_ingest_inputs_total\{outcome="accepted"\} 3/);
+    expect(metrics).toMatch(/ipt_ingest_inputs_total\{outcome="accepted"\} 4/);
     expect(metrics).toMatch(/ipt_ingest_rejected_total\{reason="malformed_json"\} 2/);
   });
 });

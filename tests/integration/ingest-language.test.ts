@@ -54,6 +54,7 @@ async function ingestPages(options: Partial<IngestorOptions>) {
     brokers: endpoints.kafka.brokers,
     registryUrl: endpoints.registry.url,
     topics,
+    dedupStage: false, // straight to the raw topic: dedup is not what this tests
     log,
     ...options,
   });

@@ -71,6 +71,7 @@ beforeAll(async () => {
     brokers: endpoints.kafka.brokers,
     registryUrl: endpoints.registry.url,
     topics,
+    dedupStage: false, // straight to the raw topic: dedup is not what this tests
   });
   await writeWarc(join(dir, 'pages.warc.gz'), pages);
   await ingestor.ingestPaths([join(dir, 'pages.warc.gz')]);

@@ -1,5 +1,6 @@
 // Bad inputs end in the DLQ with the right reason while ingest carries on; duplicates are dropped
-// across a restart; ingest refuses to start without its topics.
+// by the dedup stage across a restart of ingest and of the stage; ingest refuses to start without
+// its topics.
 
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -11,7 +12,9 @@ import { DLQ_MAX_VALUE_BYTES } from '../../lib/dlq.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';
 import { createLogger } from '../../lib/log.ts';
 import { MissingTopicsError, type Topics, topicsFor } from '../../lib/topics.ts';
+import type { DedupStats } from '../../services/dedup/main.ts';
 import { createIngestor, type IngestStats } from '../../services/ingest/ingestor.ts';
+import { decideCandidates } from '../helpers/dedup-stage.ts';
 import { CRAWL, producedOn, prose, writeParquet, writeText } from '../helpers/ingest-fixtures.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
 
@@ -24,6 +27,8 @@ let first: IngestStats;
 let second: IngestStats;
 let raw: RawDocument[];
 let dlq: DeadLetter[];
+let firstVerdicts: DedupStats;
+let secondVerdicts: DedupStats;
 
 const line = (value: unknown) => Buffer.from(`${JSON.stringify(value)}\n`);
 const BAD_LINES = {
@@ -87,10 +92,12 @@ beforeAll(async () => {
   writeText(join(dir, 'parquet'), 'truncated.parquet', whole.subarray(0, Math.floor(whole.length / 2)));
 
   first = await run();
-  // A restart: a new ingestor on the same topics, the same files.
+  firstVerdicts = await decideCandidates(topics, first.accepted);
+  // A restart: a new ingestor on the same topics, the same files, and a new dedup stage.
   second = await run();
+  secondVerdicts = await decideCandidates(topics, second.accepted);
   ({ raw, dlq } = await producedOn(topics));
-}, 240_000);
+}, 360_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -171,11 +178,16 @@ describe('bad inputs go to the DLQ with the right reason while ingest carries on
 });
 
 describe('exact duplicates', () => {
-  it('are dropped across a restart: the second run produces nothing new', () => {
-    expect(second.accepted).toBe(0);
-    expect(second.produced).toBe(0);
-    expect(second.duplicates).toBe(10);
+  it('are dropped by the dedup stage across a restart: the second run adds nothing to raw', () => {
+    expect(first.accepted).toBe(10);
+    expect(firstVerdicts).toMatchObject({ kept: 10, duplicate: 0 });
+    expect(second.accepted).toBe(10);
+    expect(secondVerdicts).toMatchObject({ kept: 0, duplicate: 10 });
     expect(raw).toHaveLength(10);
+    const dropped = dlq.filter((d) => d.stage === 'DEDUP');
+    expect(dropped.map(reasonOf)).toEqual(Array(10).fill('duplicate'));
+    const kept = new Set(raw.map((r) => r.doc_id));
+    for (const d of dropped) expect(kept.has(d.context.kept_doc_id ?? '')).toBe(true);
   });
 });
 
@@ -189,7 +201,7 @@ describe('start-up checks', () => {
       log,
     });
     await expect(attempt).rejects.toBeInstanceOf(MissingTopicsError);
-    await expect(attempt).rejects.toThrow(`${missing.raw}, ${missing.dlq}`);
+    await expect(attempt).rejects.toThrow(`${missing.candidates}, ${missing.dlq}`);
     await expect(attempt).rejects.toThrow('npx ipt topics create');
   });
 });

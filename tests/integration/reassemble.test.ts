@@ -161,7 +161,7 @@ describe('ipt reassemble', () => {
     });
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split('\n')).toEqual([
-      "error: option '--template-version <v>' argument 'v9' is invalid. Allowed choices are ipt-templates-1, ipt-templates-2.",
+      "error: option '--template-version <v>' argument 'v9' is invalid. Allowed choices are ipt-templates-1, ipt-templates-2, ipt-templates-3.",
     ]);
 
     const records = await readDecoded<AugmentedRecord>(kafka, endpoints.registry.url, topics.augmented);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseChainId } from '../../core/layout.ts';
+import { parseChainId } from '../../core/chain-id.ts';
 import { MISTRAL_TOKENIZER_NAME } from '../../core/mistral.ts';
 import type { DeadLetter, SynthRound } from '../../core/types.ts';
 import { loadEndpoints } from '../../lib/endpoints.ts';

@@ -1,4 +1,4 @@
-// Fuzz run of `ipt ingest` (issue #10): random bytes under every name, compressed junk, truncated and
+// Fuzz run of `ipt ingest`: random bytes under every name, compressed junk, truncated and
 // corrupted Parquet, WARC and WET files, a JSON Lines file of mutated lines with a 100 000-level nested
 // value and a huge line. Ingest must exit cleanly every time and account for every input: each input it
 // read is accepted (and on the raw topic), a duplicate, skipped, or on the DLQ with a reason — and the
@@ -25,7 +25,9 @@ import { type Endpoints, loadEndpoints } from '../../lib/endpoints.ts';
 import { kafkaClient } from '../../lib/kafka/client.ts';
 import { avroCodec, registryClient } from '../../lib/registry.ts';
 import type { Topics } from '../../lib/topics.ts';
+import type { DedupStats } from '../../services/dedup/main.ts';
 import type { IngestStats } from '../../services/ingest/ingestor.ts';
+import { decideCandidates } from '../helpers/dedup-stage.ts';
 import { CRAWL, jsonl, prose, writeParquet, writeWarc, writeWet } from '../helpers/ingest-fixtures.ts';
 import { freshTopics } from '../helpers/pipeline-topics.ts';
 import { readCommitted } from '../helpers/read-topic.ts';
@@ -60,7 +62,7 @@ afterAll(() => {
     [
       `ipt reliability — ingest fuzz (seed ${params.seed})`,
       `  ingest runs      ${totals.runs}, every one exited 0`,
-      `  inputs           ${totals.inputs} (${totals.accepted} accepted → ${totals.produced} raw records, ${totals.duplicates} duplicates, ${totals.skipped} skipped, ${totals.rejected} dead-lettered)`,
+      `  inputs           ${totals.inputs} (${totals.accepted} accepted in ${totals.produced} records, of those documents ${totals.duplicates} dropped by the dedup stage, ${totals.skipped} skipped, ${totals.rejected} dead-lettered)`,
       `  DLQ by reason    ${reasons || 'none'}`,
     ].join('\n'),
   );
@@ -96,14 +98,15 @@ async function topicState(since?: TopicState): Promise<TopicState> {
 }
 
 /**
- * Runs `ipt ingest` on `paths` and checks it exited 0, that its summary adds up, and that the raw topic
- * and the DLQ grew by exactly what the summary says (records, reasons).
+ * Runs `ipt ingest` on `paths`, then a dedup stage over what it sent, and checks ingest exited 0,
+ * that its summary adds up, that the stage decided every document it accepted, and that the raw
+ * topic and the DLQ grew by exactly what the summary and the verdicts say (records, reasons).
  */
 async function ingestAndAccount(
   label: string,
   paths: string[],
   expectInputs?: number,
-): Promise<IngestStats & { added: TopicState }> {
+): Promise<IngestStats & { added: TopicState; verdicts: DedupStats }> {
   const before = await topicState();
   const result = await runIpt(
     [
@@ -119,17 +122,25 @@ async function ingestAndAccount(
   );
   expect(result.code, `ipt ingest (${label}) exited ${result.code}:\n${result.stderr.slice(-3_000)}`).toBe(0);
   const stats = JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as IngestStats;
+  const verdicts = await decideCandidates(topics, stats.accepted);
   const added = await topicState(before);
   const newRaw = added.raw;
-  const newDlq = added.dlq;
+  const newDlq = added.dlq.filter((d) => d.stage === 'INGEST');
+  const dropped = added.dlq.filter((d) => d.stage === 'DEDUP');
 
   expect(stats.accepted + stats.duplicates + stats.rejected + stats.skipped, `${label}: summary`).toBe(
     stats.inputs,
   );
   if (expectInputs !== undefined) expect(stats.inputs, `${label}: inputs read`).toBe(expectInputs);
-  expect(newRaw.length, `${label}: raw records`).toBe(stats.produced);
-  expect(newRaw.filter((r) => r.chunk_index === 0).length, `${label}: documents`).toBe(stats.accepted);
+  const decided = verdicts.kept + verdicts.duplicate + verdicts.nearDuplicate;
+  expect([decided, verdicts.invalid], `${label}: every accepted document decided`).toEqual([
+    stats.accepted,
+    0,
+  ]);
+  if (verdicts.kept === stats.accepted) expect(newRaw.length, `${label}: raw records`).toBe(stats.produced);
+  expect(newRaw.filter((r) => r.chunk_index === 0).length, `${label}: documents`).toBe(verdicts.kept);
   expect(newDlq.length, `${label}: dead letters`).toBe(stats.rejected);
+  expect(dropped.length, `${label}: dropped by the dedup stage`).toBe(decided - verdicts.kept);
   const reasons: Record<string, number> = {};
   for (const d of newDlq) {
     expect(d.stage).toBe('INGEST');
@@ -141,12 +152,12 @@ async function ingestAndAccount(
   }
   expect(reasons, `${label}: DLQ reasons`).toEqual(stats.rejectedByReason);
   totals.runs++;
-  for (const k of ['inputs', 'accepted', 'duplicates', 'rejected', 'skipped', 'produced'] as const)
-    totals[k] += stats[k];
+  for (const k of ['inputs', 'accepted', 'rejected', 'skipped', 'produced'] as const) totals[k] += stats[k];
+  totals.duplicates += verdicts.duplicate + verdicts.nearDuplicate;
   console.log(
     `[fuzz] ${label}: ${JSON.stringify({ ...stats, rejectedByReason: undefined })} ${JSON.stringify(reasons)}`,
   );
-  return { ...stats, added };
+  return { ...stats, added, verdicts };
 }
 
 /** A good line's text: distinct per seed, so accepted lines are not dropped as duplicates of each other. */
@@ -352,18 +363,19 @@ describe('ingest fuzz', () => {
     const lines = inputLines.length;
     const stats = await ingestAndAccount('jsonl', [path], lines);
     expect(stats.rejectedByReason.too_long ?? 0).toBeGreaterThanOrEqual(1);
-    // Line by line: each input line is on the raw topic (metadata.line) or in the DLQ (origin "line N"),
-    // never both; the lines in neither are exactly the duplicates ingest reported.
+    // Line by line: each input line is on the raw topic (metadata.line) or in the DLQ (origin "line N":
+    // rejected by ingest, or dropped by the dedup stage), never both, never neither.
     const onRaw = new Set(stats.added.raw.map((r) => Number(r.metadata.line)));
     const inDlq = new Set(stats.added.dlq.map((d) => Number(d.context.origin?.replace(/^line /, ''))));
     expect([...onRaw].filter((n) => inDlq.has(n))).toEqual([]);
     const neither = inputLines.filter((n) => !onRaw.has(n) && !inDlq.has(n));
-    expect(neither.length).toBe(stats.duplicates);
-    expect(onRaw.size + inDlq.size + neither.length).toBe(lines);
-    // Running the same file again: everything accepted before is now a duplicate, nothing new reaches Kafka.
+    expect(neither).toEqual([]);
+    expect(onRaw.size + inDlq.size).toBe(lines);
+    // Running the same file again: the stage drops everything accepted before, nothing new reaches raw.
     const again = await ingestAndAccount('jsonl again', [path], lines);
-    expect(again.accepted).toBe(0);
-    expect(again.duplicates).toBe(stats.accepted + stats.duplicates);
+    expect(again.accepted).toBe(stats.accepted);
+    expect(again.verdicts.kept).toBe(0);
+    expect(again.added.raw).toEqual([]);
   });
 
   it('a huge text file and a huge single line of plain text', async () => {

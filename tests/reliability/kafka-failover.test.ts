@@ -1,4 +1,4 @@
-// What a leader failover does to a producer mid-send, on the suite's three-node cluster (issue #20).
+// What a leader failover does to a producer mid-send, on the suite's three-node cluster.
 //
 // kafkajs sends one produce request per leader and, when some fail, retries after refreshing its
 // metadata. It remembered which *brokers* had answered, not which partitions: when a partition's

@@ -1,6 +1,6 @@
 // The short-piece BPE encoder must give exactly the whole-text encoder's ids: it replaces it for
 // every cache miss in the token counts that budgets and records rely on. (Both against the
-// serving stack's tokenizer: tests/unit/tokenizer-reference.test.ts.)
+// serving stack's tokenizer: tests/integration/tokenizer-reference.test.ts.)
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

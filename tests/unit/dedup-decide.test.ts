@@ -12,12 +12,12 @@ import { DedupPartition, type DedupSettings, type Effect } from '../../services/
 import { contentHash } from '../../services/ingest/ids.ts';
 import {
   bandKeys,
+  lshShape,
   signature,
   signatureBytes,
   signatureFromBytes,
   similarity,
 } from '../../services/ingest/minhash.ts';
-import { lshShape } from '../../services/ingest/near-dup.ts';
 
 const settings: DedupSettings = {
   threshold: 0.8,
@@ -67,6 +67,7 @@ const candidate = (doc: Doc): DedupMessage => ({
   origin: doc.id,
   band: null,
   band_key: null,
+  claims: [],
   peers: [],
   peer_hash: null,
   peer_doc_id: null,
@@ -83,7 +84,9 @@ function run(docs: Doc[], partitions: number, seed: number) {
   const random = mulberry32(seed);
   const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)] as T;
   const partitionOf = (key: string) => Number.parseInt(contentHash(key).slice(0, 8), 16) % partitions;
-  const parts = Array.from({ length: partitions }, () => new DedupPartition(settings));
+  // The partitions group a document's band keys by owner with the same partitioner the topic uses.
+  const grouped = { ...settings, partitionOf: (key: string) => partitionOf(key) };
+  const parts = Array.from({ length: partitions }, () => new DedupPartition(grouped));
   const queues: DedupMessage[][] = Array.from({ length: partitions }, () => []);
   const channels = new Map<string, { to: number; messages: DedupMessage[] }>();
   const send = (from: string, m: DedupMessage, key: string) => {
@@ -230,5 +233,34 @@ describe('dedup protocol', () => {
       records: doc.records,
     });
     expect(effects.some((e) => e.kind === 'delete' && e.key === `r/${doc.hash}`)).toBe(true);
+  });
+
+  it('sends one CLAIM per partition owning band keys, answered by one REPLY counting its bands', () => {
+    const owner = (key: string) => Number.parseInt(contentHash(key).slice(0, 8), 16) % 3;
+    const a = new DedupPartition({ ...settings, partitionOf: owner });
+    const doc = candidate({ id: 'grouped', text: demo[3] as string });
+    const claims = a.handle(doc).flatMap((e) => (e.kind === 'send' ? [e] : []));
+    expect(claims.length).toBeLessThanOrEqual(3);
+    expect(claims.flatMap((c) => c.message.claims)).toHaveLength(settings.params.bands);
+    for (const c of claims)
+      for (const claim of c.message.claims) expect(owner(`b/${claim.band}/${claim.key}`)).toBe(owner(c.key));
+    // Each owner answers its CLAIM with one REPLY; the document is kept once all bands are in.
+    const replies = claims.flatMap((c) => a.handle(c.message).filter((e) => e.kind === 'send'));
+    expect(replies).toHaveLength(claims.length);
+    const effects = replies.flatMap((r) => (r.kind === 'send' ? a.handle(r.message) : []));
+    expect(effects.find((e) => e.kind === 'keep')).toMatchObject({ docId: 'grouped' });
+  });
+
+  it('still answers a CLAIM of the one-band form (band and band_key, no claims)', () => {
+    const a = new DedupPartition(settings);
+    const first = candidate({ id: 'x', text: demo[4] as string });
+    const old = { ...first, kind: 'CLAIM' as const, records: [], signature: null, band: 2, band_key: 42 };
+    a.handle(old);
+    const reply = a.handle({ ...old, hash: 'f'.repeat(64), doc_id: 'y' }).find((e) => e.kind === 'send');
+    expect(reply?.kind === 'send' && reply.message).toMatchObject({
+      kind: 'REPLY',
+      claims: [{ band: 2, key: 42 }],
+      peers: [{ hash: first.hash, doc_id: 'x' }],
+    });
   });
 });

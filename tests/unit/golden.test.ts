@@ -27,7 +27,7 @@ describe('golden chains', () => {
 
   it('each file is rendered with its version; new runs get the newest', () => {
     for (const v of TEMPLATE_VERSIONS) for (const g of files[v]) expect(g.template_version).toBe(v);
-    expect(TEMPLATE_VERSION).toBe('ipt-templates-2');
+    expect(TEMPLATE_VERSION).toBe('ipt-templates-3');
   });
 
   it('prompts and pairs do not depend on the template version', () => {
@@ -36,7 +36,7 @@ describe('golden chains', () => {
   });
 
   it('dropped: pairs breaking the multiple-choice or chain-of-thought rules are left out', () => {
-    const g = byName('dropped');
+    const g = byName('dropped', 'ipt-templates-2');
     expect(g.rounds.map((r) => r.pairs.length)).toEqual([3, 2]);
     expect(g.rounds.map((r) => r.inherit_from_prev)).toEqual([false, true]);
     // Round 0: the answer that matches no option is dropped, the "none" answer and the plain pair
@@ -48,6 +48,34 @@ describe('golden chains', () => {
     expect(text).toContain('Which gas do plants take in?');
     expect(text).toContain('What do plants release?');
     expect(g.rendered[1]).toEqual({ text: g.texts[1], round_indexes: [1], framing: 'plain' });
+  });
+
+  it('dropped, ipt-templates-3: "None of the above" is not in the reference\'s list, so that pair goes too', () => {
+    const g = byName('dropped', 'ipt-templates-3');
+    expect(g.rendered.map((t) => t.round_indexes)).toEqual([[0], [1]]);
+    const text = g.rendered[0]?.text ?? '';
+    expect(text).not.toContain('saltiest');
+    expect(text).not.toContain('Which gas do plants take in?');
+    expect(text).toContain('What do plants release?');
+    expect(g.rendered[1]).toEqual({ text: g.texts[1], round_indexes: [1], framing: 'plain' });
+  });
+
+  it('ipt-templates-3 layouts: each picked chain shows the layout it is named after', () => {
+    const framings = (n: string) => byName(`layout-${n}`).rendered.map((t) => t.framing);
+    expect(framings('dialog')).toEqual(['dialog']);
+    expect(framings('pairs-first')).toEqual(['pairs_first']);
+    expect(framings('numbered-answers-first')).toEqual(['numbered']);
+    expect(framings('next-turn-last-first')).toEqual(['next_turn']);
+    expect(framings('inline-few-shot')).toEqual(['fewshot']);
+    const first = byName('layout-answers-first').rendered[0]?.text ?? '';
+    // The plain pair's answer stands before its question.
+    expect(first.indexOf('The gravitational pull of the moon.')).toBeLessThan(
+      first.indexOf('What mainly causes ocean tides?'),
+    );
+    const pairsFirst = byName('layout-pairs-first').rendered[0]?.text ?? '';
+    expect(pairsFirst.indexOf('What mainly causes ocean tides?')).toBeLessThan(
+      pairsFirst.indexOf('Ocean tides are'),
+    );
   });
 
   it('connected: prompts spelled out by hand', () => {

@@ -49,7 +49,7 @@ describe('ipt ingest --explain', () => {
     expect(explanations[0]?.steps.map((s) => s.outcome)).toEqual(explanations[0]?.steps.map(() => 'kept'));
     expect(last(1)).toMatchObject({ step: 'dedup', outcome: 'duplicate' });
     expect(last(2)).toMatchObject({
-      step: 'near_dup',
+      step: 'dedup',
       outcome: 'rejected',
       reason: 'near_duplicate',
       detail: { kept_doc_id: 'kept' },
@@ -58,29 +58,37 @@ describe('ipt ingest --explain', () => {
     expect(stats.inputs).toBe(4);
 
     const text = explanationText(explanations);
-    expect(text).toContain('near_dup     rejected near_duplicate  kept_doc_id=kept similarity=');
+    expect(text).toContain(
+      'dedup        rejected near_duplicate  decided_by=the dedup stage (ipt dedup) near_dup=on kept_doc_id=kept similarity=',
+    );
     expect(text).toMatch(/#4 .*\(short\): rejected\n(.*\n)*\s+length\s+rejected too_short/);
   });
 
-  it('shows the dedup verdicts as the dedup stage would give them, marked as its own', async () => {
-    const { explanations } = await explainIngest({ ...options, dedupStage: true }, [file], { limit: 3 });
-    expect(explanations.map((e) => e.outcome)).toEqual(['accepted', 'duplicate', 'rejected']);
+  it("marks the dedup verdicts as the dedup stage's", async () => {
+    const { explanations } = await explainIngest(options, [file], { limit: 3 });
+    const decidedBy = 'the dedup stage (ipt dedup)';
+    expect(explanations[0]?.steps.find((t) => t.step === 'dedup')).toMatchObject({
+      outcome: 'kept',
+      detail: { decided_by: decidedBy, near_dup: 'on' },
+    });
     expect(explanations[1]?.steps.at(-1)).toMatchObject({
       step: 'dedup',
-      detail: { decided_by: 'the dedup stage (ipt dedup)' },
+      detail: { decided_by: decidedBy, kept_doc_id: 'kept' },
     });
     expect(explanations[2]?.steps.at(-1)).toMatchObject({
-      step: 'near_dup',
+      step: 'dedup',
       reason: 'near_duplicate',
-      detail: { kept_doc_id: 'kept', decided_by: 'the dedup stage (ipt dedup)' },
+      detail: { kept_doc_id: 'kept', decided_by: decidedBy },
     });
-    expect(explanationText(explanations)).toContain('decided_by=the dedup stage (ipt dedup)');
+    expect(explanationText(explanations)).toContain(`decided_by=${decidedBy}`);
   });
 
-  it('leaves near-duplicates in with the near-dup window off', async () => {
-    const { explanations } = await explainIngest({ ...options, nearDupWindow: 0 }, [file], { limit: 3 });
-    expect(explanations[2]).toMatchObject({ docId: 'near', outcome: 'accepted' });
-    expect(explanations[2]?.steps.map((t) => t.step)).not.toContain('near_dup');
+  it('leaves near-duplicates in when no signature is sent, and has no dedup step without the stage', async () => {
+    const exact = await explainIngest({ ...options, nearDup: false }, [file], { limit: 3 });
+    expect(exact.explanations.map((e) => e.outcome)).toEqual(['accepted', 'duplicate', 'accepted']);
+    const none = await explainIngest({ ...options, dedupStage: false }, [file], { limit: 3 });
+    expect(none.explanations.map((e) => e.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(none.explanations[0]?.steps.map((t) => t.step)).not.toContain('dedup');
   });
 
   it('runs from the CLI without Kafka and prints JSON', async () => {
@@ -99,7 +107,7 @@ describe('ipt ingest --explain', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { explanations: { outcome: string }[]; steps: object };
     expect(out.explanations.map((e) => e.outcome)).toEqual(['accepted', 'duplicate', 'rejected']);
-    expect(out.steps).toHaveProperty('near_dup');
+    expect(out.steps).toHaveProperty('dedup');
   }, 30_000);
 });
 
@@ -110,7 +118,8 @@ describe('the ingest summary', () => {
     expect(text).toContain('steps (in → out):');
     expect(text).toMatch(/\n {2}decode\s+5 → 5\n/);
     expect(text).toMatch(/\n {2}length\s+5 → 4 {2}dropped: too_short 1\n/);
-    expect(text).toMatch(/\n {2}dedup\s+4 → 3 {2}dropped: duplicate 1\n/);
-    expect(text).toMatch(/\n {2}near_dup\s+3 → 2 {2}dropped: near_duplicate 1\n/);
+    expect(text).toMatch(
+      /\n {2}dedup\s+4 → 2 {2}dropped: (duplicate 1, near_duplicate 1|near_duplicate 1, duplicate 1)\n/,
+    );
   });
 });

@@ -107,7 +107,7 @@ describe('the extract step', () => {
         ...ingestSteps({
           extract: mode,
           normalize: DEFAULT_NORMALIZE,
-          chunk: { maxTokens: 100_000, tokenizer: words, threads: 0 },
+          chunk: { maxTokens: 100_000, tokenizer: words },
         }),
         deadLetters: async () => ({ delivered: Promise.resolve() }),
         tally: new Tally(stats, metrics),

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { DedupWindow, dedupKey } from '../../services/ingest/dedup.ts';
 import { chunkDocId, contentHash, docIdFor, givenId, MAX_ID_LENGTH } from '../../services/ingest/ids.ts';
 import { splitForBudget } from '../../services/ingest/tokenize.ts';
 
@@ -38,48 +37,6 @@ describe('document ids', () => {
 
   it('hashes content as hex SHA-256 of the UTF-8 bytes', () => {
     expect(contentHash('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-  });
-});
-
-describe('dedup window', () => {
-  const h = (s: string) => contentHash(s);
-
-  it('reports a repeat as a duplicate', () => {
-    const w = new DedupWindow(10);
-    expect(w.checkAndAdd(h('a'))).toBe(false);
-    expect(w.checkAndAdd(h('a'))).toBe(true);
-    expect(w.checkAndAdd(h('b'))).toBe(false);
-  });
-
-  it('forgets the least recently seen beyond its capacity', () => {
-    const w = new DedupWindow(2);
-    w.checkAndAdd(h('a'));
-    w.checkAndAdd(h('b'));
-    w.checkAndAdd(h('a')); // refreshes a
-    w.checkAndAdd(h('c')); // evicts b
-    expect(w.size).toBe(2);
-    expect(w.has(h('a'))).toBe(true);
-    expect(w.has(h('b'))).toBe(false);
-    expect(w.has(h('c'))).toBe(true);
-  });
-
-  it('does nothing with capacity 0 (dedup off)', () => {
-    const w = new DedupWindow(0);
-    expect(w.checkAndAdd(h('a'))).toBe(false);
-    expect(w.checkAndAdd(h('a'))).toBe(false);
-  });
-
-  it('forgets a hash on delete (a failed send must not make the retry a duplicate)', () => {
-    const w = new DedupWindow(5);
-    w.checkAndAdd(h('a'));
-    w.delete(h('a'));
-    expect(w.checkAndAdd(h('a'))).toBe(false);
-  });
-
-  it('keys by a 96-bit prefix of the hash', () => {
-    const key = dedupKey(h('a'));
-    expect(key).toHaveLength(12);
-    expect(Buffer.from(key, 'latin1').toString('hex')).toBe(h('a').slice(0, 24));
   });
 });
 

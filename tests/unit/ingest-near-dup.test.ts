@@ -1,25 +1,26 @@
-// MinHash + LSH near-duplicate detection, pure: signatures estimate Jaccard similarity, the window
-// finds near-duplicates (small edits, different boilerplate) and names the kept document, keeps
-// different documents, evicts past capacity, forgets on undo; and on the demo corpus drops none.
+// MinHash + LSH near-duplicate detection, pure: signatures estimate Jaccard similarity; the dedup
+// stage's rules (run in one process) find near-duplicates (small edits, different boilerplate) and
+// name the kept document, keep different documents, honour the threshold; on the demo corpus they
+// drop none.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { LocalDedup } from '../../services/dedup/local.ts';
+import { dedupSettings } from '../../services/dedup/main.ts';
 import { plainDoc } from '../../services/ingest/events.ts';
+import { contentHash } from '../../services/ingest/ids.ts';
 import {
   candidateProbability,
   DEFAULT_MINHASH,
+  lshShape,
   shingleHashes,
   signature,
   signatureBytes,
   signatureFromBytes,
   similarity,
 } from '../../services/ingest/minhash.ts';
-import { lshShape, NearDupWindow } from '../../services/ingest/near-dup.ts';
-import { nearDupStep } from '../../services/ingest/steps/near-dup.ts';
-import type { Doc, Step, Verdict } from '../../services/ingest/steps/step.ts';
-
-/** The near-dup step answers at once. */
-const verdictOf = (step: Step, d: Doc): Verdict => step.process(d) as Verdict;
+import { candidateOf } from '../../services/ingest/steps/produce.ts';
+import type { Doc } from '../../services/ingest/steps/step.ts';
 
 const demo = readFileSync(new URL('../../demo/corpus/sample.jsonl', import.meta.url), 'utf8')
   .trim()
@@ -58,7 +59,7 @@ describe('MinHash signatures', () => {
     expect(similarity(signature(article), signature(other))).toBeLessThan(0.1);
   });
 
-  it('ignore case and punctuation, and round-trip through header bytes', () => {
+  it('ignore case and punctuation, and round-trip through bytes', () => {
     expect(
       similarity(signature('The Cat, sat on the MAT today!'), signature('the cat sat on the mat today')),
     ).toBe(1);
@@ -78,66 +79,52 @@ describe('MinHash signatures', () => {
   });
 });
 
-describe('the near-duplicate window and step', () => {
+describe("the stage's near-duplicate rules, decided in one process (as --explain does)", () => {
+  const candidate = (id: string, text: string) => {
+    const d = doc(id, text);
+    d.minhash = signature(text);
+    return candidateOf(d, id, contentHash(text), []);
+  };
+  const local = (threshold = 0.8) => new LocalDedup(dedupSettings({ nearDupThreshold: threshold }));
+
   it('drops small edits and boilerplate differences, naming the kept document', () => {
-    const step = nearDupStep(new NearDupWindow(100));
-    expect(step.process(doc('kept', article))).toMatchObject({ kind: 'keep' });
+    const dedup = local();
+    expect(dedup.decide(candidate('kept', article))).toEqual({ kind: 'kept' });
     const variants = [
       edited(article, 80),
       `Home | News | Sport | Weather\n${article}\nCopyright 2026 News Example. All rights reserved.`,
       article.replace(/\n/g, ' ').toUpperCase(),
     ];
     for (const [i, text] of variants.entries()) {
-      const verdict = verdictOf(step, doc(`v${i}`, text));
-      expect(verdict).toMatchObject({ kind: 'reject', reason: 'near_duplicate' });
-      if (verdict.kind !== 'reject') continue;
-      expect(verdict.detail?.kept_doc_id).toBe('kept');
-      expect(Number(verdict.detail?.similarity)).toBeGreaterThanOrEqual(0.8);
+      const verdict = dedup.decide(candidate(`v${i}`, text));
+      expect(verdict).toMatchObject({ kind: 'near_duplicate', keptDocId: 'kept' });
+      if (verdict.kind === 'near_duplicate') expect(verdict.similarity).toBeGreaterThanOrEqual(0.8);
     }
+    expect(dedup.decide(candidate('copy', article))).toMatchObject({ kind: 'duplicate', keptDocId: 'kept' });
   });
 
-  it('keeps different documents and heavy edits, and records the signature for the header', () => {
-    const step = nearDupStep(new NearDupWindow(100));
-    const d = doc('a', article);
-    step.process(d);
-    expect(d.minhash).toEqual(signature(article));
-    expect(step.process(doc('b', other))).toMatchObject({ kind: 'keep' });
+  it('keeps different documents and heavy edits', () => {
+    const dedup = local();
+    dedup.decide(candidate('a', article));
+    expect(dedup.decide(candidate('b', other))).toEqual({ kind: 'kept' });
     expect(jaccard(article, edited(article, 4))).toBeLessThan(0.5);
-    expect(step.process(doc('c', edited(article, 4)))).toMatchObject({ kind: 'keep' });
+    expect(dedup.decide(candidate('c', edited(article, 4)))).toEqual({ kind: 'kept' });
   });
 
-  it('honours the threshold, evicts the oldest past capacity and forgets on undo', () => {
+  it('honours the threshold', () => {
     const b = edited(article, 12);
     const j = jaccard(article, b);
-    const strict = new NearDupWindow(10, 0.99);
-    strict.add('a', signature(article));
-    expect(strict.match(signature(b))).toBeNull();
-    const loose = new NearDupWindow(10, Math.max(0.05, j - 0.2));
-    loose.add('a', signature(article));
-    expect(loose.match(signature(b))?.docId).toBe('a');
-
-    const w = new NearDupWindow(2);
-    w.add('a', signature(article));
-    w.add('b', signature(other));
-    w.add('c', signature(demo[2]?.text ?? ''));
-    expect([w.size, w.has('a'), w.match(signature(article))]).toEqual([2, false, null]);
-
-    const step = nearDupStep(new NearDupWindow(10));
-    const verdict = verdictOf(step, doc('x', article));
-    if (verdict.kind !== 'keep') throw new Error('expected keep');
-    verdict.undo?.();
-    expect(step.process(doc('y', article))).toMatchObject({ kind: 'keep' });
+    const strict = local(0.99);
+    strict.decide(candidate('a', article));
+    expect(strict.decide(candidate('b', b))).toEqual({ kind: 'kept' });
+    const loose = local(Math.max(0.05, j - 0.2));
+    loose.decide(candidate('a', article));
+    expect(loose.decide(candidate('b', b))).toMatchObject({ kind: 'near_duplicate', keptDocId: 'a' });
   });
 
   it('finds no near-duplicates in the demo corpus', () => {
-    const w = new NearDupWindow(1000);
-    const drops = demo.filter((d) => {
-      const sig = signature(d.text, w.params);
-      if (w.match(sig)) return true;
-      w.add(d.id, sig);
-      return false;
-    });
+    const dedup = local();
+    const drops = demo.filter((d) => dedup.decide(candidate(d.id, d.text)).kind !== 'kept');
     expect(drops.map((d) => d.id)).toEqual([]);
-    expect(w.size).toBe(demo.length);
   });
 });

@@ -1,62 +1,33 @@
 // Ingest's step runner without a broker: the real steps (decode … produce) over a fake sink that
 // records what would have gone to Kafka. Counting per step and per input, routing of rejections to
 // the DLQ with the same reasons and fields as before, a throwing step costing its document only,
-// and the dedup window's entry undone for a document that never reaches the raw topic.
+// a remembering step's entry undone for a document that never reaches Kafka, and the dedup step
+// handing the stage one candidate per document.
 
-import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { TokenCounter } from '../../core/tokens.ts';
-import type { DeadLetter, RawDocument } from '../../core/types.ts';
+import type { DeadLetter, DedupMessage, RawDocument } from '../../core/types.ts';
 import { createLogger } from '../../lib/log.ts';
-import { DEDUP_HEADER, DedupWindow } from '../../services/ingest/dedup.ts';
 import type { SourceEvent } from '../../services/ingest/events.ts';
 import { plainDoc } from '../../services/ingest/events.ts';
 import { contentHash, docIdFor } from '../../services/ingest/ids.ts';
 import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { DEFAULT_NORMALIZE, type NormalizeOptions } from '../../services/ingest/normalize.ts';
-import { deadLetterWriter, type RecordSink } from '../../services/ingest/steps/dead-letters.ts';
+import { deadLetterWriter } from '../../services/ingest/steps/dead-letters.ts';
 import { ingestSteps } from '../../services/ingest/steps/pipeline.ts';
 import { StepRunner } from '../../services/ingest/steps/runner.ts';
-import type { Step } from '../../services/ingest/steps/step.ts';
+import { docIdOf, keep, type Step } from '../../services/ingest/steps/step.ts';
 import { emptyStats, Tally } from '../../services/ingest/steps/tally.ts';
+import { FakeSink, keeping } from '../helpers/record-sink.ts';
 
 const words: TokenCounter = { count: (t) => t.split(/\s+/).filter(Boolean).length };
 const log = createLogger('ingest-steps-test', 'silent');
 
-/** Remembers every message; `fail` makes later deliveries (or pushes) fail like a dead broker. */
-class FakeSink implements RecordSink {
-  readonly pushed: { topic: string; message: Message }[] = [];
-  failDeliveries: Error | null = null;
-  failPushes: Error | null = null;
-  async push(topic: string, message: Message) {
-    if (this.failPushes) throw this.failPushes;
-    this.pushed.push({ topic, message });
-    const failure = this.failDeliveries;
-    const delivered = failure ? Promise.reject(failure) : Promise.resolve();
-    delivered.catch(() => {});
-    return { delivered };
-  }
-  on(topic: string) {
-    return this.pushed.filter((p) => p.topic === topic).map((p) => p.message);
-  }
-}
-
-/** A serde that keeps the records it was given, so tests read them back as objects. */
-function keeping<T>() {
-  const records: T[] = [];
-  return {
-    records,
-    serialize: async (value: T) => {
-      records.push(value);
-      return Buffer.from(String(records.length - 1));
-    },
-  };
-}
-
 interface HarnessOptions {
   normalize?: Partial<NormalizeOptions>;
   maxTokens?: number;
-  dedupWindow?: number;
+  /** The dedup step and candidates for the stage instead of raw records. */
+  stage?: boolean;
   /** Extra steps, put in after the step named `after`. */
   insert?: { after: string; steps: Step[] };
 }
@@ -67,14 +38,21 @@ function harness(options: HarnessOptions = {}) {
   const dlq = keeping<DeadLetter>();
   const metrics = createIngestMetrics();
   const tally = new Tally(emptyStats(), metrics);
-  const dedup = new DedupWindow(options.dedupWindow ?? 100);
+  const candidates = keeping<DedupMessage>();
   const built = ingestSteps({
     normalize: { ...DEFAULT_NORMALIZE, ...options.normalize },
-    dedup,
-    chunk: { maxTokens: options.maxTokens ?? 1000, tokenizer: words, threads: 0 },
-    produce: { sink, topic: 'raw', serde: raw },
+    ...(options.stage ? { stage: { nearDup: true } } : {}),
+    chunk: { maxTokens: options.maxTokens ?? 1000, tokenizer: words },
+    produce: {
+      sink,
+      topic: 'raw',
+      serde: raw,
+      ...(options.stage ? { candidates: { topic: 'candidates', serde: candidates } } : {}),
+    },
   });
+  const repeats = remembering();
   const steps = [...built.steps];
+  steps.splice(steps.findIndex((s) => s.name === 'length') + 1, 0, repeats);
   if (options.insert) {
     const at = steps.findIndex((s) => s.name === options.insert?.after) + 1;
     steps.splice(at, 0, ...options.insert.steps);
@@ -91,7 +69,33 @@ function harness(options: HarnessOptions = {}) {
     const match = values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
     return match?.value ?? 0;
   };
-  return { runner, sink, raw: raw.records, dlq: dlq.records, stats: tally.stats, dedup, metric };
+  return {
+    runner,
+    sink,
+    raw: raw.records,
+    candidates: candidates.records,
+    dlq: dlq.records,
+    stats: tally.stats,
+    seen: repeats.seen,
+    metric,
+  };
+}
+
+/**
+ * A step that drops a repeat of a text it let through and forgets the text on undo: the runner's
+ * contract with a step that remembers what it kept (counting duplicates, undoing on failure).
+ */
+function remembering(): Step & { seen: Set<string> } {
+  const seen = new Set<string>();
+  return {
+    name: 'repeats',
+    seen,
+    process(d) {
+      if (seen.has(d.text)) return { kind: 'duplicate', docId: docIdOf(d) };
+      seen.add(d.text);
+      return keep(d, () => seen.delete(d.text));
+    },
+  };
 }
 
 const doc = (text: string, n: number): SourceEvent =>
@@ -122,7 +126,7 @@ describe('the step runner counts', () => {
   it("each step's documents in, out and dropped by reason, and each input's outcome", async () => {
     const h = harness();
     await h.runner.run(doc('a good text', 1));
-    await h.runner.run(doc('a good text', 2)); // same text, another url: a duplicate
+    await h.runner.run(doc('a good text', 2)); // same text, another url: a repeat
     await h.runner.run(doc(' \n\t ', 3));
     await h.runner.run(doc('ab\u0000cd', 4));
     await h.runner.run(readerReject);
@@ -133,7 +137,7 @@ describe('the step runner counts', () => {
       'extract',
       'validity',
       'length',
-      'dedup',
+      'repeats',
       'chunk',
       'produce',
     ]);
@@ -142,7 +146,7 @@ describe('the step runner counts', () => {
       extract: { in: 4, out: 4, dropped: {} },
       validity: { in: 4, out: 3, dropped: { binary: 1 } },
       length: { in: 3, out: 2, dropped: { empty_text: 1 } },
-      dedup: { in: 2, out: 1, dropped: { duplicate: 1 } },
+      repeats: { in: 2, out: 1, dropped: { duplicate: 1 } },
       chunk: { in: 1, out: 1, dropped: {} },
       produce: { in: 1, out: 1, dropped: {} },
     });
@@ -156,8 +160,8 @@ describe('the step runner counts', () => {
       skipped: 1,
     });
     expect(await h.metric('ipt_ingest_step_in_total', { step: 'validity' })).toBe(4);
-    expect(await h.metric('ipt_ingest_step_out_total', { step: 'dedup' })).toBe(1);
-    expect(await h.metric('ipt_ingest_step_dropped_total', { step: 'dedup', reason: 'duplicate' })).toBe(1);
+    expect(await h.metric('ipt_ingest_step_out_total', { step: 'repeats' })).toBe(1);
+    expect(await h.metric('ipt_ingest_step_dropped_total', { step: 'repeats', reason: 'duplicate' })).toBe(1);
     expect(await h.metric('ipt_ingest_step_dropped_total', { step: 'length', reason: 'empty_text' })).toBe(1);
     expect(await h.metric('ipt_ingest_inputs_total', { outcome: 'rejected' })).toBe(3);
     expect(await h.metric('ipt_ingest_rejected_total', { reason: 'binary' })).toBe(1);
@@ -165,14 +169,25 @@ describe('the step runner counts', () => {
     expect(await h.metric('ipt_ingest_raw_documents_total', {})).toBe(1);
   });
 
-  it('leaves out switched-off steps: normalize only when asked, dedup only with a window', () => {
+  it('leaves out switched-off steps: normalize only when asked, dedup only with the stage', () => {
     const names = (o: HarnessOptions) => Object.keys(harness(o).stats.steps);
-    expect(names({ normalize: { steps: ['trim'] }, dedupWindow: 0 })).toEqual([
+    expect(names({ normalize: { steps: ['trim'] } })).toEqual([
       'decode',
       'extract',
       'validity',
       'normalize',
       'length',
+      'repeats',
+      'chunk',
+      'produce',
+    ]);
+    expect(names({ stage: true })).toEqual([
+      'decode',
+      'extract',
+      'validity',
+      'length',
+      'repeats',
+      'dedup',
       'chunk',
       'produce',
     ]);
@@ -230,10 +245,7 @@ describe('the step runner routes', () => {
       expect(r.token_count).toBeLessThanOrEqual(4);
       expect(r.metadata.parent_content_hash).toBe(contentHash(text));
     });
-    for (const m of h.sink.on('raw')) {
-      expect(m.key).toBe(parent);
-      expect(m.headers?.[DEDUP_HEADER]).toBe(contentHash(text));
-    }
+    for (const m of h.sink.on('raw')) expect(m.key).toBe(parent);
     expect(h.stats).toMatchObject({ accepted: 1, produced: n, chunked: 1 });
   });
 
@@ -248,9 +260,30 @@ describe('the step runner routes', () => {
   });
 });
 
+describe('with the dedup stage', () => {
+  it('sends one candidate per document, keyed by its content hash, with its records and signature', async () => {
+    const h = harness({ stage: true, maxTokens: 4 });
+    const text = 'one two three four five six seven eight nine';
+    const outcome = await h.runner.run(doc(text, 1));
+    expect(outcome).toMatchObject({ status: 'accepted' });
+    expect(h.sink.on('raw')).toEqual([]);
+    expect(h.sink.on('candidates').map((m) => m.key)).toEqual([contentHash(text)]);
+    const [candidate] = h.candidates;
+    expect(candidate).toMatchObject({
+      kind: 'CANDIDATE',
+      hash: contentHash(text),
+      doc_id: docIdFor(null, 'http://example.com/1', text),
+    });
+    expect(candidate?.records.length).toBe(h.raw.length);
+    expect(h.raw.length).toBeGreaterThan(1);
+    expect(candidate?.signature?.length).toBe(4 * 14 * 8);
+    expect(h.stats.steps.dedup).toEqual({ in: 1, out: 1, dropped: {} });
+  });
+});
+
 describe('a failing step', () => {
   it('costs its document a step_failed dead letter, not the run', async () => {
-    const h = harness({ insert: { after: 'dedup', steps: [throwing('fragile', 'boom')] } });
+    const h = harness({ insert: { after: 'repeats', steps: [throwing('fragile', 'boom')] } });
     const failed = await h.runner.run(doc('a boom text', 1));
     const next = await h.runner.run(doc('a quiet text', 2));
     expect(failed).toMatchObject({ status: 'rejected', reason: 'step_failed' });
@@ -267,22 +300,21 @@ describe('a failing step', () => {
     expect(h.stats.rejectedByReason).toEqual({ step_failed: 1 });
   });
 
-  it('undoes the dedup entry, so the same text later is not a duplicate', async () => {
-    const h = harness({ insert: { after: 'dedup', steps: [throwing('fragile', 'boom')] } });
+  it("undoes a remembering step's entry, so the same text later is not a duplicate", async () => {
+    const h = harness({ insert: { after: 'repeats', steps: [throwing('fragile', 'boom')] } });
     await h.runner.run(doc('a boom text', 1));
-    expect(h.dedup.has(contentHash('a boom text'))).toBe(false);
-    expect(h.dedup.size).toBe(0);
+    expect(h.seen.size).toBe(0);
   });
 
-  it('a rejection by a step after dedup also undoes the entry', async () => {
+  it('a rejection by a later step also undoes the entry', async () => {
     const picky: Step = { name: 'picky', process: () => ({ kind: 'skip', why: 'not_wanted' }) };
-    const h = harness({ insert: { after: 'dedup', steps: [picky] } });
+    const h = harness({ insert: { after: 'repeats', steps: [picky] } });
     expect(await h.runner.run(doc('a text', 1))).toEqual({ status: 'skipped', why: 'not_wanted' });
     expect(await h.runner.run(doc('a text', 2))).toEqual({ status: 'skipped', why: 'not_wanted' });
     expect(h.stats.duplicates).toBe(0);
   });
 
-  it('an unacknowledged document is forgotten by the dedup window, so a retry goes through', async () => {
+  it('an unacknowledged document is forgotten by a remembering step, so a retry goes through', async () => {
     const h = harness();
     h.sink.failDeliveries = new Error('broker gone');
     const first = await h.runner.run(doc('a text', 1));
@@ -315,18 +347,16 @@ describe('a failing step', () => {
 });
 
 describe('parallelism', () => {
-  it('an input reaches dedup before run() first yields, so inputs in flight are deduplicated in read order', async () => {
+  it('an input passes the steps before a Kafka send before run() first yields, so they see inputs in read order', async () => {
     const h = harness();
     const first = h.runner.run(doc('same text', 1));
-    expect(h.dedup.has(contentHash('same text'))).toBe(true);
+    expect(h.seen.has('same text')).toBe(true);
     const second = h.runner.run(doc('same text', 2));
     expect((await first).status).toBe('accepted');
     expect((await second).status).toBe('duplicate');
   });
 
-  it('is the most any step can use', () => {
-    const wide: Step = { name: 'wide', parallelism: 8, process: (d) => ({ kind: 'keep', doc: d }) };
+  it('is one without worker threads', () => {
     expect(harness().runner.parallelism).toBe(1);
-    expect(harness({ insert: { after: 'length', steps: [wide] } }).runner.parallelism).toBe(8);
   });
 });

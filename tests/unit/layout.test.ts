@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  blockChains,
-  DEFAULT_ROUNDS_PER_CHAIN,
+  chainIdOfKey,
+  chainKeyInScope,
+  chainPlace,
+  chainRun,
   formatChainId,
-  paperLayout,
   parseChainId,
-  seqOf,
-  slotOf,
-} from '../../core/layout.ts';
+  partitionScope,
+} from '../../core/chain-id.ts';
+import { blockChains, DEFAULT_ROUNDS_PER_CHAIN, paperLayout, seqOf, slotOf } from '../../core/layout.ts';
 
 describe('chain layout', () => {
   const cfg = { chainsPerBlock: 3, roundsPerChain: 2 };
@@ -69,5 +70,19 @@ describe('chain layout', () => {
     expect(id).toBe('run-1/ipt.docs.raw/3/17/5');
     expect(parseChainId(id)).toEqual(parts);
     expect(() => parseChainId('a/b/c')).toThrow();
+    expect(() => parseChainId('run/t/1/2/x')).toThrow();
+    expect(() => parseChainId('run/t/1/2/-3')).toThrow();
+  });
+
+  it('every view of a chain id agrees with its format', () => {
+    const id = formatChainId({ runId: 'r', topic: 'ns.ipt.docs.raw', partition: 1, block: 9, chainIndex: 2 });
+    const scope = partitionScope('r', 'ns.ipt.docs.raw', 1);
+    expect(id.startsWith(`${scope}/`)).toBe(true);
+    expect(chainKeyInScope(id)).toBe('9/2');
+    expect(chainIdOfKey(scope, '9/2')).toBe(id);
+    expect(chainIdOfKey(scope, '9/2/answer/1')).toBe(id);
+    expect(chainIdOfKey(scope, '')).toBeUndefined();
+    expect(chainPlace(id)).toBe('ns.ipt.docs.raw/1/9/2');
+    expect(chainRun(id)).toBe('r');
   });
 });

@@ -1,14 +1,9 @@
 // ipt runs: per-run summaries and the per-document diff, from hand-made records with known answers.
 
 import { describe, expect, it } from 'vitest';
+import { chainPlace } from '../../core/chain-id.ts';
 import type { AugmentedRecord, QAPair, Run, SynthRound } from '../../core/types.ts';
-import {
-  chainPlace,
-  type DocFacts,
-  diffFacts,
-  lengthStats,
-  RunsIndex,
-} from '../../services/run-stats/stats.ts';
+import { type DocFacts, diffFacts, lengthStats, RunsIndex } from '../../services/run-stats/stats.ts';
 import { sampleAugmentedRecord, sampleDeadLetter, sampleRun, sampleSynthRound } from '../fixtures/records.ts';
 
 const run = (run_id: string, over: Partial<Run> = {}): Run => ({ ...sampleRun, run_id, ...over });

@@ -35,18 +35,18 @@ async function parse(command: Command, args: string[]): Promise<string> {
 
 describe('template versions', () => {
   it('new runs default to the newest set; both sets are known', () => {
-    expect(TEMPLATE_VERSIONS).toEqual(['ipt-templates-1', 'ipt-templates-2']);
-    expect(TEMPLATE_VERSION).toBe('ipt-templates-2');
+    expect(TEMPLATE_VERSIONS).toEqual(['ipt-templates-1', 'ipt-templates-2', 'ipt-templates-3']);
+    expect(TEMPLATE_VERSION).toBe('ipt-templates-3');
     expect(isTemplateVersion('ipt-templates-1')).toBe(true);
     expect(isTemplateVersion('ipt-templates-0')).toBe(false);
     expect(() => checkTemplateVersion('v9')).toThrow(
-      'template version "v9" is not available (this build has ipt-templates-1, ipt-templates-2)',
+      'template version "v9" is not available (this build has ipt-templates-1, ipt-templates-2, ipt-templates-3)',
     );
   });
 
   it('assemble, run and reassemble refuse an unknown --template-version in one line', async () => {
     const refusal =
-      "error: option '--template-version <v>' argument 'v9' is invalid. Allowed choices are ipt-templates-1, ipt-templates-2.";
+      "error: option '--template-version <v>' argument 'v9' is invalid. Allowed choices are ipt-templates-1, ipt-templates-2, ipt-templates-3.";
     expect(await parse(assembleCommand(), ['--template-version', 'v9'])).toBe(refusal);
     expect(await parse(runCommand(), ['--run-id', 'r', '--template-version', 'v9'])).toBe(refusal);
     expect(
@@ -69,7 +69,7 @@ describe('template versions', () => {
         templateVersion: 'v9',
       }),
     ).rejects.toThrow(
-      '--template-version "v9" is not available (this build has ipt-templates-1, ipt-templates-2)',
+      '--template-version "v9" is not available (this build has ipt-templates-1, ipt-templates-2, ipt-templates-3)',
     );
   });
 });

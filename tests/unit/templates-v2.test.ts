@@ -356,10 +356,10 @@ describe('ipt-templates-2 rendering', () => {
     for (const seed of S.slice(0, 50)) expect(render(rounds, seed)).toEqual(render(rounds, seed));
     expect(new Set(S.slice(0, 50).map((s) => render(rounds, s)[0]?.text)).size).toBeGreaterThan(45);
     expect(templateSeed('a', V2)).not.toBe(templateSeed('a', 'ipt-templates-1'));
-    expect(templateSeed('a')).toBe(templateSeed('a', V2));
+    expect(templateSeed('a', V2)).not.toBe(templateSeed('a', 'ipt-templates-3'));
     expect(() => render(rounds, 1)).not.toThrow();
-    expect(() => renderChain(rounds, 1, 'ipt-templates-3')).toThrow(
-      'template version "ipt-templates-3" is not available (this build has ipt-templates-1, ipt-templates-2)',
+    expect(() => renderChain(rounds, 1, 'ipt-templates-9')).toThrow(
+      'template version "ipt-templates-9" is not available (this build has ipt-templates-1, ipt-templates-2, ipt-templates-3)',
     );
   });
 });

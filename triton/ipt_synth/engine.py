@@ -267,6 +267,7 @@ class EngineStats:
     prefill_tokens: int = 0  # prefill computed, recomputation after preemption included
     generated_tokens: int = 0
     preemptions: int = 0
+    requests_cancelled: int = 0  # dropped unfinished because their client cancelled them
 
 
 class Engine:
@@ -292,6 +293,18 @@ class Engine:
         if cfg.enable_prefix_caching:
             seq.hashes = block_hashes(seq.tokens, cfg.block_size)
         self.waiting.append(seq)
+
+    def cancel(self, seq: Sequence) -> bool:
+        """Drop an unfinished sequence (its client is gone), freeing its KV blocks; False if it is not here."""
+        if seq in self.running:
+            self.running.remove(seq)
+            self._free(seq)
+        elif seq in self.waiting:
+            self.waiting.remove(seq)
+        else:
+            return False
+        self.stats.requests_cancelled += 1
+        return True
 
     @property
     def idle(self) -> bool:
@@ -443,6 +456,7 @@ class Engine:
             "prefill_tokens": st.prefill_tokens,
             "generated_tokens": st.generated_tokens,
             "preemptions": st.preemptions,
+            "requests_cancelled": st.requests_cancelled,
             "kv_blocks_total": pool.num_blocks,
             "kv_blocks_used": pool.used,
             "kv_blocks_cached_free": pool.cached_free,

@@ -27,6 +27,9 @@ COUNTERS = (
     ("vllm:prompt_tokens_total", "Number of prefill tokens processed.", "prefill_tokens"),
     ("vllm:generation_tokens_total", "Number of generation tokens processed.", "generated_tokens"),
     ("vllm:num_preemptions_total", "Number of preemptions.", "preemptions"),
+    # Not a vLLM name: the engine sim's own count of requests dropped because their client cancelled them.
+    ("ipt_engine_cancelled_requests_total", "Requests dropped unfinished because their client cancelled them.",
+     "requests_cancelled"),
 )
 
 

@@ -5,6 +5,9 @@ hands each request to the engine thread and returns at once, so Triton keeps
 delivering new requests while earlier ones are being generated; each answer
 is sent on its request's response sender, with the final flag, when the
 engine samples its last token. One model instance holds hundreds of requests.
+A request Triton reports cancelled (its gRPC call was cancelled or its
+connection closed) is dropped between engine steps and answered CANCELLED,
+as the vLLM backend aborts it in vLLM.
 
 Knobs are config.pbtxt `parameters` (string values); `PARAMS` lists them with
 their defaults, and serve.py turns the same table into flags. Two are the
@@ -27,7 +30,7 @@ from . import miner, protocol, service, sim, tokens
 from .engine import DEFAULT_PRESET, PRESETS, Engine, EngineConfig, Sequence, StepCost
 from .engine_metrics import VllmMetrics
 from .observe import Observer
-from .runner import EngineRunner, StatsServer
+from .runner import CANCELLED, EngineRunner, StatsServer
 
 ENGINE_MODEL = "instruction_synthesizer_engine_sim"
 
@@ -54,6 +57,8 @@ PARAMS: Tuple[Param, ...] = (
     Param("engine_tokenizer", "mistral-7b-v0.1",
           f"tokens counted and cached: {' or '.join(tokens.TOKENIZERS)} (characters / 4, no dependency)"),
     Param("engine_answer", "mined", "outputs: the CPU synthesizer's (mined) or text slices (echo, near-zero CPU)"),
+    Param("engine_cancel_check_ms", "100",
+          "how often requests are asked whether their client cancelled them (each ask is an IPC to Triton)"),
     Param("engine_stats_port", "0", "serve the engine's accounting as JSON on 127.0.0.1:PORT (0: off)"),
     Param("REPORT_CUSTOM_METRICS", "true",
           "publish running/waiting/KV use and token counters on Triton's /metrics under the vLLM backend's names"),
@@ -70,6 +75,7 @@ class EngineSettings:
     answer: str
     tokenizer: str
     stats_port: int
+    cancel_check_s: float
     report_metrics: bool
     fault_file: Optional[str]
     observe_file: Optional[str]
@@ -118,10 +124,13 @@ def settings_from_params(params: Mapping[str, str]) -> EngineSettings:
         raise ValueError(f"engine_answer must be one of {sim.ANSWER_MODES}")
     if p["engine_tokenizer"] not in tokens.TOKENIZERS:
         raise ValueError(f"engine_tokenizer must be one of {tokens.TOKENIZERS}")
+    cancel_check_s = float(p["engine_cancel_check_ms"]) / 1000.0
+    if cancel_check_s <= 0:
+        raise ValueError("engine_cancel_check_ms must be > 0")
     port = int(p["engine_stats_port"])
     if not 0 <= port <= 65535:
         raise ValueError("engine_stats_port must be 0..65535")
-    return EngineSettings(engine, time_scale, p["engine_answer"], p["engine_tokenizer"], port,
+    return EngineSettings(engine, time_scale, p["engine_answer"], p["engine_tokenizer"], port, cancel_check_s,
                           _bool(p["REPORT_CUSTOM_METRICS"]), p["fault_file"] or None, p["observe_file"] or None)
 
 
@@ -166,7 +175,8 @@ class EngineModel:
         self.tokenizer = tokens.load(self.settings.tokenizer)
         self.fault = service.FaultSwitch(self.settings.fault_file)
         self.observer = Observer.from_env(self.settings.observe_file)
-        self.runner = EngineRunner(Engine(self.settings.engine), self.settings.time_scale).start()
+        self.runner = EngineRunner(Engine(self.settings.engine), self.settings.time_scale,
+                                   cancel_check_s=self.settings.cancel_check_s).start()
         self.stats_server: Optional[StatsServer] = None
         if self.settings.stats_port:
             self.stats_server = StatsServer(self.runner, self.settings.stats_port).start()
@@ -202,7 +212,9 @@ class EngineModel:
                 self._fail(sender, f"bad request: {err}", pb.TritonError.INVALID_ARG)
                 continue
             text = output if exclude else prompt + output
-            self.runner.submit(seq, lambda _seq, error, s=sender, t=text: self._respond(s, t, error))
+            # As the vLLM backend asks; older Python backends cannot tell, and their requests run to the end.
+            cancelled = getattr(sender, "is_cancelled", None)
+            self.runner.submit(seq, lambda _seq, error, s=sender, t=text: self._respond(s, t, error), cancelled)
         return None
 
     def _parse(self, request: Any) -> Tuple[str, protocol.SamplingParameters, bool]:
@@ -221,6 +233,9 @@ class EngineModel:
         return item.prompt, item.params, item.exclude_input_in_output
 
     def _respond(self, sender: Any, text: str, error: Optional[str]) -> None:
+        if error == CANCELLED:  # nobody waits for it; the final flag closes its response sender
+            self._fail(sender, error, getattr(self.pb.TritonError, "CANCELLED", self.pb.TritonError.UNAVAILABLE))
+            return
         if error is not None:  # the engine rejected it: too long for the model or the cache
             self._fail(sender, error, self.pb.TritonError.INVALID_ARG)
             return

@@ -10,7 +10,7 @@ import pytest
 from ipt_synth.engine import Engine, EngineConfig, Sequence, StepCost, block_hashes, capacity
 from ipt_synth.protocol import CHARS_PER_TOKEN
 from ipt_synth.tokens import chars
-from ipt_synth.runner import EngineRunner
+from ipt_synth.runner import CANCELLED, EngineRunner
 
 COST = StepCost(overhead_ms=2.0, per_seq_ms=0.5, per_prefill_token_ms=0.1)
 
@@ -346,3 +346,100 @@ def test_stopping_the_runner_answers_what_is_left_with_an_error() -> None:
     runner.stop("shutting down")
     assert errors == ["shutting down", "shutting down"]
     assert runner.stats()["running"] == 0
+
+
+def test_cancelling_drops_a_running_or_waiting_sequence_and_frees_its_blocks() -> None:
+    e = Engine(cfg(max_num_seqs=1))
+    running, waiting = seq(40, 50, "a"), seq(40, 50, "b")
+    e.add(running)
+    e.add(waiting)
+    e.step()
+    e.step()
+    assert e.snapshot()["kv_blocks_used"] > 0 and running.generated == 2
+    assert e.cancel(running) and e.cancel(waiting)
+    assert not e.cancel(running)  # gone already: nothing to drop twice
+    snap = e.snapshot()
+    assert e.idle and snap["requests_cancelled"] == 2 and snap["kv_blocks_used"] == 0
+    assert snap["generated_tokens"] == 2 and snap["requests_finished"] == 0
+
+
+def test_the_runner_drops_a_request_once_its_client_cancels_it() -> None:
+    # 100 output tokens of 10 ms each: a second of work, cancelled after its first steps.
+    c = cfg(cost=StepCost(overhead_ms=10.0, per_seq_ms=0.0, per_prefill_token_ms=0.0))
+    runner = EngineRunner(Engine(c), cancel_check_s=0.01).start()
+    cancelled = threading.Event()
+    answered = threading.Event()
+    errors: list = []
+
+    def done(_s: Sequence, error) -> None:  # type: ignore[no-untyped-def]
+        errors.append(error)
+        answered.set()
+
+    try:
+        long = seq(8, 100, "a")
+        runner.submit(long, done, cancelled.is_set)
+        while runner.stats()["generated_tokens"] < 3:
+            time.sleep(0.005)
+        cancelled.set()
+        assert answered.wait(5)
+        stats = runner.stats()
+        assert errors == [CANCELLED]
+        assert stats["requests_cancelled"] == 1 and stats["requests_finished"] == 0
+        assert stats["generated_tokens"] < 100 and stats["kv_blocks_used"] == 0 and stats["running"] == 0
+    finally:
+        runner.stop()
+
+
+def test_a_request_nobody_cancels_runs_to_the_end_beside_a_cancelled_one() -> None:
+    c = cfg(cost=StepCost(overhead_ms=2.0, per_seq_ms=0.0, per_prefill_token_ms=0.0))
+    runner = EngineRunner(Engine(c), cancel_check_s=0.005).start()
+    answers: dict = {}
+    both = threading.Event()
+
+    def done(s: Sequence, error) -> None:  # type: ignore[no-untyped-def]
+        answers[id(s)] = error
+        if len(answers) == 2:
+            both.set()
+
+    try:
+        kept, dropped = seq(8, 30, "a"), seq(8, 30, "b")
+        runner.submit(kept, done, lambda: False)
+        runner.submit(dropped, done, lambda: True)
+        assert both.wait(5)
+        assert answers[id(kept)] is None and answers[id(dropped)] == CANCELLED
+        assert kept.generated == 30 and runner.stats()["requests_cancelled"] == 1
+    finally:
+        runner.stop()
+
+
+def test_a_request_is_never_asked_about_cancellation_once_answered() -> None:
+    # Triton frees what is_cancelled() reads when the final response goes out: asking later crashes it.
+    c = cfg(cost=StepCost(overhead_ms=0.2, per_seq_ms=0.0, per_prefill_token_ms=0.0))
+    runner = EngineRunner(Engine(c), cancel_check_s=0.0001).start()
+    answered: set = set()
+    late: list = []
+    all_done = threading.Event()
+    n = 200
+
+    def done(s: Sequence, _error) -> None:  # type: ignore[no-untyped-def]
+        time.sleep(0.0002)  # the response's IPC: the watcher runs meanwhile
+        answered.add(id(s))
+        if len(answered) == n:
+            all_done.set()
+
+    def check_of(s: Sequence):  # type: ignore[no-untyped-def]
+        def check() -> bool:
+            if id(s) in answered:
+                late.append(id(s))
+            time.sleep(0.00005)
+            return False
+        return check
+
+    try:
+        for i in range(n):
+            s = seq(4, 1 + i % 5, f"r{i}")
+            runner.submit(s, done, check_of(s))
+        assert all_done.wait(20)
+        assert late == []
+    finally:
+        runner.stop()

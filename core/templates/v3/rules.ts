@@ -84,3 +84,12 @@ function splitReasoning(
   if (reasoning === '' || a === '') return null;
   return { question: q, answer: a, reasoning };
 }
+
+/**
+ * Substrings of a pair that every ipt-templates-3 rendering contains verbatim: its question if
+ * kept (every pattern shows the question; answers, options and reasoning are not always shown).
+ */
+export function keptQuestion(pair: QAPair): string[] {
+  const v = judgePair(pair);
+  return v.keep && v.pair.question !== '' ? [v.pair.question] : [];
+}

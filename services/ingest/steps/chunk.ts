@@ -1,31 +1,24 @@
 // chunk: counts the text's tokens (stored, so synth never counts a text again) and, when the text
 // does not fit a prompt on its own, splits it into pieces that do; produce writes them as chunk i of
-// n. Counting is ingest's largest cost, so it may run on worker threads (`threads` > 0).
+// n. Pure: with worker threads (`--threads`) it runs there, each thread with its own tokenizer.
 
 import type { TokenCounter } from '../../../core/tokens.ts';
-import { inlineTokenizing, workerTokenizing } from '../tokenize.ts';
+import { splitForBudget } from '../tokenize.ts';
 import { keep, type Step } from './step.ts';
 
 export interface ChunkOptions {
   /** Most tokens a text may have to be sent whole. */
   maxTokens: number;
   tokenizer: TokenCounter;
-  /** Worker threads, each with its own Mistral tokenizer (0: count with `tokenizer` on this thread). */
-  threads: number;
 }
 
 export function chunkStep(options: ChunkOptions): Step {
-  const tokenizing =
-    options.threads > 0
-      ? workerTokenizing(options.threads, options.maxTokens)
-      : inlineTokenizing(options.maxTokens, options.tokenizer);
   return {
     name: 'chunk',
-    parallelism: tokenizing.parallelism,
-    async process(doc) {
-      doc.split = await tokenizing.split(doc.text);
+    pure: true,
+    process(doc) {
+      doc.split = splitForBudget(doc.text, options.maxTokens, options.tokenizer);
       return keep(doc);
     },
-    close: () => tokenizing.close(),
   };
 }

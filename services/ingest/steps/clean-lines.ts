@@ -32,6 +32,7 @@ const extractedFromHtml = (doc: Doc): boolean => doc.html === false;
 export function cleanLinesStep(options: CleanLinesOptions): Step {
   return {
     name: 'lines',
+    pure: true,
     process(doc) {
       if (options.scope === 'html' && !extractedFromHtml(doc)) return keep(doc);
       const cleaned = dropBoilerplateLines(doc.text);

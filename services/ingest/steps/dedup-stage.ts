@@ -11,6 +11,7 @@ export const DECIDED_BY_STAGE = 'the dedup stage (ipt dedup)';
 export function dedupStageStep(nearDup: boolean): Step {
   return {
     name: 'dedup',
+    pure: true,
     process(doc) {
       contentHashOf(doc);
       if (nearDup) doc.minhash = signature(doc.text);

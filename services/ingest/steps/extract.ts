@@ -9,6 +9,7 @@ import { keep, type Step, withText } from './step.ts';
 export function extractStep(mode: ExtractMode): Step {
   return {
     name: 'extract',
+    pure: true,
     process(doc) {
       if (!doc.html) return keep(doc);
       const { text, path, title } = extractText(doc.text, mode);

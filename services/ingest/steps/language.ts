@@ -98,6 +98,7 @@ export function languageStep(options: LanguageOptions): Step {
   const accepted = options.accept === 'all' ? null : new Set(options.accept);
   return {
     name: 'language',
+    pure: true,
     process(doc) {
       const { lang, score } = options.detect(doc.text);
       doc.lang = lang || undefined;

@@ -7,6 +7,7 @@ import { keep, rejectAt, type Step } from './step.ts';
 export function lengthStep(options: NormalizeOptions): Step {
   return {
     name: 'length',
+    pure: true,
     process(doc) {
       const checked = checkLength(doc.text, options);
       return checked === true ? keep(doc) : rejectAt(doc, checked);

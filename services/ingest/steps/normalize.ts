@@ -8,6 +8,7 @@ import { keep, type Step, withText } from './step.ts';
 export function normalizeStep(named: readonly NormalizeStep[]): Step {
   return {
     name: 'normalize',
+    pure: true,
     process(doc) {
       const { text, steps } = applyNamedSteps(doc.text, named);
       if (steps.length === 0) return keep(doc);

@@ -1,22 +1,19 @@
 // Ingest's pipeline: which steps run, in which order. Readers (../read.ts) yield events; decode
 // admits them; extract turns HTML pages into their main text; then text validity → the opted-in
-// normalization → length limits → language → boilerplate lines → quality rules → exact-duplicate
-// window → near-duplicates → token count and chunking → RawDocument records on the raw topic. A
-// step that is switched off is left out of the list, not run idle.
+// normalization → length limits → language → boilerplate lines → quality rules → dedup (hash and
+// MinHash signature for the dedup stage, which decides) → token count and chunking → a candidate
+// for the stage (or, without dedup, RawDocument records on the raw topic). A step that is switched
+// off is left out of the list, not run idle.
 
-import type { DedupWindow } from '../dedup.ts';
 import type { ExtractMode } from '../html.ts';
-import type { NearDupWindow } from '../near-dup.ts';
 import type { NormalizeOptions } from '../normalize.ts';
 import { type ChunkOptions, chunkStep } from './chunk.ts';
 import { type CleanLinesOptions, cleanLinesStep } from './clean-lines.ts';
 import { decodeStep } from './decode.ts';
-import { dedupStep } from './dedup.ts';
 import { dedupStageStep } from './dedup-stage.ts';
 import { extractStep } from './extract.ts';
 import { type LanguageOptions, languageStep } from './language.ts';
 import { lengthStep } from './length.ts';
-import { nearDupStep } from './near-dup.ts';
 import { normalizeStep } from './normalize.ts';
 import { type ProduceOptions, produceStep } from './produce.ts';
 import { type QualityOptions, qualityStep } from './quality.ts';
@@ -34,11 +31,7 @@ export interface PipelineOptions {
   cleanLines?: CleanLinesOptions;
   /** Gopher's quality and repetition rules; absent: no quality step. */
   quality?: QualityOptions;
-  /** The exact-duplicate window; absent or of capacity 0: no dedup step. */
-  dedup?: DedupWindow;
-  /** The near-duplicate (MinHash) window; absent or of capacity 0: no near_dup step. */
-  nearDup?: NearDupWindow;
-  /** The dedup stage decides instead of the windows (which are then left out); near-dup: send signatures. */
+  /** The dedup stage decides (ARCHITECTURE.md §9); absent: no dedup at all. */
   stage?: { nearDup: boolean };
   chunk: ChunkOptions;
   /** Absent: a dry run, documents are accepted without being written. */
@@ -54,10 +47,6 @@ export function ingestSteps(options: PipelineOptions): Steps {
   if (options.cleanLines) steps.push(cleanLinesStep(options.cleanLines));
   if (options.quality) steps.push(qualityStep(options.quality));
   if (options.stage) steps.push(dedupStageStep(options.stage.nearDup));
-  else {
-    if (options.dedup && options.dedup.capacity > 0) steps.push(dedupStep(options.dedup));
-    if (options.nearDup && options.nearDup.capacity > 0) steps.push(nearDupStep(options.nearDup));
-  }
   steps.push(chunkStep(options.chunk));
   if (options.produce) steps.push(produceStep(options.produce));
   return { decode: decodeStep(), steps };

@@ -1,14 +1,12 @@
 // produce: encodes the document as RawDocument Avro, one record per piece the chunk step made, and
-// queues them on the raw topic. Every record of a document is encoded before the first is queued,
-// so a failed encoding leaves nothing half-written. A chunked text's records are keyed by the
-// parent's id (one partition, in order) and carry the whole text's hash and MinHash signature in
-// headers, the ones the dedup windows are restored from.
+// queues them as one candidate for the dedup stage (keyed by the content hash), or, without dedup,
+// straight on the raw topic. Every record of a document is encoded before the first is queued, so a
+// failed encoding leaves nothing half-written. A chunked text's records are keyed by the parent's id
+// (one partition, in order).
 
 import type { DedupMessage, RawDocument } from '../../../core/types.ts';
-import { DEDUP_HEADER } from '../dedup.ts';
 import { chunkDocId, contentHash } from '../ids.ts';
 import { signatureBytes } from '../minhash.ts';
-import { MINHASH_HEADER } from '../near-dup.ts';
 import type { Split } from '../tokenize.ts';
 import type { RecordSink, Serializer } from './dead-letters.ts';
 import { contentHashOf, type Doc, docIdOf, keep, type Step } from './step.ts';
@@ -75,11 +73,9 @@ export function produceStep(options: ProduceOptions): Step {
         doc.sent = { docId, records: records.length, tokens: doc.split.tokens, delivered: pushed.delivered };
         return keep(doc);
       }
-      const headers: Record<string, string | Buffer> = { [DEDUP_HEADER]: hash };
-      if (doc.minhash) headers[MINHASH_HEADER] = signatureBytes(doc.minhash);
       const deliveries: Promise<void>[] = [];
       for (const value of values) {
-        const pushed = await sink.push(topic, { key: docId, value, headers });
+        const pushed = await sink.push(topic, { key: docId, value });
         deliveries.push(pushed.delivered);
       }
       options.onQueued?.();
@@ -101,6 +97,7 @@ export function candidateOf(doc: Doc, docId: string, hash: string, records: Buff
     origin: doc.origin,
     band: null,
     band_key: null,
+    claims: [],
     peers: [],
     peer_hash: null,
     peer_doc_id: null,

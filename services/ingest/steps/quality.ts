@@ -42,6 +42,7 @@ export function qualityStep(options: QualityOptions): Step {
   const applied = String(QUALITY_RULES.filter((r) => r !== 'boilerplate_lines' && !skip.has(r)).length);
   return {
     name: 'quality',
+    pure: true,
     process(doc) {
       const failed = checkQuality(doc.text, options.thresholds, skip);
       if (!failed) return keep(doc, undefined, { rules: applied });

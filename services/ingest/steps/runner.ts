@@ -5,11 +5,18 @@
 // letter with reason `step_failed`, so a defect or an outage costs that document, not the run; and,
 // for a document that never reaches the raw topic (dropped later, or not acknowledged), undoes what
 // the steps that kept it changed (the dedup window's entry: a retry must not be a duplicate).
+//
+// With worker threads (../pool/), each run of consecutive pure steps is one task on the pool, whose
+// verdicts the runner then counts and routes as it would its own; everything after the pool's answer
+// happens in the order the inputs were read (./in-order.ts), so threads change nothing in the output.
 
 import type { Logger } from '../../../lib/log.ts';
 import type { RejectedInput, SourceEvent } from '../events.ts';
 import type { RejectReason } from '../normalize.ts';
+import { PoolBrokenError, type StepPool } from '../pool/pool.ts';
+import type { SegmentAnswer } from '../pool/segment.ts';
 import type { DeadLetterWriter } from './dead-letters.ts';
+import { InOrder, type Turn } from './in-order.ts';
 import { type Doc, docIdOf, type Step, type Verdict } from './step.ts';
 import type { Tally } from './tally.ts';
 
@@ -29,7 +36,12 @@ export interface RunnerParts extends Steps {
   deadLetters: DeadLetterWriter;
   tally: Tally;
   log: Logger;
+  /** Worker threads for the pure steps; absent: every step runs on this thread. */
+  pool?: StepPool;
 }
+
+/** A step run here, or consecutive pure steps run as one task on the pool. */
+type Stage = { kind: 'here'; step: Step } | { kind: 'pool'; names: string[] };
 
 /** Told each step's verdict on one input, in order (`ipt ingest --explain`). */
 export type Observer = (step: string, verdict: Verdict) => void;
@@ -39,47 +51,103 @@ type Reject = Extract<Verdict, { kind: 'reject' }>;
 type Undo = () => void;
 
 export class StepRunner {
-  /** Inputs worth running at once: as many as the most parallel step can use. */
+  /** Inputs worth running at once: one, or as many as keep the worker threads busy. */
   readonly parallelism: number;
+  private readonly stages: readonly Stage[];
+  private readonly order: InOrder | null;
 
   constructor(private readonly parts: RunnerParts) {
     const all = [parts.decode.name, ...parts.steps.map((s) => s.name)];
-    this.parallelism = Math.max(
-      1,
-      parts.decode.parallelism ?? 1,
-      ...parts.steps.map((s) => s.parallelism ?? 1),
-    );
+    this.parallelism = parts.pool?.parallelism ?? 1;
+    this.stages = stagesOf(parts.steps, parts.pool !== undefined);
+    this.order = parts.pool ? new InOrder() : null;
     parts.tally.register(all);
   }
 
   async run(event: SourceEvent, observe?: Observer): Promise<Outcome> {
-    const { decode, steps, tally } = this.parts;
-    tally.input();
-    // Steps that answer at once are not awaited, so an input runs without a pause up to the first
-    // step that waits (chunk): inputs reach dedup in the order they were read, as one piece of
-    // work each, however many are in flight.
-    const admitted = this.attempt(decode, event);
+    this.parts.tally.input();
+    const turn = this.order?.take();
+    try {
+      return await this.runStages(event, turn, observe);
+    } finally {
+      turn?.release();
+    }
+  }
+
+  private async runStages(event: SourceEvent, turn: Turn | undefined, observe?: Observer): Promise<Outcome> {
+    // Steps that answer at once are not awaited, so without worker threads an input runs without a
+    // pause up to produce: inputs reach dedup in the order they were read, however many are in flight.
+    const admitted = this.attempt(this.parts.decode, event);
     const decoded = admitted instanceof Promise ? await admitted : admitted;
-    observe?.(decode.name, decoded);
-    if (decoded.kind !== 'keep') return this.drop(decode.name, decoded, event, []);
+    observe?.(this.parts.decode.name, decoded);
+    if (decoded.kind !== 'keep') return this.drop(this.parts.decode.name, decoded, event, []);
     const undo: Undo[] = decoded.undo ? [decoded.undo] : [];
     let doc = decoded.doc;
-    for (const step of steps) {
-      const attempted = this.attempt(step, doc);
-      const verdict = attempted instanceof Promise ? await attempted : attempted;
-      observe?.(step.name, verdict);
-      if (verdict.kind !== 'keep') return this.drop(step.name, verdict, doc, undo);
-      if (verdict.undo) undo.push(verdict.undo);
-      doc = verdict.doc;
+    for (const stage of this.stages) {
+      let verdicts: (readonly [string, Verdict])[];
+      if (stage.kind === 'here') {
+        const attempted = this.attempt(stage.step, doc);
+        verdicts = [[stage.step.name, attempted instanceof Promise ? await attempted : attempted]];
+      } else {
+        verdicts = await this.pooled(stage.names, doc, turn);
+      }
+      for (const [name, verdict] of verdicts) {
+        observe?.(name, verdict);
+        if (verdict.kind !== 'keep') return this.drop(name, verdict, doc, undo);
+        if (verdict.undo) undo.push(verdict.undo);
+        doc = verdict.doc;
+      }
     }
     return this.accept(doc, undo);
   }
 
-  /** Closes every step, each even if an earlier one fails to. */
+  /** Closes every step and the pool, each even if an earlier one fails to. */
   async close(): Promise<void> {
     const closing = [this.parts.decode, ...this.parts.steps].map((s) => s.close?.());
+    closing.push(this.parts.pool?.close());
     const failed = (await Promise.allSettled(closing)).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * The pool's verdicts on the document, counted as the steps' own once its turn has come (what the
+   * threads answer is taken up in reading order). A thread that dies on it costs the document
+   * (`step_failed`, naming the steps it was running); a broken pool stops the run.
+   */
+  private async pooled(names: readonly string[], doc: Doc, turn?: Turn): Promise<[string, Verdict][]> {
+    const pool = this.parts.pool as StepPool;
+    let answer: SegmentAnswer;
+    try {
+      answer = await pool.run(names, doc);
+    } catch (error) {
+      if (error instanceof PoolBrokenError) throw error;
+      await turn?.ready();
+      const first = names[0] as string;
+      this.parts.tally.entered(first);
+      const err = error instanceof Error ? error : new Error(String(error));
+      return [
+        [
+          first,
+          this.failed(
+            first,
+            new Error(`its worker thread died (running ${names.join(', ')}): ${err.message}`),
+          ),
+        ],
+      ];
+    }
+    await turn?.ready();
+    const kept: Doc = { ...answer.doc, original: doc.original };
+    const verdicts = answer.verdicts.map((v, i): [string, Verdict] => {
+      const name = names[i] as string;
+      this.parts.tally.entered(name);
+      return [name, this.counted(name, v.kind === 'keep' ? { ...v, doc: kept } : v)];
+    });
+    if (answer.failed) {
+      const { step, name, message } = answer.failed;
+      this.parts.tally.entered(step);
+      verdicts.push([step, this.failed(step, Object.assign(new Error(message), { name }))]);
+    }
+    return verdicts;
   }
 
   /** The step's verdict, counted; an exception becomes a `step_failed` rejection. */
@@ -162,6 +230,18 @@ export class StepRunner {
     delivered.catch(() => {});
     return { status: 'accepted', docId: sent.docId, chunks: sent.records, tokens: sent.tokens, delivered };
   }
+}
+
+/** The steps in order, each run of consecutive pure steps one pool stage when there is a pool. */
+function stagesOf(steps: readonly Step[], pooled: boolean): Stage[] {
+  const stages: Stage[] = [];
+  for (const step of steps) {
+    const last = stages.at(-1);
+    if (pooled && step.pure && last?.kind === 'pool') last.names.push(step.name);
+    else if (pooled && step.pure) stages.push({ kind: 'pool', names: [step.name] });
+    else stages.push({ kind: 'here', step });
+  }
+  return stages;
 }
 
 function undoAll(undo: readonly Undo[]): void {

@@ -5,7 +5,8 @@
 // Adding a step: a file in this folder exporting a function that returns a `Step`, and one line in
 // pipeline.ts putting it in the list. The runner then counts its documents in, out and dropped by
 // reason (`ipt_ingest_step_*_total{step}` and `IngestStats.steps`), dead-letters what it rejects,
-// and turns an exception it throws into a dead letter with reason `step_failed`.
+// and turns an exception it throws into a dead letter with reason `step_failed`. A step whose
+// verdict depends on the document alone says so (`pure`): it then runs on ingest's worker threads.
 
 import type { CandidateDoc } from '../events.ts';
 import { contentHash, docIdFor } from '../ids.ts';
@@ -74,9 +75,13 @@ export interface Step<In = Doc> {
   /** The `step` label of its metrics; short, lower case. */
   readonly name: string;
   process(input: In): Verdict | Promise<Verdict>;
-  /** Documents worth having inside this step at once (its worker threads stay busy); 1 if absent. */
-  readonly parallelism?: number;
-  /** Releases what the step holds (worker threads); called once, when ingest closes. */
+  /**
+   * The verdict depends on the document alone (no state kept between documents, nothing outside
+   * read or written), so the step may run on a worker thread (../step-pool.ts): ingest's pool
+   * rebuilds it there from the same options and runs it on a copy of the document.
+   */
+  readonly pure?: boolean;
+  /** Releases what the step holds; called once, when ingest closes. */
   close?(): Promise<void>;
 }
 

@@ -10,6 +10,7 @@ import { keep, rejectAt, type Step } from './step.ts';
 export function validityStep(options: NormalizeOptions): Step {
   return {
     name: 'validity',
+    pure: true,
     process(doc) {
       const checked = checkText(doc.text, options);
       return checked === true ? keep(doc) : rejectAt(doc, checked);

@@ -15,12 +15,15 @@ import {
   parseTokenizerJson,
   TokenizerFileError,
 } from '../../lib/tokenizer-file.ts';
+import { stackConfig } from '../../stack/config.ts';
 import { mixedCorpus } from '../helpers/mixed-corpus.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const PYTHON = join(ROOT, '.venv/bin/python');
+// The project venv, which the integration suite's global setup creates with the stack.
+const VENV = stackConfig().venvDir;
+const PYTHON = join(VENV, 'bin/python');
 const SCRIPT = join(ROOT, 'triton/tools/tokenizer_reference.py');
-const DATA = join(ROOT, '.venv/lib/python3.11/site-packages/mistral_common/data');
+const DATA = join(VENV, 'lib/python3.11/site-packages/mistral_common/data');
 const V1 = join(DATA, 'tokenizer.model.v1');
 const V3 = join(DATA, 'mistral_instruct_tokenizer_240323.model.v3');
 const dir = mkdtempSync(join(tmpdir(), 'ipt-tokfile-'));

@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mistralBpeModel, mistralReferenceTokenizer, newMistralTokenizer } from '../../core/mistral.ts';
+import { stackConfig } from '../../stack/config.ts';
 import { mixedCorpus } from '../helpers/mixed-corpus.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const PYTHON = join(ROOT, '.venv/bin/python');
+// The project venv, which the integration suite's global setup creates with the stack.
+const VENV = stackConfig().venvDir;
+const PYTHON = join(VENV, 'bin/python');
 const SCRIPT = join(ROOT, 'triton/tools/tokenizer_reference.py');
 
 const texts = mixedCorpus(6000);

@@ -1,0 +1,83 @@
+// A partition whose start never finishes (a kafkajs request to a broker that died mid-call can stay
+// pending for ever) must not hold the member: after the start timeout the member rebuilds, and the
+// abandoned start installs nothing even if it finishes later.
+
+import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../lib/log.ts';
+import type { Codecs } from '../../lib/streams/codecs.ts';
+import type { Committer } from '../../lib/streams/committer.ts';
+import { StreamMetrics } from '../../lib/streams/metrics.ts';
+import type { StreamTask } from '../../lib/streams/task.ts';
+import { TaskManager } from '../../lib/streams/task-manager.ts';
+import type { Processor, Topology } from '../../lib/streams/topology.ts';
+import { TOPICS } from '../../lib/topics.ts';
+
+const topology: Topology<'raw', 'rounds', 'synthState'> = {
+  name: 'test',
+  groupId: 'g',
+  input: 'raw',
+  outputs: ['rounds'],
+  state: { role: 'synthState', scope: (p) => `run/${p}`, chainOf: (key) => `chain:${key}` },
+  stage: 'SYNTH',
+  runId: 'run',
+};
+
+const processor = (): Processor<'raw', 'rounds', 'synthState'> => ({ init() {}, process() {}, close() {} });
+
+/** A committer whose fencing (open) waits until the test lets it go, as on a dead broker's connection. */
+function hangingCommitter() {
+  let release: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const closed: number[] = [];
+  const committer = {
+    open: () => opened,
+    close: async (partition: number) => {
+      closed.push(partition);
+    },
+  } as unknown as Committer<StreamTask<'raw', 'rounds', 'synthState'>>;
+  return { committer, release, closed };
+}
+
+describe('TaskManager start timeout', () => {
+  it('gives up on a start that hangs, asks for a rebuild, and installs nothing when it finishes late', async () => {
+    const { committer, release, closed } = hangingCommitter();
+    const fatal: string[] = [];
+    const manager = new TaskManager({
+      kafka: {} as Kafka,
+      groupId: 'g',
+      inputTopic: 'in',
+      changelogTopic: 'state',
+      createProcessor: processor,
+      deps: {
+        topology,
+        topics: TOPICS,
+        codecs: {} as Codecs,
+        metrics: new StreamMetrics(new Registry(), 'test'),
+        log: createLogger('task-manager-test', 'silent'),
+        commitSoon: () => {},
+        keep: () => {},
+      },
+      committer,
+      log: createLogger('task-manager-test', 'silent'),
+      stopped: () => false,
+      onFatal: (reason) => fatal.push(reason),
+      startTimeoutMs: 50,
+    });
+    manager.assign(new Set([3]));
+    expect(manager.restoring).toBe(1);
+    await expect(manager.taskFor(3)).resolves.toBeUndefined();
+    expect(fatal).toEqual(['partition 3 did not start within 50 ms']);
+    expect(manager.restoring).toBe(0);
+
+    // The hung fencing finishes after the member gave up: the abandoned start stops before reading
+    // anything and neither installs a task nor closes the (by now new) producer of the partition.
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(manager.activePartitions()).toEqual([]);
+    expect(closed).toEqual([]);
+  });
+});
