@@ -40,6 +40,7 @@ import {
 import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
 import { addQualityOptions, type QualityFlags, qualitySettings } from './ingest-quality.ts';
 import { addThreadsOptions, threadsOf } from './ingest-threads.ts';
+import { addWorkerOptions, runWorker, type WorkerFlags } from './ingest-worker.ts';
 
 /** What addDocumentOptions declares. */
 export interface DocumentFlags extends LanguageFlags, QualityFlags {
@@ -53,7 +54,7 @@ export interface DocumentFlags extends LanguageFlags, QualityFlags {
   maxRecordBytes: number;
 }
 
-interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags, HttpLimitFlags {
+interface IngestFlags extends ConnectionFlags, OpsFlags, DocumentFlags, HttpLimitFlags, WorkerFlags {
   serve?: boolean;
   format: Format | 'auto';
   dedup: boolean;
@@ -108,6 +109,11 @@ order the inputs were read, so the output does not depend on the number of threa
 each step did (kept, or dropped with its reason and details); nothing is sent to Kafka. Its dedup
 verdict applies the stage's rules to those inputs alone, marked decided_by the dedup stage.
 
+--worker reads the inputs \`ipt crawl add\` and \`ipt crawl follow\` publish (see \`ipt crawl --help\`),
+sharing them with any number of other workers, until SIGINT/SIGTERM; documents go to the dedup
+stage; an input's progress commits with its documents, so a killed worker's input is resumed by
+another at the next record. /metrics (with --ops-port) adds the crawl's status as gauges.
+
 --serve runs POST /documents (JSON, NDJSON or one text/html page) on --host:--port until SIGINT/SIGTERM; with
 --token (or IPT_INGEST_TOKEN) requests need "Authorization: Bearer <token>". /healthz,
 /readyz and /metrics are served on --ops-port.
@@ -115,7 +121,8 @@ verdict applies the stage's rules to those inputs alone, marked decided_by the d
 Examples:
   npx ipt ingest data/shard-00000.parquet crawl/*.warc.wet.gz
   zstd -dc dump.jsonl.zst | npx ipt ingest - --format jsonl
-  npx ipt ingest --serve --port 18090 --token "$TOKEN"`;
+  npx ipt ingest --serve --port 18090 --token "$TOKEN"
+  npx ipt ingest --worker --ops-port 18092`;
 
 export function ingestCommand(): Command {
   const command = new Command('ingest')
@@ -130,6 +137,7 @@ export function ingestCommand(): Command {
     addSinkOptions,
     addReportOptions,
     addServeOptions,
+    addWorkerOptions,
     addOpsOptions,
   ])
     add(command);
@@ -145,6 +153,10 @@ export function ingestCommand(): Command {
     .addHelpText('after', EPILOG)
     .action(async (paths: string[], flags: IngestFlags, cmd: Command) => {
       checkArguments(paths, flags, cmd);
+      if (flags.worker) {
+        const { log, options } = ingestorOptions(flags, 'info');
+        return runWorker(flags, options, log);
+      }
       const files =
         paths.length > 0 && paths[0] !== '-'
           ? await expandPaths(paths).catch((error: Error) => {
@@ -166,8 +178,12 @@ export function ingestCommand(): Command {
 /** Refuses flag combinations that cannot work, before anything connects. */
 function checkArguments(paths: string[], flags: IngestFlags, cmd: Command): void {
   if (flags.serve && paths.length > 0) cmd.error('error: give either paths or --serve, not both');
-  if (!flags.serve && paths.length === 0)
-    cmd.error('error: nothing to ingest: give paths, "-" for stdin, or --serve');
+  if (flags.worker && (flags.serve || paths.length > 0 || flags.explain))
+    cmd.error(
+      'error: --worker reads the inputs topic (`ipt crawl add`): give no paths, --serve or --explain',
+    );
+  if (!flags.serve && !flags.worker && paths.length === 0)
+    cmd.error('error: nothing to ingest: give paths, "-" for stdin, --serve or --worker');
   if (paths.includes('-') && paths.length > 1) cmd.error('error: "-" (stdin) cannot be combined with paths');
   if (flags.explain && (flags.serve || paths.includes('-')))
     cmd.error('error: --explain reads files: give paths, not --serve or "-"');

@@ -319,3 +319,30 @@ export interface DedupState {
   doc: DedupDoc | null;
   band: DedupPeer[] | null;
 }
+
+/** ipt.v1.CrawlInput — topic ipt.crawl.inputs: one file or URL for the ingest workers. */
+export interface CrawlInput {
+  input_id: string;
+  location: string;
+  format: string | null;
+  size: number | null;
+  base_url: string | null;
+  added_at: number;
+}
+
+export type CrawlState = 'RUNNING' | 'DONE' | 'FAILED';
+
+/** ipt.v1.CrawlProgress — topic ipt.crawl.progress (compacted): how far an input has been read. */
+export interface CrawlProgress {
+  input_id: string;
+  location: string;
+  state: CrawlState;
+  records_read: number;
+  documents: number;
+  bytes_read: number;
+  size: number | null;
+  worker: string;
+  reason: string | null;
+  started_at: number;
+  updated_at: number;
+}

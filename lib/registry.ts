@@ -15,6 +15,8 @@ export const SCHEMA_OF_ROLE: Record<TopicRole, string> = {
   synthState: 'SynthState',
   assembleState: 'AssembleState',
   dedupState: 'DedupState',
+  crawlInputs: 'CrawlInput',
+  crawlProgress: 'CrawlProgress',
 };
 
 /** Topic name → Avro record name, for one set of topic names. */

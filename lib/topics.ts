@@ -11,6 +11,8 @@ export const TOPICS = {
   synthState: 'ipt.synth.state',
   assembleState: 'ipt.assemble.state',
   dedupState: 'ipt.dedup.state',
+  crawlInputs: 'ipt.crawl.inputs',
+  crawlProgress: 'ipt.crawl.progress',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -76,6 +78,14 @@ export function topicSpecs(
     changelog(topics.synthState),
     changelog(topics.assembleState),
     changelog(topics.dedupState),
+    // A crawl's inputs are its to-do list: kept until deleted, like the DLQ's reasons.
+    {
+      topic: topics.crawlInputs,
+      numPartitions: partitions,
+      replicationFactor,
+      configEntries: [{ name: 'retention.ms', value: '-1' }],
+    },
+    changelog(topics.crawlProgress),
   ];
 }
 

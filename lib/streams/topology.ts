@@ -6,6 +6,8 @@
 import type {
   AssembleState,
   AugmentedRecord,
+  CrawlInput,
+  CrawlProgress,
   DeadLetter,
   DeadLetterStage,
   DedupMessage,
@@ -28,6 +30,8 @@ export interface RecordOfRole {
   assembleState: AssembleState;
   candidates: DedupMessage;
   dedupState: DedupState;
+  crawlInputs: CrawlInput;
+  crawlProgress: CrawlProgress;
 }
 
 export interface Topology<I extends TopicRole, O extends TopicRole, S extends TopicRole> {

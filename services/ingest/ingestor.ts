@@ -62,6 +62,11 @@ export interface IngestorOptions {
   /** The prompt budget a text must fit on its own; longer texts are chunked. */
   budget?: BudgetConfig;
   sink?: Partial<SinkOptions>;
+  /**
+   * Where records go instead of ingest's own batching producer: a crawl worker's transaction, which
+   * commits them together with the input's progress (services/crawl/).
+   */
+  transport?: IngestTransport;
   log?: Logger;
   metrics?: IngestMetrics;
   /** Token counter (the Mistral tokenizer unless a test injects another; then every step runs inline). */
@@ -77,6 +82,11 @@ export interface IngestorOptions {
 
 export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
 export { DEFAULT_THREADS } from './pool/pool.ts';
+/** What the ingestor needs of the sink its records go to. */
+export type IngestTransport = Pick<
+  BatchingSink,
+  'push' | 'flush' | 'failed' | 'bufferedBytes' | 'stalledMs' | 'close'
+>;
 
 /** A send unacknowledged for this long makes the service not ready. */
 const STALL_MS = 30_000;
@@ -108,15 +118,17 @@ export async function createIngestor(options: IngestorOptions): Promise<Ingestor
   const registry = registryClient(options.registryUrl);
   await registerSchemas(registry, topics);
   const language = await languageOptions(options);
-  const producer = await connectProducer(kafka);
-  const sink = new BatchingSink(
-    producer,
-    { ...DEFAULT_SINK, ...options.sink },
-    {
-      onBatch: (_n, _bytes, ms) => metrics.batchSeconds.observe(ms / 1000),
-      onWait: (ms) => metrics.backpressureSeconds.inc(ms / 1000),
-    },
-  );
+  const producer = options.transport ? null : await connectProducer(kafka);
+  const sink =
+    options.transport ??
+    new BatchingSink(
+      producer as Producer,
+      { ...DEFAULT_SINK, ...options.sink },
+      {
+        onBatch: (_n, _bytes, ms) => metrics.batchSeconds.observe(ms / 1000),
+        onWait: (ms) => metrics.backpressureSeconds.inc(ms / 1000),
+      },
+    );
   const tally = new Tally(emptyStats(), metrics);
   const pipeline = { ...stepOptions(options), language };
   // Started last, once nothing else can fail: a failure to start is the run's error.
@@ -151,8 +163,8 @@ interface Parts {
   options: IngestorOptions;
   topics: Topics;
   metrics: IngestMetrics;
-  producer: Producer;
-  sink: BatchingSink;
+  producer: Producer | null;
+  sink: IngestTransport;
   runner: StepRunner;
   tally: Tally;
   pool: StepPool | undefined;
@@ -195,7 +207,7 @@ function ingestorOver(parts: Parts): Ingestor {
       } finally {
         sink.close();
         await runner.close();
-        await parts.producer.disconnect();
+        await parts.producer?.disconnect();
       }
     },
   };
@@ -229,14 +241,14 @@ function chunkOptions(options: IngestorOptions) {
 async function startPool(
   options: IngestorOptions,
   pipeline: PipelineOptions,
-  producer: Producer,
+  producer: Producer | null,
 ): Promise<StepPool | undefined> {
   const threads = options.tokenizer ? 0 : (options.threads ?? DEFAULT_THREADS);
   if (threads === 0) return undefined;
   try {
     return await startStepPool(pipeline, threads, options.threadHeapMb);
   } catch (error) {
-    await producer.disconnect();
+    await producer?.disconnect();
     throw error;
   }
 }
@@ -256,7 +268,7 @@ async function checkTopics(kafka: Kafka, names: string[]): Promise<void> {
  * unbounded (kafkajs's setting for idempotence): a broker outage stalls ingest — backpressure
  * reaches the readers and /readyz says so — instead of failing the run.
  */
-async function connectProducer(kafka: Kafka): Promise<Producer> {
+export async function connectProducer(kafka: Kafka): Promise<Producer> {
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -268,7 +280,7 @@ async function connectProducer(kafka: Kafka): Promise<Producer> {
   return producer;
 }
 
-function sinkReadiness(sink: BatchingSink): true | string {
+function sinkReadiness(sink: IngestTransport): true | string {
   if (sink.failed) return `Kafka producer failed: ${sink.failed.message}`;
   if (sink.stalledMs > STALL_MS)
     return `Kafka has not acknowledged a batch for ${Math.round(sink.stalledMs / 1000)} s`;

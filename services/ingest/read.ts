@@ -48,7 +48,7 @@ const SOURCE_KIND: Record<Format, string> = {
 };
 
 /** RawDocument.source: `<kind>:<location>`, or just `stdin`. */
-const sourceOf = (format: Format, location: string): string =>
+export const sourceOf = (format: Format, location: string): string =>
   location === 'stdin' ? 'stdin' : `${SOURCE_KIND[format]}:${location}`;
 
 async function readHead(path: string, n: number): Promise<Buffer> {
@@ -96,8 +96,9 @@ async function runEvents(
   }
 }
 
-function readerFor(
-  options: ReadOptions,
+/** The reader of a format over decompressed bytes (Parquet aside: it needs random access). */
+export function readerFor(
+  options: Pick<ReadOptions, 'fields' | 'maxRecordBytes'>,
   format: Format,
   body: AsyncIterable<Buffer>,
   source: string,

@@ -15,6 +15,8 @@ const sampleOf: Record<TopicName, unknown[]> = {
   [TOPICS.assembleState]: [samples.sampleAssembleState],
   [TOPICS.candidates]: [samples.sampleDedupCandidate, samples.sampleDedupReply],
   [TOPICS.dedupState]: [samples.sampleDedupDocState, samples.sampleDedupBandState],
+  [TOPICS.crawlInputs]: [samples.sampleCrawlInput],
+  [TOPICS.crawlProgress]: [samples.sampleCrawlProgress],
 };
 
 describe('pipeline schemas in the registry', () => {

@@ -64,11 +64,13 @@ function walk(schema: unknown, visit: (node: Json, field?: Json) => void): void 
 }
 
 describe('schemas', () => {
-  it('are the eight expected records', () => {
+  it('are the ten expected records', () => {
     expect(files.sort()).toEqual(
       [
         'AssembleState',
         'AugmentedRecord',
+        'CrawlInput',
+        'CrawlProgress',
         'DeadLetter',
         'DedupMessage',
         'DedupState',
