@@ -1,6 +1,5 @@
 // The end-of-run check of the chaos run (ARCHITECTURE.md §4 "every input accounted for", "exactly once"): a
-// read_committed scan of the raw, augmented and DLQ topics, where every raw document ended up, and
-// what the dedup stage did with the fed ones (kept on the raw topic once, or dropped naming a kept one).
+// read_committed scan of the raw, augmented and DLQ topics, and where every raw document ended up.
 
 import type { Kafka } from 'kafkajs';
 import type { AugmentedRecord, DeadLetter, RawDocument } from '../../core/types.ts';
@@ -24,14 +23,6 @@ export interface ChaosAccounting {
   dlqRecords: number;
   /** Every DLQ record by `stage/reason` (reason: context.reason, else the error's name). */
   dlqByReason: Record<string, number>;
-  /** Doc ids on the raw topic (kept by the dedup stage). */
-  rawIds: Set<string>;
-  /** Doc ids the dedup stage dropped (its dead letters), with how often each was dropped. */
-  dedupDropped: Map<string, number>;
-  /** Dropped documents whose `kept_doc_id` is not on the raw topic. */
-  droppedForMissing: string[];
-  /** Raw records sharing a content hash with an earlier one. */
-  repeatedHashes: number;
 }
 
 export const dlqReason = (d: DeadLetter): string => `${d.stage}/${d.context.reason ?? d.error_name}`;
@@ -77,7 +68,6 @@ export async function scanAccounting(
     records: records.length,
     dlqRecords: dead.length,
     dlqByReason,
-    ...dedupAccounting(raw, dead),
   };
   for (const { doc_id: id } of raw) {
     const n = places.get(id) ?? 0;
@@ -87,18 +77,4 @@ export async function scanAccounting(
     else result.deadLettered++;
   }
   return result;
-}
-
-/** What the dedup stage decided: raw ids, dropped ids, drops naming nothing kept, repeated hashes. */
-function dedupAccounting(raw: RawDocument[], dead: DeadLetter[]) {
-  const rawIds = new Set(raw.map((r) => r.doc_id));
-  const dedupDropped = new Map<string, number>();
-  const droppedForMissing: string[] = [];
-  for (const d of dead) {
-    if (d.stage !== 'DEDUP' || d.doc_id === null) continue;
-    dedupDropped.set(d.doc_id, (dedupDropped.get(d.doc_id) ?? 0) + 1);
-    if (!rawIds.has(d.context.kept_doc_id ?? '')) droppedForMissing.push(d.doc_id);
-  }
-  const repeatedHashes = raw.length - new Set(raw.map((r) => r.content_hash)).size;
-  return { rawIds, dedupDropped, droppedForMissing, repeatedHashes };
 }

@@ -1,15 +1,13 @@
-// Chaos run: documents flow through two `ipt dedup` instances, `ipt synth` and `ipt assemble` (child
-// processes, as an operator runs them) on a three-node Kafka cluster while, one after another with
-// traffic between them: synth and assemble are SIGKILLed and restarted; one of the dedup instances
-// is SIGKILLed and restarted; the broker leading most partitions, the one coordinating synth's
+// Chaos run: documents flow through `ipt synth` and `ipt assemble` (child processes, as an operator runs
+// them) on a three-node Kafka cluster while, one after another with traffic between them: both services
+// are SIGKILLed and restarted; the broker leading most partitions, the one coordinating synth's
 // transactions and the one coordinating assemble's group are SIGKILLed and brought back; a broker is
 // frozen (SIGSTOP) until it drops out of the ISR; a broker is down while both services crash; every
 // Triton endpoint is stopped for a while and one endpoint answers every request with an error for a
 // while. Documents are fed for as long as the schedule runs (feed.ts), so every fault lands mid-stream
 // however fast or loaded the machine is; the feed stops once the last fault has recovered, and the
-// pipeline drains. Afterwards a read_committed scan must find every fed document on the raw topic
-// once or dropped by the dedup stage once (naming a kept one), no content hash twice on the raw
-// topic, every raw document in exactly one augmented record or in the DLQ, every fault must have had committed work before and after it (its
+// pipeline drains. Afterwards a read_committed scan must find every raw document in exactly one
+// augmented record or in the DLQ, every fault must have had committed work before and after it (its
 // recovery time is reported), and the output logs must pass log-checks.ts (no aborted record read,
 // rounds in order, two reads agree). Runs on the suite's private stack (global-setup.ts), never on the
 // shared dev stack.
@@ -128,13 +126,12 @@ function printReport(a: ChaosAccounting, extra: Record<string, string>): void {
   console.log(lines.join('\n'));
 }
 
-type Event = 'kill' | 'dedup-kill' | 'triton-stop' | 'endpoint-fault' | BrokerFault;
+type Event = 'kill' | 'triton-stop' | 'endpoint-fault' | BrokerFault;
 
 /** The faults of the profile in a seeded random order. */
 function schedule(random: () => number): Event[] {
   const events: Event[] = [
     ...Array.from({ length: params.kills }, () => 'kill' as const),
-    ...Array.from({ length: params.dedupKills }, () => 'dedup-kill' as const),
     ...params.brokerFaults,
     ...(params.tritonStopMs > 0 ? (['triton-stop'] as const) : []),
     ...(params.endpointFaultMs > 0 ? (['endpoint-fault'] as const) : []),
@@ -235,7 +232,7 @@ describe('chaos run', () => {
     // Rounds count only ROUND records: a CLOSE ends a chain early and processes no document.
     const clock = await CommitClock.start(
       kafka,
-      [topics.raw, topics.rounds, topics.assembleState, topics.dlq, topics.augmented],
+      [topics.rounds, topics.assembleState, topics.dlq, topics.augmented],
       { counted: { [topics.rounds]: isRoundRecord } },
     );
     const processed = () => clock.count(topics.rounds) + clock.count(topics.dlq);
@@ -264,15 +261,10 @@ describe('chaos run', () => {
       () => ['assemble', '--run', runId, ...commonArgs(topics)],
       during,
     );
-    // Two dedup instances share the candidates topic's partitions; one of them is killed now and then.
-    const dedup = [0, 1].map(
-      (i) => new Supervised(`dedup-${i}`, () => ['dedup', ...commonArgs(topics)], during),
-    );
-    services.push(...dedup, synth, assemble);
-    for (const d of dedup) d.start();
+    services.push(synth, assemble);
     synth.start();
     assemble.start();
-    const feed = await LiveFeed.start(kafka, endpoints.registry.url, topics, mistralTokenizer(), {
+    const feed = await LiveFeed.start(kafka, endpoints.registry.url, topics.raw, mistralTokenizer(), {
       batch: 50,
       backlog: () => {
         const now = Date.now();
@@ -282,7 +274,7 @@ describe('chaos run', () => {
       processed,
       log,
     });
-    log(`feeding ${topics.candidates} (${params.partitions} partitions, 3 replicas)`);
+    log(`feeding ${topics.raw} (${params.partitions} partitions, 3 replicas)`);
     const progress = new Progress(topics, runId, () => feed.fedIds());
     const brokerContext = {
       cfg,
@@ -359,20 +351,6 @@ describe('chaos run', () => {
           stages: [stage],
           ...traffic,
         });
-      } else if (event === 'dedup-kill') {
-        const target = (dedup[0] as Supervised).kills <= (dedup[1] as Supervised).kills ? dedup[0] : dedup[1];
-        if (!target) throw new Error('no dedup instance');
-        await target.kill();
-        await sleep(random() * 2_000);
-        target.start();
-        faults.push({
-          what: `kill ${target.name}`,
-          at,
-          from: at,
-          endedAt: Date.now(),
-          stages: [topics.raw],
-          ...traffic,
-        });
       } else if (event === 'triton-stop' || event === 'endpoint-fault') {
         const fault =
           event === 'triton-stop'
@@ -418,8 +396,7 @@ describe('chaos run', () => {
       if (Date.now() > deadline) {
         throw new Error(
           `not every document accounted for after ${params.timeoutMs / 1000} s` +
-            `\n--- synth ---\n${synth.proc?.tail(30)}\n--- assemble ---\n${assemble.proc?.tail(30)}` +
-            dedup.map((d) => `\n--- ${d.name} ---\n${d.proc?.tail(30)}`).join(''),
+            `\n--- synth ---\n${synth.proc?.tail(30)}\n--- assemble ---\n${assemble.proc?.tail(30)}`,
         );
       }
       log(`${accounted} of ${fed} documents accounted`);
@@ -446,7 +423,7 @@ describe('chaos run', () => {
       .join(', ');
     const runSeconds = (ended - started) / 1000;
     printReport(accounting, {
-      fed: `${fed} documents acknowledged, ${feed.uncertainCount()} in sends that failed for good; the dedup stage kept ${accounting.documents} and dropped ${accounting.dedupDropped.size} near-duplicates`,
+      fed: `${fed} documents acknowledged, ${feed.uncertainCount()} in sends that failed for good`,
       'unplanned exits': unplanned,
       throughput: `${(clock.count(topics.rounds) / runSeconds).toFixed(1)} rounds/s over the run (${runSeconds.toFixed(0)} s to the last document)`,
       ...logLines(logs),
@@ -455,19 +432,11 @@ describe('chaos run', () => {
     });
     console.log(faultLines(faults, clock, topics, started, ended).join('\n'));
 
-    // Every acknowledged document is on the raw topic once or dropped by the dedup stage once, naming
-    // a kept one; of the failed sends, some may be. No text twice on the raw topic.
-    const { rawIds, dedupDropped } = accounting;
-    const fedIds = feed.fedIds();
-    expect(fedIds.filter((id) => !rawIds.has(id) && !dedupDropped.has(id))).toEqual([]);
-    expect([...dedupDropped].filter(([id, n]) => n > 1 || rawIds.has(id)).map(([id]) => id)).toEqual([]);
-    expect(accounting.droppedForMissing).toEqual([]);
-    expect(accounting.repeatedHashes).toBe(0);
-    expect(accounting.documents + dedupDropped.size).toBeGreaterThanOrEqual(fed);
-    expect(accounting.documents + dedupDropped.size).toBeLessThanOrEqual(fed + feed.uncertainCount());
+    // Every acknowledged document is in the raw topic; of the failed sends, some may be.
+    expect(accounting.documents).toBeGreaterThanOrEqual(fed);
+    expect(accounting.documents).toBeLessThanOrEqual(fed + feed.uncertainCount());
     const brokerCrashes = params.brokerFaults.includes('broker-down-with-services') ? 2 : 0;
     expect(synth.kills + assemble.kills).toBe(params.kills + brokerCrashes);
-    expect(dedup.reduce((n, d) => n + d.kills, 0)).toBe(params.dedupKills);
     expect(accounting.duplicates).toEqual([]);
     expect(accounting.lost).toEqual([]);
     expect(accounting.duplicateRecords).toBe(0);

@@ -1,7 +1,5 @@
-// The chaos run's input: documents fed for as long as the fault schedule needs, not a fixed number
-// written up front, as ingest sends them — candidates for the dedup stage (a RawDocument record
-// inside, keyed by content hash, with its MinHash signature), which writes the kept ones to the raw
-// topic. A run sized by a document count races the machine — on a fast box the pipeline
+// The chaos run's input: raw documents fed for as long as the fault schedule needs, not a fixed number
+// written up front. A run sized by a document count races the machine — on a fast box the pipeline
 // finishes before the last fault, on a loaded one the faults bunch at the start — so the feed keeps a
 // backlog of work queued ahead of synth (enough for some seconds at the rate it is going) until the
 // driver stops it, and every fault lands mid-stream on any machine.
@@ -14,10 +12,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, Producer } from 'kafkajs';
 import type { MistralTokenizer } from '../../core/mistral.ts';
-import type { DedupMessage, RawDocument } from '../../core/types.ts';
+import type { RawDocument } from '../../core/types.ts';
 import { avroCodec, registryClient } from '../../lib/registry.ts';
-import type { Topics } from '../../lib/topics.ts';
-import { signature, signatureBytes } from '../../services/ingest/minhash.ts';
 import { rawDocument } from '../helpers/raw-docs.ts';
 
 export interface FeedOptions {
@@ -41,7 +37,7 @@ export class LiveFeed {
   private constructor(
     private readonly kafka: Kafka,
     private readonly topic: string,
-    private readonly encode: (doc: RawDocument) => { key: string; value: Buffer },
+    private readonly encode: (doc: RawDocument) => Buffer,
     private readonly tokens: MistralTokenizer,
     private readonly options: FeedOptions,
   ) {}
@@ -49,18 +45,12 @@ export class LiveFeed {
   static async start(
     kafka: Kafka,
     registryUrl: string,
-    topics: Topics,
+    topic: string,
     tokens: MistralTokenizer,
     options: FeedOptions,
   ): Promise<LiveFeed> {
-    const registry = registryClient(registryUrl);
-    const raw = await avroCodec<RawDocument>(registry, topics.raw);
-    const candidates = await avroCodec<DedupMessage>(registry, topics.candidates);
-    const encode = (doc: RawDocument) => ({
-      key: doc.content_hash,
-      value: candidates.encode(candidateOf(doc, raw.encode(doc))),
-    });
-    const feed = new LiveFeed(kafka, topics.candidates, encode, tokens, options);
+    const codec = await avroCodec<RawDocument>(registryClient(registryUrl), topic);
+    const feed = new LiveFeed(kafka, topic, (doc) => codec.encode(doc), tokens, options);
     feed.loop = feed.run();
     return feed;
   }
@@ -108,7 +98,7 @@ export class LiveFeed {
       await this.producer.send({
         topic: this.topic,
         acks: -1,
-        messages: docs.map((doc) => this.encode(doc)),
+        messages: docs.map((doc) => ({ key: doc.doc_id, value: this.encode(doc) })),
       });
       for (const doc of docs) this.acknowledged.push(doc.doc_id);
     } catch (error) {
@@ -129,24 +119,4 @@ export class LiveFeed {
     await producer.connect();
     return producer;
   }
-}
-
-/** The candidate ingest would send for a one-record document. */
-function candidateOf(doc: RawDocument, record: Buffer): DedupMessage {
-  return {
-    kind: 'CANDIDATE',
-    hash: doc.content_hash,
-    doc_id: doc.doc_id,
-    records: [record],
-    signature: signatureBytes(signature(doc.text)),
-    origin: doc.url,
-    band: null,
-    band_key: null,
-    claims: [],
-    peers: [],
-    peer_hash: null,
-    peer_doc_id: null,
-    status: null,
-    similarity: null,
-  };
 }

@@ -18,8 +18,6 @@ export interface ChaosParams {
   roundsBetweenFaults: number;
   /** SIGKILLs of synth and assemble together. */
   kills: number;
-  /** SIGKILLs of one of the two dedup instances. */
-  dedupKills: number;
   /** Kafka faults on the three-node cluster, each once (broker-faults.ts). */
   brokerFaults: BrokerFault[];
   /** How long a killed broker stays down. */
@@ -106,7 +104,6 @@ export function chaosParams(): ChaosParams {
     roundsBetweenFaults: envNumber('IPT_RELIABILITY_ROUNDS_BETWEEN', ci ? 100 : 300),
     partitions: envNumber('IPT_RELIABILITY_PARTITIONS', 4),
     kills: envNumber('IPT_RELIABILITY_KILLS', ci ? 4 : 10),
-    dedupKills: envNumber('IPT_RELIABILITY_DEDUP_KILLS', ci ? 1 : 2),
     brokerFaults: brokerFaults(process.env.IPT_RELIABILITY_BROKER_FAULTS),
     brokerDownMs: envNumber('IPT_RELIABILITY_BROKER_DOWN_S', ci ? 10 : 30) * 1000,
     brokerPauseMs: envNumber('IPT_RELIABILITY_BROKER_PAUSE_S', ci ? 15 : 30) * 1000,
