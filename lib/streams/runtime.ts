@@ -4,7 +4,9 @@
 // writes and the input position, so the three always agree.
 //
 // A commit tick cuts a transaction per partition with work. A FencedError means another member
-// owns the partition now: its task is dropped until the group assigns the partition here again.
+// opened the partition's producer: its task is dropped until the group assigns the partition here
+// again — or, when the latest assignment still says it is here (the fencing member held it in a
+// generation this member missed), the member rejoins, so the partition is not left to nobody.
 // Any other failure (a commit, a batch, a partition start) leaves in-memory state ahead of what is
 // committed, so the whole member restarts: every task is dropped and rebuilt from the changelog.
 
@@ -59,7 +61,10 @@ export class StreamRuntime<I extends TopicRole, O extends TopicRole, S extends T
       ...(options.transactionTimeoutMs ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
       log,
       metrics,
-      onFenced: (task) => this.tasks.fenced(task),
+      onFenced: (task) => {
+        if (this.tasks.fenced(task))
+          void this.restart(`partition ${task.partition} fenced while still assigned here`);
+      },
       onFailed: (task) => void this.restart(`commit of partition ${task.partition} failed`),
     });
     this.kept = new KeptWriter(kafka, topics[topology.state.role], metrics, log);

@@ -81,10 +81,17 @@ export class TaskManager<I extends TopicRole, O extends TopicRole, S extends Top
     for (const partition of partitions) void this.taskFor(partition);
   }
 
-  /** Another member owns the partition now: drop its task and do not rebuild it until reassigned. */
-  fenced(task: Task<I, O, S>): void {
+  /**
+   * The partition's producer was fenced: some member opened it after this task did. Returns true
+   * when the latest assignment still gives the partition here. Then the fence may come from a member
+   * that held it in a generation this one never saw (it was out of the group for a while) and has
+   * lost it since; nobody would process it again, so the member must rejoin to learn who owns it.
+   */
+  fenced(task: Task<I, O, S>): boolean {
+    const stillAssigned = this.assigned.has(task.partition);
     this.assigned.delete(task.partition);
     this.drop(task);
+    return stillAssigned;
   }
 
   /** Drops every task and forgets the assignment (the consumer is being replaced). */

@@ -42,42 +42,61 @@ function hangingCommitter() {
   return { committer, release, closed };
 }
 
+function manager(committer: Committer<StreamTask<'raw', 'rounds', 'synthState'>>, fatal: string[] = []) {
+  return new TaskManager({
+    kafka: {} as Kafka,
+    groupId: 'g',
+    inputTopic: 'in',
+    changelogTopic: 'state',
+    createProcessor: processor,
+    deps: {
+      topology,
+      topics: TOPICS,
+      codecs: {} as Codecs,
+      metrics: new StreamMetrics(new Registry(), 'test'),
+      log: createLogger('task-manager-test', 'silent'),
+      commitSoon: () => {},
+      keep: () => {},
+    },
+    committer,
+    log: createLogger('task-manager-test', 'silent'),
+    stopped: () => false,
+    onFatal: (reason) => fatal.push(reason),
+    startTimeoutMs: 50,
+  });
+}
+
 describe('TaskManager start timeout', () => {
   it('gives up on a start that hangs, asks for a rebuild, and installs nothing when it finishes late', async () => {
     const { committer, release, closed } = hangingCommitter();
     const fatal: string[] = [];
-    const manager = new TaskManager({
-      kafka: {} as Kafka,
-      groupId: 'g',
-      inputTopic: 'in',
-      changelogTopic: 'state',
-      createProcessor: processor,
-      deps: {
-        topology,
-        topics: TOPICS,
-        codecs: {} as Codecs,
-        metrics: new StreamMetrics(new Registry(), 'test'),
-        log: createLogger('task-manager-test', 'silent'),
-        commitSoon: () => {},
-        keep: () => {},
-      },
-      committer,
-      log: createLogger('task-manager-test', 'silent'),
-      stopped: () => false,
-      onFatal: (reason) => fatal.push(reason),
-      startTimeoutMs: 50,
-    });
-    manager.assign(new Set([3]));
-    expect(manager.restoring).toBe(1);
-    await expect(manager.taskFor(3)).resolves.toBeUndefined();
+    const tasks = manager(committer, fatal);
+    tasks.assign(new Set([3]));
+    expect(tasks.restoring).toBe(1);
+    await expect(tasks.taskFor(3)).resolves.toBeUndefined();
     expect(fatal).toEqual(['partition 3 did not start within 50 ms']);
-    expect(manager.restoring).toBe(0);
+    expect(tasks.restoring).toBe(0);
 
     // The hung fencing finishes after the member gave up: the abandoned start stops before reading
     // anything and neither installs a task nor closes the (by now new) producer of the partition.
     release();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(manager.activePartitions()).toEqual([]);
+    expect(tasks.activePartitions()).toEqual([]);
     expect(closed).toEqual([]);
+  });
+});
+
+describe('TaskManager fenced', () => {
+  it('asks for a rejoin only when the latest assignment still gives the fenced partition here', () => {
+    const { committer } = hangingCommitter();
+    const tasks = manager(committer);
+    tasks.assign(new Set([0, 2]));
+    const task = (partition: number) =>
+      ({ partition, close: () => true }) as unknown as StreamTask<'raw', 'rounds', 'synthState'>;
+    // Still assigned here: a member that held it in a generation this one missed fenced it.
+    expect(tasks.fenced(task(0))).toBe(true);
+    // Revoked by the latest assignment: the new owner fenced it, as it should.
+    tasks.assign(new Set([0]));
+    expect(tasks.fenced(task(2))).toBe(false);
   });
 });
