@@ -20,6 +20,9 @@ export default defineConfig({
           include: ['tests/integration/**/*.test.ts', 'tests/e2e/**/*.test.ts'],
           // These tests share one real local stack; bring it up once (idempotent) before any file runs.
           globalSetup: ['tests/global-setup.ts'],
+          setupFiles: ['tests/log-setup.ts'],
+          // kafkajs prints a v2 migration notice for every producer made without a partitioner.
+          env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },

@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['tests/reliability/**/*.test.ts'],
     fileParallelism: false,
     globalSetup: ['tests/reliability/global-setup.ts'],
+    setupFiles: ['tests/log-setup.ts'],
+    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     // Minutes, not seconds: a chaos run is one long test.
     testTimeout: 45 * 60_000,
     hookTimeout: 5 * 60_000,

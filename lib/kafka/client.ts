@@ -1,5 +1,5 @@
 import { Kafka, type LogEntry, logLevel } from 'kafkajs';
-import type { Logger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 
 type Level = 'error' | 'warn' | 'info' | 'debug';
 
@@ -37,8 +37,11 @@ export function kafkaLogLevel(level: logLevel, entry: { message?: string; error?
   return LEVEL[level] ?? 'info';
 }
 
-/** A kafkajs client whose own logs go through the service's structured logger. */
-export function kafkaClient(clientId: string, brokers: string[], log?: Logger): Kafka {
+/**
+ * A kafkajs client whose own logs go through the service's structured logger (without one, a
+ * logger of its own: kafkajs's default one writes to the console whatever the process routes).
+ */
+export function kafkaClient(clientId: string, brokers: string[], log: Logger = createLogger('kafka')): Kafka {
   return new Kafka({
     clientId,
     brokers,
@@ -48,15 +51,11 @@ export function kafkaClient(clientId: string, brokers: string[], log?: Logger): 
     // without a word (broker.session.timeout.ms, 9 s by default, then an election), so a failover
     // is ridden out instead of failing the request.
     retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 5_000 },
-    ...(log
-      ? {
-          logCreator:
-            () =>
-            ({ namespace, level, log: entry }: LogEntry) => {
-              const { message, ...rest } = entry;
-              log[kafkaLogLevel(level, entry)]({ kafka: namespace, ...rest }, message);
-            },
-        }
-      : {}),
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        log[kafkaLogLevel(level, entry)]({ kafka: namespace, ...rest }, message);
+      },
   });
 }
