@@ -6,6 +6,7 @@ import { type Endpoints, loadEndpoints } from '../lib/endpoints.ts';
 import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../lib/http/limits.ts';
 import { DEFAULT_MAX_JSON_DEPTH } from '../lib/json-depth.ts';
 import { routeLogsToFile } from '../lib/log.ts';
+import { type OpsServer, type OpsServerOptions, startOpsServer } from '../lib/ops-server.ts';
 import { DEFAULT_TOKENIZER } from '../lib/tokenizer-file.ts';
 import { type Topics, topicsFor } from '../lib/topics.ts';
 import type { TritonGrpcSetting } from '../lib/triton/index.ts';
@@ -24,6 +25,15 @@ export interface ConnectionFlags {
 export interface OpsFlags {
   opsPort?: number;
   opsHost: string;
+}
+
+/** The ops server (/healthz, /readyz, /metrics) when --ops-port was given, else none. */
+export function startOpsIfAsked(
+  flags: OpsFlags,
+  service: Pick<OpsServerOptions, 'registry' | 'ready'>,
+): Promise<OpsServer | null> {
+  if (flags.opsPort === undefined) return Promise.resolve(null);
+  return startOpsServer({ host: flags.opsHost, port: flags.opsPort, ...service });
 }
 
 /** Which servers a command talks to; Kafka and the registry unless it says otherwise. */

@@ -1,7 +1,6 @@
 import { type Command, Option } from 'commander';
 import { positiveInt } from '../lib/cli-options.ts';
 import type { Logger } from '../lib/log.ts';
-import { startOpsServer } from '../lib/ops-server.ts';
 import {
   type CrawlWorkerOptions,
   DEFAULT_COMMIT_INTERVAL_MS,
@@ -9,7 +8,7 @@ import {
   DEFAULT_CRAWL_GROUP,
   startCrawlWorker,
 } from '../services/crawl/worker.ts';
-import { onStopSignal } from './common.ts';
+import { onStopSignal, startOpsIfAsked } from './common.ts';
 
 /** What addWorkerOptions declares. */
 export interface WorkerFlags {
@@ -69,15 +68,10 @@ export async function runWorker(
     commitIntervalMs: flags.commitIntervalMs,
     log,
   });
-  const ops =
-    flags.opsPort === undefined
-      ? null
-      : await startOpsServer({
-          host: flags.opsHost,
-          port: flags.opsPort,
-          registry: worker.ingestor.metrics.registry,
-          ready: worker.ready,
-        });
+  const ops = await startOpsIfAsked(flags, {
+    registry: worker.ingestor.metrics.registry,
+    ready: worker.ready,
+  });
   log.info({ worker: worker.workerId, ops: ops?.url }, 'crawl worker started');
   const stopped = new Promise<string>((resolve) => onStopSignal((signal) => resolve(signal)));
   const crash = worker.crashed.then((error) => {

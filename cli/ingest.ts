@@ -36,6 +36,7 @@ import {
   type OpsFlags,
   onStopSignal,
   resolveConnections,
+  startOpsIfAsked,
 } from './common.ts';
 import { addLanguageOptions, type LanguageFlags, languageSettings } from './ingest-language.ts';
 import { addQualityOptions, type QualityFlags, qualitySettings } from './ingest-quality.ts';
@@ -430,15 +431,7 @@ function ingestorOptions(flags: IngestFlags, level: string) {
 async function ingestFiles(files: string[] | null, flags: IngestFlags): Promise<void> {
   const { log, options } = ingestorOptions(flags, 'warn');
   const ingestor = await createIngestor(options);
-  const ops =
-    flags.opsPort === undefined
-      ? null
-      : await startOpsServer({
-          host: flags.opsHost,
-          port: flags.opsPort,
-          registry: ingestor.metrics.registry,
-          ready: ingestor.ready,
-        });
+  const ops = await startOpsIfAsked(flags, { registry: ingestor.metrics.registry, ready: ingestor.ready });
   let interrupted = false;
   onStopSignal(() => {
     interrupted = true;
