@@ -11,18 +11,11 @@ import type { Committer } from '../../lib/streams/committer.ts';
 import { StreamMetrics } from '../../lib/streams/metrics.ts';
 import type { StreamTask } from '../../lib/streams/task.ts';
 import { TaskManager } from '../../lib/streams/task-manager.ts';
-import type { Processor, Topology } from '../../lib/streams/topology.ts';
+import type { Processor } from '../../lib/streams/topology.ts';
 import { TOPICS } from '../../lib/topics.ts';
+import { testTopology } from '../helpers/stream-topology.ts';
 
-const topology: Topology<'raw', 'rounds', 'synthState'> = {
-  name: 'test',
-  groupId: 'g',
-  input: 'raw',
-  outputs: ['rounds'],
-  state: { role: 'synthState', scope: (p) => `run/${p}`, chainOf: (key) => `chain:${key}` },
-  stage: 'SYNTH',
-  runId: 'run',
-};
+const topology = testTopology;
 
 const processor = (): Processor<'raw', 'rounds', 'synthState'> => ({ init() {}, process() {}, close() {} });
 

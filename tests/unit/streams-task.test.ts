@@ -8,8 +8,9 @@ import type { Codecs } from '../../lib/streams/codecs.ts';
 import type { KeptWrite } from '../../lib/streams/kept-writes.ts';
 import { StreamMetrics } from '../../lib/streams/metrics.ts';
 import { StreamTask } from '../../lib/streams/task.ts';
-import type { Processor, ProcessorContext, Topology } from '../../lib/streams/topology.ts';
+import type { Processor, ProcessorContext } from '../../lib/streams/topology.ts';
 import { TOPICS } from '../../lib/topics.ts';
+import { testTopology } from '../helpers/stream-topology.ts';
 
 // JSON instead of Avro: what is under test is what the task does with records, not the wire format.
 function jsonCodec<T>(): AvroCodec<T> {
@@ -27,15 +28,7 @@ const codecs = { raw: jsonCodec(), rounds: jsonCodec(), synthState: jsonCodec(),
 const decodeLetter = (bytes: Buffer | string | null | undefined) =>
   JSON.parse(String(bytes)) as DeadLetter & { key: { data: number[] } | null };
 
-const topology: Topology<'raw', 'rounds', 'synthState'> = {
-  name: 'test',
-  groupId: 'g',
-  input: 'raw',
-  outputs: ['rounds'],
-  state: { role: 'synthState', scope: (p) => `run/${p}`, chainOf: (key) => `chain:${key}` },
-  stage: 'SYNTH',
-  runId: 'run',
-};
+const topology = testTopology;
 
 type Context = ProcessorContext<'rounds', 'synthState'>;
 
